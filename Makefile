@@ -1,0 +1,35 @@
+# Two entry points for a fresh machine with only python3: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+KERAS_AE_DATASETS ?= $(abspath ../shared/datasets)
+export KERAS_AE_DATASETS
+export TF_CPP_MIN_LOG_LEVEL ?= 3
+
+.PHONY: demo test lint format venv clean
+
+venv: $(STAMP)
+
+$(STAMP): setup.py
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e ".[cpu,dev]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/keras-ae demo --out demo_output
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check keras_ae tests benchmarks tutorials
+	$(BIN)/ruff format --check keras_ae tests benchmarks tutorials
+
+format: $(STAMP)
+	$(BIN)/ruff format keras_ae tests benchmarks tutorials
+	$(BIN)/ruff check --fix keras_ae tests benchmarks tutorials
+
+clean:
+	rm -rf $(VENV) demo_output .pytest_cache

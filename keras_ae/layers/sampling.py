@@ -1,0 +1,53 @@
+"""The reparameterization-trick sampling layer of the variational autoencoder."""
+
+import keras
+from keras import ops
+
+
+@keras.saving.register_keras_serializable(package="keras_ae")
+class Sampling(keras.layers.Layer):
+    """Draws `z = z_mean + exp(z_log_var / 2) * eps` with `eps ~ N(0, I)`.
+
+    Writing the sample as a deterministic function of the posterior parameters and
+    independent noise lets gradients flow into `z_mean` and `z_log_var`. At inference
+    the layer returns `z_mean` (deterministic encodings and serving), unless
+    `sample_at_inference=True`.
+
+    Args:
+        seed: integer seed of the layer's `keras.random.SeedGenerator`.
+        sample_at_inference: whether to sample when `training` is false too.
+        **kwargs: base `Layer` arguments (`name`, `dtype`, ...).
+
+    Returns:
+        A tensor shaped like `z_mean`.
+
+    Example:
+        >>> z = Sampling(seed=1)([z_mean, z_log_var], training=True)
+
+    References:
+        Kingma & Welling, "Auto-Encoding Variational Bayes", ICLR 2014, section 2.4.
+    """
+
+    def __init__(self, seed=None, sample_at_inference=False, **kwargs):
+        super().__init__(**kwargs)
+        if seed is not None and not isinstance(seed, int):
+            raise ValueError(f"Argument `seed` must be an int or None. Received: seed={seed!r}")
+        self.seed = seed
+        self.sample_at_inference = bool(sample_at_inference)
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.built = True
+
+    def call(self, inputs, training=False):
+        z_mean, z_log_var = inputs
+        if not (training or self.sample_at_inference):
+            return z_mean
+        epsilon = keras.random.normal(ops.shape(z_mean), dtype=self.compute_dtype, seed=self.seed_generator)
+        return z_mean + ops.exp(0.5 * z_log_var) * epsilon
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[0]
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"seed": self.seed, "sample_at_inference": self.sample_at_inference})
+        return config

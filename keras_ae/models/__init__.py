@@ -1,0 +1,9 @@
+"""The autoencoder zoo: one public class per module."""
+
+from keras_ae.models.autoencoder import Autoencoder
+from keras_ae.models.base_autoencoder import BaseAutoencoder
+from keras_ae.models.beta_vae import BetaVAE
+from keras_ae.models.denoising_autoencoder import DenoisingAutoencoder
+from keras_ae.models.vae import VAE
+
+__all__ = ["VAE", "Autoencoder", "BaseAutoencoder", "BetaVAE", "DenoisingAutoencoder"]

@@ -1,0 +1,77 @@
+"""The plain (deterministic) autoencoder."""
+
+import keras
+
+from keras_ae.models.base_autoencoder import BaseAutoencoder
+from keras_ae.registry import register_model
+
+
+@register_model("autoencoder")
+class Autoencoder(BaseAutoencoder):
+    """Deterministic autoencoder `x -> h = f(x) -> g(h)`, trained by reconstruction alone.
+
+    Args:
+        input_shape: shape of one example, e.g. `(784,)` or `(28, 28, 1)`.
+        latent_dim: size of the code `h`; inferred from a user `encoder` if omitted.
+        code_activation: activation of the code layer of the built-in encoder.
+        **kwargs: see `BaseAutoencoder` (architecture, hidden_units, filters, activation,
+            encoder, decoder, likelihood, name).
+
+    Returns:
+        Called on a batch, the reconstruction (the likelihood mean, e.g. pixel probabilities).
+
+    Example:
+        >>> model = keras_ae.create_model("autoencoder", input_shape=(784,), latent_dim=32)
+        >>> model.compile(optimizer="adam")
+        >>> model.fit(x_train, epochs=5)
+
+    References:
+        Hinton & Salakhutdinov, "Reducing the Dimensionality of Data with Neural
+        Networks", Science 313, 2006.
+    """
+
+    def __init__(self, input_shape=None, latent_dim=None, code_activation="linear", **kwargs):
+        self.code_activation = code_activation
+        super().__init__(input_shape=input_shape, latent_dim=latent_dim, **kwargs)
+
+    def build_encoder(self, inputs, features):
+        if self._user_encoder_name is None:
+            if self.latent_dim is None:
+                raise ValueError(
+                    "Argument `latent_dim` is required without a user encoder. Received: latent_dim=None"
+                )
+            code = self.code_layer(features)
+        else:
+            # A user encoder's output *is* the code.
+            if isinstance(features, (list, tuple)) or len(features.shape) != 2:
+                raise ValueError(
+                    "A user encoder of an Autoencoder must output a (batch, latent_dim) code. "
+                    f"Received: encoder outputs {features}"
+                )
+            if self.latent_dim is None:
+                self.latent_dim = features.shape[-1]
+            elif features.shape[-1] != self.latent_dim:
+                raise ValueError(
+                    f"The encoder outputs codes of size {features.shape[-1]}, which does not match "
+                    f"latent_dim={self.latent_dim}."
+                )
+            code = features
+        return keras.Model(inputs, code, name="encoder")
+
+    def code_layer(self, features):
+        """Applies the code layer of the built-in encoder; variants attach regularizers here."""
+        if isinstance(self.latent_dim, bool) or not isinstance(self.latent_dim, int) or self.latent_dim < 1:
+            raise ValueError(
+                f"Argument `latent_dim` must be an int >= 1. Received: latent_dim={self.latent_dim!r}"
+            )
+        return keras.layers.Dense(self.latent_dim, activation=self.code_activation, name="code")(features)
+
+    def forward(self, x, training=False, sample_weight=None):
+        code = self.encoder(x, training=training)
+        params = self.decoder_network(code, training=training)
+        return {"code": code, "params": params, "reconstruction": self.likelihood.mean(params)}
+
+    def get_config(self):
+        config = super().get_config()
+        config["code_activation"] = self.code_activation
+        return config
