@@ -288,15 +288,31 @@ class BaseAutoencoder(keras.Model):
             )
         self.likelihood.check_targets(x)
 
-    def fit(self, x=None, y=None, *args, validation_data=None, **kwargs):
+    @staticmethod
+    def _labels_for_weights(x, y, sample_weight):
+        # Keras drops `sample_weight` when `y` is None; autoencoders have no labels,
+        # so placeholder labels (ignored by the steps) keep the weights in the batch.
+        if y is None and sample_weight is not None and hasattr(x, "__len__"):
+            return np.zeros((len(x),), "float32")
+        return y
+
+    def fit(self, x=None, y=None, *args, validation_data=None, sample_weight=None, **kwargs):
         self._check_array(x)
         if validation_data is not None:
             self._check_array(validation_data, "validation_data")
-        return super().fit(x, y, *args, validation_data=validation_data, **kwargs)
+        y = self._labels_for_weights(x, y, sample_weight)
+        if self.optimizer is not None and not self.optimizer.built:
+            # Built here, not inside the first traced step: a trace that fails on bad
+            # data would otherwise leave variables to be created on a later trace.
+            self.optimizer.build(self.trainable_variables)
+        return super().fit(
+            x, y, *args, validation_data=validation_data, sample_weight=sample_weight, **kwargs
+        )
 
-    def evaluate(self, x=None, *args, **kwargs):
+    def evaluate(self, x=None, y=None, *args, sample_weight=None, **kwargs):
         self._check_array(x)
-        return super().evaluate(x, *args, **kwargs)
+        y = self._labels_for_weights(x, y, sample_weight)
+        return super().evaluate(x, y, *args, sample_weight=sample_weight, **kwargs)
 
     def predict(self, x, *args, **kwargs):
         self._check_array(x)

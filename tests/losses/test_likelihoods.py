@@ -1,0 +1,91 @@
+import math
+
+import keras
+import numpy as np
+import pytest
+
+from keras_ae.losses import (
+    BernoulliLikelihood,
+    GaussianLikelihood,
+    MeanSquaredErrorLikelihood,
+    bernoulli_nll,
+    gaussian_kl,
+    gaussian_nll,
+    get_likelihood,
+    squared_error,
+)
+
+
+def _np(t):
+    return keras.ops.convert_to_numpy(t)
+
+
+def test_bernoulli_nll_matches_the_textbook_formula_summed_over_features(rng):
+    x = rng.uniform(size=(5, 28, 28, 1)).astype("float32")
+    logits = rng.normal(scale=3, size=x.shape).astype("float32")
+    p = 1 / (1 + np.exp(-logits.astype("float64")))
+    expected = -(x * np.log(p) + (1 - x) * np.log(1 - p)).reshape(5, -1).sum(axis=1)
+    np.testing.assert_allclose(_np(bernoulli_nll(x, logits)), expected, rtol=1e-5)
+
+
+def test_bernoulli_nll_is_stable_for_extreme_logits():
+    x = np.array([[1.0, 0.0, 1.0, 0.0]], "float32")
+    logits = np.array([[200.0, -200.0, -200.0, 200.0]], "float32")
+    np.testing.assert_allclose(_np(bernoulli_nll(x, logits)), [400.0], rtol=1e-6)
+
+
+def test_gaussian_nll_and_squared_error(rng):
+    x = rng.normal(size=(4, 10)).astype("float32")
+    mean = rng.normal(size=(4, 10)).astype("float32")
+    log_var = math.log(0.5)
+    expected = (0.5 * (np.log(2 * np.pi * 0.5) + (x - mean) ** 2 / 0.5)).sum(axis=1)
+    np.testing.assert_allclose(_np(gaussian_nll(x, mean, log_var)), expected, rtol=1e-5)
+    np.testing.assert_allclose(_np(squared_error(x, mean)), ((x - mean) ** 2).sum(axis=1), rtol=1e-5)
+
+
+def test_gaussian_kl_closed_form_matches_monte_carlo(rng):
+    mu = rng.normal(size=(3, 4))
+    log_var = rng.normal(scale=0.5, size=(3, 4))
+    closed = _np(gaussian_kl(mu.astype("float32"), log_var.astype("float32")))
+    sigma = np.exp(0.5 * log_var)
+    z = mu + sigma * rng.standard_normal((200000, 3, 4))
+    log_q = -0.5 * (np.log(2 * np.pi) + log_var + ((z - mu) / sigma) ** 2)
+    log_p = -0.5 * (np.log(2 * np.pi) + z**2)
+    monte_carlo = (log_q - log_p).sum(axis=-1).mean(axis=0)
+    np.testing.assert_allclose(closed, monte_carlo, rtol=0.02, atol=0.02)
+
+
+def test_likelihood_layers_and_learned_variance():
+    x = np.array([[0.0, 1.0]], "float32")
+    assert np.allclose(_np(BernoulliLikelihood().mean(np.zeros((1, 2), "float32"))), 0.5)
+    gaussian = GaussianLikelihood(variance=2.0, learn_variance=True)
+    assert gaussian.trainable_weights and np.isclose(gaussian.log_variance.numpy(), np.log(2.0))
+    expected = 0.5 * (2 * np.log(2 * np.pi * 2.0) + (0 + 1) / 2.0)
+    np.testing.assert_allclose(_np(gaussian.nll(x, np.zeros((1, 2), "float32"))), [expected], rtol=1e-6)
+    assert not GaussianLikelihood().trainable_weights
+    np.testing.assert_allclose(_np(MeanSquaredErrorLikelihood().nll(x, np.zeros((1, 2), "float32"))), [1.0])
+
+
+@pytest.mark.parametrize(
+    "layer",
+    [
+        BernoulliLikelihood(),
+        GaussianLikelihood(variance=0.3, learn_variance=True),
+        MeanSquaredErrorLikelihood(),
+    ],
+)
+def test_config_round_trip(layer):
+    config = layer.get_config()
+    assert type(layer).from_config(config).get_config() == config
+    restored = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(layer))
+    assert type(restored) is type(layer) and restored.get_config() == config
+
+
+def test_get_likelihood_and_bad_arguments():
+    assert isinstance(get_likelihood("mse"), MeanSquaredErrorLikelihood)
+    with pytest.raises(ValueError, match="likelihood='laplace'"):
+        get_likelihood("laplace")
+    with pytest.raises(ValueError, match="variance=0"):
+        GaussianLikelihood(variance=0)
+    with pytest.raises(ValueError, match="max=1.5"):
+        BernoulliLikelihood().check_targets(np.array([0.0, 1.5]))

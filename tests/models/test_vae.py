@@ -1,0 +1,137 @@
+"""The VAE's maths: KL by add_loss, ELBO terms, keras-io compatibility, user networks."""
+
+import json
+
+import keras
+import numpy as np
+import pytest
+
+import keras_ae
+from keras_ae.losses import bernoulli_nll, gaussian_kl
+
+
+def _np(t):
+    return keras.ops.convert_to_numpy(t)
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(0)
+    return rng.uniform(size=(64, 20)).astype("float32")
+
+
+@pytest.fixture(scope="module")
+def vae(data):
+    keras.utils.set_random_seed(1)
+    model = keras_ae.create_model("vae", input_shape=(20,), latent_dim=3, hidden_units=(16,), seed=0)
+    model.compile(optimizer="adam")
+    model.fit(data, epochs=2, batch_size=16, verbose=0)
+    return model
+
+
+def test_logged_terms_equal_hand_computation(vae, data):
+    z_mean, z_log_var, z = vae.encoder.predict(data, verbose=0)
+    np.testing.assert_array_equal(z, z_mean)  # inference uses the posterior mean
+    kl = _np(gaussian_kl(z_mean, z_log_var)).mean()
+    recon = _np(bernoulli_nll(data, vae.decoder_network(z_mean))).mean()
+    logs = vae.evaluate(data, batch_size=64, verbose=0, return_dict=True)
+    assert logs["kl_loss"] == pytest.approx(kl, rel=1e-5)
+    assert logs["reconstruction_loss"] == pytest.approx(recon, rel=1e-5)
+    assert logs["loss"] == pytest.approx(recon + kl, rel=1e-5)
+    assert logs["elbo"] == pytest.approx(-(recon + kl), rel=1e-5)
+
+
+def test_kl_reaches_the_loss_through_add_loss(vae, data):
+    vae(data, training=False)
+    assert len(vae.losses) == 1
+    z_mean, z_log_var, _ = vae.encoder(data)
+    assert _np(vae.losses[0]) == pytest.approx(_np(gaussian_kl(z_mean, z_log_var)).mean(), rel=1e-5)
+
+
+def test_training_draws_samples_and_the_kl_matches_monte_carlo(vae, data):
+    x = np.repeat(data[:1], 20000, axis=0)
+    z_mean, z_log_var, z = (_np(t) for t in vae.encoder(x, training=True))
+    assert not np.allclose(z, z_mean)
+    np.testing.assert_allclose(z.mean(axis=0), z_mean[0], atol=0.03)
+    np.testing.assert_allclose(z.std(axis=0), np.exp(0.5 * z_log_var[0]), rtol=0.03)
+    # Monte Carlo KL: E_q[log q(z|x) - log p(z)] from the layer's own draws.
+    var = np.exp(z_log_var[0])
+    log_q = -0.5 * (np.log(2 * np.pi * var) + (z - z_mean[0]) ** 2 / var).sum(axis=1)
+    log_p = -0.5 * (np.log(2 * np.pi) + z**2).sum(axis=1)
+    closed = _np(gaussian_kl(z_mean[:1], z_log_var[:1]))[0]
+    assert (log_q - log_p).mean() == pytest.approx(closed, rel=0.03, abs=0.02)
+
+
+def test_keras_io_style_encoder_and_decoder(vae, data):
+    # The keras-io VAE example calls these two sub-models directly.
+    z_mean, _, _ = vae.encoder.predict(data, verbose=0)
+    images = vae.decoder.predict(z_mean, verbose=0)
+    assert images.min() >= 0.0 and images.max() <= 1.0
+    np.testing.assert_allclose(images, vae.reconstruct(data), rtol=1e-5, atol=1e-6)
+
+
+def test_sample_is_reproducible_per_seed(vae):
+    a, b, c = vae.sample(5, seed=3), vae.sample(5, seed=3), vae.sample(5, seed=4)
+    assert a.shape == (5, 20)
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+    with pytest.raises(ValueError, match="num_samples=0"):
+        vae.sample(0)
+
+
+def test_sample_weights_weight_both_terms(data):
+    model = keras_ae.create_model("vae", input_shape=(20,), latent_dim=3, hidden_units=(16,), seed=0)
+    model.compile(optimizer="adam")
+    weights = np.linspace(0.0, 2.0, len(data)).astype("float32")
+    z_mean, z_log_var, _ = model.encoder.predict(data, verbose=0)
+    kl = _np(gaussian_kl(z_mean, z_log_var))
+    recon = _np(bernoulli_nll(data, model.decoder_network(z_mean)))
+    logs = model.evaluate(data, sample_weight=weights, batch_size=64, verbose=0, return_dict=True)
+    assert logs["kl_loss"] == pytest.approx((kl * weights).mean(), rel=1e-5)
+    assert logs["reconstruction_loss"] == pytest.approx((recon * weights).mean(), rel=1e-5)
+
+
+@pytest.mark.parametrize("outputs", ["features", "mean_log_var", "keras_io"])
+def test_user_encoders(outputs, data, tmp_path):
+    inputs = keras.Input((20,))
+    h = keras.layers.Dense(8, activation="relu")(inputs)
+    if outputs == "features":
+        encoder = keras.Model(inputs, h, name="my_encoder")
+    else:
+        mean, log_var = keras.layers.Dense(2)(h), keras.layers.Dense(2)(h)
+        heads = (
+            [mean, log_var]
+            if outputs == "mean_log_var"
+            else [mean, log_var, keras_ae.layers.Sampling()([mean, log_var])]
+        )
+        encoder = keras.Model(inputs, heads, name="my_encoder")
+    decoder = keras.Sequential([keras.Input((2,)), keras.layers.Dense(20)], name="my_decoder")
+    model = keras_ae.VAE(latent_dim=2 if outputs == "features" else None, encoder=encoder, decoder=decoder)
+    assert model.data_shape == (20,) and model.latent_dim == 2
+    model.compile(optimizer="adam")
+    model.fit(data, epochs=1, batch_size=32, verbose=0)
+    config = json.loads(json.dumps(model.get_config()))
+    assert config["encoder"]["config"]["name"] == "my_encoder"
+    model.save(tmp_path / "vae.keras")
+    restored = keras.models.load_model(tmp_path / "vae.keras")
+    np.testing.assert_array_equal(restored.predict(data, verbose=0), model.predict(data, verbose=0))
+
+
+def test_user_network_mismatches_are_reported():
+    decoder = keras.Sequential([keras.Input((2,)), keras.layers.Dense(20, activation="sigmoid")])
+    with pytest.raises(ValueError, match="must output logits"):
+        keras_ae.VAE(input_shape=(20,), latent_dim=2, decoder=decoder)
+    with pytest.raises(ValueError, match=r"does not match latent_dim=3"):
+        keras_ae.VAE(
+            input_shape=(20,),
+            latent_dim=3,
+            decoder=keras.Sequential([keras.Input((2,)), keras.layers.Dense(20)]),
+        )
+    with pytest.raises(ValueError, match=r"output shape \(10,\) does not match input_shape=\(20,\)"):
+        keras_ae.VAE(
+            input_shape=(20,),
+            latent_dim=2,
+            decoder=keras.Sequential([keras.Input((2,)), keras.layers.Dense(10)]),
+        )
+    with pytest.raises(ValueError, match="encoder=3"):
+        keras_ae.VAE(input_shape=(20,), latent_dim=2, encoder=3)
