@@ -1,0 +1,76 @@
+"""Helpers shared by the tutorials: fast mode, output folder and MNIST loading.
+
+Fast mode (`KERAS_AE_TUTORIAL_FAST=1`) shrinks data and epochs so the test suite can
+run every tutorial end to end in seconds; figures go to `KERAS_AE_TUTORIAL_OUT`
+(default `tutorials/figures/`).
+"""
+
+import os
+import pathlib
+
+import numpy as np
+
+FAST = os.environ.get("KERAS_AE_TUTORIAL_FAST", "0") not in ("", "0", "false", "False")
+OUT = pathlib.Path(os.environ.get("KERAS_AE_TUTORIAL_OUT", pathlib.Path(__file__).parent / "figures"))
+
+
+def epochs(full, fast=1):
+    """The number of epochs: `full` normally, `fast` in fast mode."""
+    return fast if FAST else full
+
+
+def figure_path(name):
+    OUT.mkdir(parents=True, exist_ok=True)
+    return OUT / name
+
+
+def load_mnist(limit=None):
+    """MNIST as float32 in [0, 1], shape (n, 28, 28, 1), with labels.
+
+    Reads the IDX files from `$KERAS_AE_DATASETS/mnist` when that folder exists
+    (offline copies, as in this repository's tests), else downloads through
+    `keras.datasets.mnist`. In fast mode only the first 2,000 / 500 examples.
+    """
+    folder = os.environ.get("KERAS_AE_DATASETS")
+    if folder and os.path.isdir(os.path.join(folder, "mnist")):
+        from keras_ae.data import load_idx_dataset
+
+        x_train, y_train = load_idx_dataset(os.path.join(folder, "mnist"), "train")
+        x_test, y_test = load_idx_dataset(os.path.join(folder, "mnist"), "test")
+    else:
+        import keras
+
+        (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+    limit = limit or (2000 if FAST else None)
+    if limit:
+        x_train, y_train = x_train[:limit], y_train[:limit]
+        x_test, y_test = x_test[: max(limit // 4, 100)], y_test[: max(limit // 4, 100)]
+
+    def prepare(x):
+        return (x.astype("float32") / 255.0)[..., None]
+
+    return (prepare(x_train), y_train.astype("int64")), (prepare(x_test), y_test.astype("int64"))
+
+
+def show_grid(rows, titles, path, suptitle=None):
+    """Saves rows of images (each an array (n, h, w[, 1])) as one figure."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    n = len(rows[0])
+    fig, axes = plt.subplots(len(rows), n, figsize=(1.1 * n, 1.25 * len(rows) + 0.4), squeeze=False)
+    for r, (row, title) in enumerate(zip(rows, titles, strict=True)):
+        for i in range(n):
+            image = np.asarray(row[i])
+            axes[r, i].imshow(image.reshape(image.shape[:2]), cmap="gray", vmin=0, vmax=1)
+            axes[r, i].set_xticks([])
+            axes[r, i].set_yticks([])
+        axes[r, 0].set_ylabel(title, rotation=0, ha="right", va="center", fontsize=9)
+    if suptitle:
+        fig.suptitle(suptitle)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path
