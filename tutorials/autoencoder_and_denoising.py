@@ -37,6 +37,7 @@ import keras
 import numpy as np
 
 import keras_ae
+
 from _common import epochs, figure_path, load_mnist, show_grid
 
 keras.utils.set_random_seed(42)

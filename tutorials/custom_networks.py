@@ -33,6 +33,7 @@ import numpy as np
 from keras import layers
 
 import keras_ae
+
 from _common import epochs, figure_path, load_mnist, show_grid
 
 keras.utils.set_random_seed(3)

@@ -39,6 +39,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import keras_ae
+
 from _common import epochs, figure_path, load_mnist, show_grid
 
 keras.utils.set_random_seed(1)
