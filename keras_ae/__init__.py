@@ -3,7 +3,7 @@
 Example:
     >>> import keras_ae
     >>> keras_ae.list_models()
-    ['autoencoder', 'beta_vae', 'denoising_autoencoder', 'sparse_autoencoder', 'vae']
+    ['autoencoder', 'beta_vae', 'denoising_autoencoder', 'k_sparse_autoencoder', 'sparse_autoencoder', 'vae']
     >>> model = keras_ae.create_model("vae", input_shape=(28, 28, 1), latent_dim=16,
     ...                               architecture="conv")
 """
@@ -18,6 +18,7 @@ from keras_ae.models import (  # noqa: E402
     Autoencoder,
     BetaVAE,
     DenoisingAutoencoder,
+    KSparseAutoencoder,
     SparseAutoencoder,
 )
 from keras_ae.registry import create_model, get_model_class, list_models  # noqa: E402
@@ -28,6 +29,7 @@ __all__ = [
     "Autoencoder",
     "BetaVAE",
     "DenoisingAutoencoder",
+    "KSparseAutoencoder",
     "SparseAutoencoder",
     "__version__",
     "architectures",

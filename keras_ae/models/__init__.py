@@ -4,6 +4,7 @@ from keras_ae.models.autoencoder import Autoencoder
 from keras_ae.models.base_autoencoder import BaseAutoencoder
 from keras_ae.models.beta_vae import BetaVAE
 from keras_ae.models.denoising_autoencoder import DenoisingAutoencoder
+from keras_ae.models.k_sparse_autoencoder import KSparseAutoencoder
 from keras_ae.models.sparse_autoencoder import SparseAutoencoder
 from keras_ae.models.vae import VAE
 
@@ -13,5 +14,6 @@ __all__ = [
     "BaseAutoencoder",
     "BetaVAE",
     "DenoisingAutoencoder",
+    "KSparseAutoencoder",
     "SparseAutoencoder",
 ]
