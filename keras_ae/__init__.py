@@ -3,7 +3,7 @@
 Example:
     >>> import keras_ae
     >>> keras_ae.list_models()
-    ['autoencoder', 'beta_vae', 'denoising_autoencoder', 'k_sparse_autoencoder', 'sparse_autoencoder', 'vae']
+    ['autoencoder', 'beta_vae', 'contractive_autoencoder', 'denoising_autoencoder', 'k_sparse_autoencoder', 'sparse_autoencoder', 'vae']
     >>> model = keras_ae.create_model("vae", input_shape=(28, 28, 1), latent_dim=16,
     ...                               architecture="conv")
 """
@@ -17,6 +17,7 @@ from keras_ae.models import (  # noqa: E402
     VAE,
     Autoencoder,
     BetaVAE,
+    ContractiveAutoencoder,
     DenoisingAutoencoder,
     KSparseAutoencoder,
     SparseAutoencoder,
@@ -28,6 +29,7 @@ __all__ = [
     "VAE",
     "Autoencoder",
     "BetaVAE",
+    "ContractiveAutoencoder",
     "DenoisingAutoencoder",
     "KSparseAutoencoder",
     "SparseAutoencoder",

@@ -41,7 +41,9 @@ def test_kernel_is_shared_not_copied(rng):
     with tf.GradientTape() as tape:
         encoder_only = tf.reduce_sum(dense(x))
     encoder_grad = tape.gradient(encoder_only, dense.kernel)
-    np.testing.assert_allclose(grads[0].numpy() - encoder_grad.numpy(), np.tile(z.sum(axis=0), (6, 1)), rtol=1e-5)
+    np.testing.assert_allclose(
+        grads[0].numpy() - encoder_grad.numpy(), np.tile(z.sum(axis=0), (6, 1)), rtol=1e-5
+    )
 
 
 def functional_tied_model():
@@ -89,7 +91,9 @@ def test_tie_survives_save_and_load_in_a_fresh_process(tmp_path, rng):
     # Shifting the encoder kernel there changed the decoder too: one shared variable.
     code = model.get_layer("code")
     code.kernel.assign(code.kernel.numpy() + 1.0)
-    np.testing.assert_allclose(np.load(tmp_path / "out2.npy"), model.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        np.load(tmp_path / "out2.npy"), model.predict(x, verbose=0), rtol=1e-5, atol=1e-6
+    )
 
 
 def test_bad_arguments_are_refused():
