@@ -15,6 +15,8 @@ FIGURES = {
     "autoencoder_and_denoising": ["autoencoder_reconstructions.png", "denoising_side_by_side.png"],
     "vae": ["vae_elbo_terms.png", "vae_latent_scatter.png", "vae_manifold.png", "vae_samples.png"],
     "custom_networks": ["custom_vae_reconstructions.png"],
+    "sparse_autoencoders": ["sparse_filters.png", "k_sparse_filters.png", "sparse_reconstructions.png"],
+    "contractive_autoencoder": ["contractive_jacobian.png", "contractive_reconstructions.png"],
 }
 
 

@@ -64,6 +64,9 @@ def show_grid(rows, titles, path, suptitle=None):
     for r, (row, title) in enumerate(zip(rows, titles, strict=True)):
         for i in range(n):
             image = np.asarray(row[i])
+            if image.ndim == 1:  # a flat vector of a square image
+                side = int(round(np.sqrt(image.size)))
+                image = image.reshape(side, side)
             axes[r, i].imshow(image.reshape(image.shape[:2]), cmap="gray", vmin=0, vmax=1)
             axes[r, i].set_xticks([])
             axes[r, i].set_yticks([])
