@@ -40,9 +40,10 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
-from _common import epochs, figure_path, load_mnist, show_grid
 
 import keras_ae
+
+from _common import epochs, figure_path, load_mnist, show_grid
 
 keras.utils.set_random_seed(11)
 (x_train, _), (x_test, _) = load_mnist()

@@ -41,9 +41,10 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
-from _common import epochs, figure_path, load_mnist, show_grid
 
 import keras_ae
+
+from _common import epochs, figure_path, load_mnist, show_grid
 
 keras.utils.set_random_seed(7)
 (x_train, y_train), (x_test, y_test) = load_mnist()
