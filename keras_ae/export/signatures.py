@@ -48,20 +48,18 @@ def _checked(tensor, spec, signature):
     """Returns `tensor` behind a run-time check of its shape against `spec`.
 
     TF Serving does not check request shapes against the SignatureDef; without this a
-    wrong shape fails deep inside the network ("Matrix size-incompatible"). The check
-    runs in the graph (a `tf.debugging.Assert`, which is never folded away), so the
-    server answers with a message naming the signature, the input and both shapes.
+    wrong shape fails deep inside the network ("Matrix size-incompatible"), or not at
+    all. The check runs in the graph, so the server answers with a message naming the
+    signature, the input and both shapes. It compares the shape *as text*: Grappler
+    folds any numeric rank test to a constant from the static signature shape, which
+    would silently remove the check for inputs of the wrong rank.
     """
-    expected = [-1 if d is None else d for d in spec.shape]
     shape = tf.shape(tensor, out_type=tf.int64)
-    rank = len(expected)
-    # Pad so that slicing never fails on a lower-rank input; the rank test decides then.
-    padded = tf.concat([shape, tf.zeros([rank], tf.int64)], axis=0)[:rank]
-    known = tf.constant([d >= 0 for d in expected])
-    dims_ok = tf.reduce_all(tf.logical_or(tf.logical_not(known), tf.equal(padded, expected)))
-    ok = tf.logical_and(tf.equal(tf.size(shape), rank), dims_ok)
+    text = tf.strings.reduce_join(tf.strings.as_string(shape), separator=",")
+    pattern = ",".join(r"\d+" if d is None else str(d) for d in spec.shape)
+    ok = tf.strings.regex_full_match(text, pattern)
     message = (
-        f"keras_ae: input `{spec.name}` of signature '{signature}' must have shape "
+        f"keras_ae: input `{spec.name}` of signature `{signature}` must have shape "
         f"{_shape_text(spec.shape)}; received shape"
     )
     with tf.control_dependencies([tf.debugging.Assert(ok, [message, shape])]):
@@ -150,7 +148,7 @@ def serving_signatures(model):
                     tf.debugging.Assert(
                         num_samples > 0,
                         [
-                            "keras_ae: input `num_samples` of signature 'sample' must be >= 1; received",
+                            "keras_ae: input `num_samples` of signature `sample` must be >= 1; received",
                             num_samples,
                         ],
                     )
