@@ -77,7 +77,7 @@ class ServingSignature:
 
         def specs(infos):
             result = {}
-            for key, info in infos.items():
+            for key, info in sorted(infos.items()):  # proto maps have no fixed order
                 if info.dtype not in _DTYPES:
                     raise ValueError(
                         f"Signature {name!r} has tensor {key!r} of unsupported dtype enum {info.dtype}."

@@ -159,6 +159,11 @@ def main(argv=None):
     from keras_ae.export.saved_model import export_model
     from keras_ae.export.store import write_models_config
 
+    for name in args.models:
+        # Fail before minutes of training, not after.
+        target = os.path.join(args.out, name, str(args.version))
+        if os.path.exists(target) and not args.overwrite:
+            raise FileExistsError(f"{target} exists: pass --overwrite to replace it, or another --version.")
     x_train, x_test = load_mnist(args.mnist_dir, args.tfds, args.tfds_data_dir)
     if args.train_examples is not None:
         x_train = x_train[: args.train_examples]

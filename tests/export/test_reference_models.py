@@ -4,6 +4,7 @@ request examples run (against in-process stand-ins for the server); the command 
 trains and exports the reference models works end to end (on a small budget)."""
 
 import json
+import math
 import os
 import re
 
@@ -152,16 +153,19 @@ def test_reference_models_command_end_to_end(datasets_dir, tmp_path, capsys):
     """The `make reference-models` command on a small budget: trains, exports, configures."""
     out = tmp_path / "store"
     argv = ["--mnist-dir", str(datasets_dir / "mnist"), "--out", str(out), "--models", "vae_mnist"]
-    reference_models.main([*argv, "--epochs", "1", "--train-examples", "2000"])
+    reference_models.main([*argv, "--epochs", "1", "--train-examples", "1000"])
     assert list_store(out) == {"vae_mnist": [1]}
     assert (out / "models.config").read_text() == models_config_text(["vae_mnist"])
     metadata = json.loads((out / "vae_mnist" / "1" / "metadata.json").read_text())
-    assert metadata["data"]["train_examples"] == 2000 and metadata["training"]["epochs"] == 1
+    assert metadata["data"]["train_examples"] == 1000 and metadata["training"]["epochs"] == 1
+    # Trained a little: below 784 ln 2 nats, the score of a decoder that outputs p = 1/2
+    # for every pixel, and above the fully trained reference model's.
+    reference = json.loads((STORE / "vae_mnist" / "1" / "metadata.json").read_text())
     assert (
-        100 < metadata["metrics"]["test_score_mean"] < 400
-    )  # trained a little: between noise and the reference
+        reference["metrics"]["test_score_mean"] < metadata["metrics"]["test_score_mean"] < 784 * math.log(2)
+    )
     assert "vae_mnist: test score" in capsys.readouterr().out
-    with pytest.raises(FileExistsError, match="overwrite=True"):
+    with pytest.raises(FileExistsError, match="--overwrite"):
         reference_models.main([*argv, "--epochs", "1", "--train-examples", "100"])
     with pytest.raises(ValueError, match="--mnist-dir"):
         reference_models.load_mnist(None)
