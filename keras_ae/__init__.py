@@ -12,7 +12,7 @@ from keras_ae._backend import check_backend
 
 check_backend()
 
-from keras_ae import architectures, layers, losses, models  # noqa: E402
+from keras_ae import architectures, export, layers, losses, models, serving  # noqa: E402
 from keras_ae.models import VAE, Autoencoder, BetaVAE, DenoisingAutoencoder  # noqa: E402
 from keras_ae.registry import create_model, get_model_class, list_models  # noqa: E402
 from keras_ae.version import __version__  # noqa: E402
@@ -25,9 +25,11 @@ __all__ = [
     "__version__",
     "architectures",
     "create_model",
+    "export",
     "get_model_class",
     "layers",
     "list_models",
     "losses",
     "models",
+    "serving",
 ]
