@@ -41,7 +41,9 @@ def export_for_serving(model, export_dir, version=None, overwrite=False):
         export_dir: the model's base folder; created if missing.
         version: an int >= 1. Defaults to the next free version: one more than the
             largest numbered subfolder, or 1 in an empty folder.
-        overwrite: replace an existing `export_dir/<version>/` (atomically).
+        overwrite: replace an existing `export_dir/<version>/`. The old folder is renamed
+            aside and the new one renamed in: a server polling between the two renames may
+            briefly miss that version, so give a live server a new version instead.
 
     Returns:
         The path of the version folder, `export_dir/<version>`.
