@@ -7,7 +7,7 @@ KERAS_AE_DATASETS ?= $(abspath ../shared/datasets)
 export KERAS_AE_DATASETS
 export TF_CPP_MIN_LOG_LEVEL ?= 3
 
-.PHONY: demo test lint format venv clean
+.PHONY: demo test lint format venv clean reference-models
 
 venv: $(STAMP)
 
@@ -15,6 +15,8 @@ $(STAMP): setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e ".[cpu,dev]"
+	# The gRPC protos of TF Serving, without their dependency on the full tensorflow wheel.
+	$(BIN)/python -m pip install -q --no-deps "tensorflow-serving-api==2.21.0"
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -22,6 +24,12 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# Trains the small MNIST reference models (a few minutes on 2 cores) and exports them into
+# the TF Serving model store saved_models/, replacing version 1 and regenerating models.config.
+reference-models: $(STAMP)
+	$(BIN)/python -m keras_ae.export.reference_models --mnist-dir "$(KERAS_AE_DATASETS)/mnist" \
+		--out saved_models --version 1 --overwrite
 
 lint: $(STAMP)
 	$(BIN)/ruff check keras_ae tests benchmarks tutorials

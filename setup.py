@@ -33,6 +33,12 @@ setup(
         "cpu": ["tensorflow-cpu==2.21.0"],
         "gpu": ["tensorflow[and-cuda]==2.21.0"],
         "dev": ["pytest>=8", "ruff>=0.5"],
+        # The gRPC client of keras_ae.serving. tensorflow-serving-api declares a dependency
+        # on the full `tensorflow` wheel, which must not land beside tensorflow-cpu: with
+        # the "cpu" extra, install it as `pip install --no-deps tensorflow-serving-api`
+        # (its runtime needs, grpcio and protobuf, come with TensorFlow). This extra is for
+        # environments that use the full `tensorflow` wheel anyway.
+        "serving": ["tensorflow-serving-api>=2.21,<2.22", "grpcio"],
     },
     entry_points={"console_scripts": ["keras-ae=keras_ae.cli:main"]},
     classifiers=[

@@ -12,7 +12,7 @@ from keras_ae._backend import check_backend
 
 check_backend()
 
-from keras_ae import architectures, layers, losses, models, regularizers  # noqa: E402
+from keras_ae import architectures, export, layers, losses, models, regularizers, serving  # noqa: E402
 from keras_ae.models import (  # noqa: E402
     VAE,
     Autoencoder,
@@ -36,10 +36,12 @@ __all__ = [
     "__version__",
     "architectures",
     "create_model",
+    "export",
     "get_model_class",
     "layers",
     "list_models",
     "losses",
     "models",
     "regularizers",
+    "serving",
 ]

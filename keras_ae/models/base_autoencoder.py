@@ -349,6 +349,16 @@ class BaseAutoencoder(keras.Model):
         """Returns the deterministic reconstructions of `x` as a numpy array."""
         return self.predict(x, batch_size=batch_size, verbose=0)
 
+    def export_for_serving(self, export_dir, version=None, overwrite=False):
+        """Exports a TF Serving SavedModel to `export_dir/<version>/`; returns that path.
+
+        See `keras_ae.export.export_for_serving` for the signatures and arguments.
+        """
+        # Imported here: the export package imports the model classes.
+        from keras_ae.export import export_for_serving
+
+        return export_for_serving(self, export_dir, version=version, overwrite=overwrite)
+
     # ----------------------------------------------------------------- config
     def get_config(self):
         config = super().get_config()

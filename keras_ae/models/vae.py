@@ -2,6 +2,7 @@
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from keras_ae.layers import Sampling
 from keras_ae.losses import gaussian_kl
@@ -96,12 +97,32 @@ class VAE(BaseAutoencoder):
         logs["elbo"] = -(logs["reconstruction_loss"] + outputs["kl_loss"])
         return logs
 
+    def prior_noise(self, num_samples, seed):
+        """Draws `num_samples` codes from the prior N(0, I) as a pure function of `seed`.
+
+        Stateless (counter-based Philox) draws: the same seed gives the same codes in any
+        call, process or exported SavedModel, and the first `n` codes of a larger draw
+        equal a draw of `n`. `keras.random` takes only Python-int seeds, and the serving
+        signature receives its seed as a tensor, hence `tf.random` here.
+
+        Args:
+            num_samples: how many codes (an int or an int32 scalar tensor).
+            seed: an int or int64 scalar tensor.
+
+        Returns:
+            A float tensor shaped `(num_samples, latent_dim)`.
+        """
+        seed = tf.stack([tf.cast(seed, "int64"), tf.constant(0, "int64")])
+        shape = tf.stack([tf.cast(num_samples, "int32"), self.latent_dim])
+        return tf.random.stateless_normal(shape, seed=seed, dtype=self.compute_dtype)
+
     def sample(self, num_samples, seed=None, batch_size=256):
         """Decodes `num_samples` draws from the prior N(0, I); returns data-space means.
 
         Args:
             num_samples: how many samples, >= 1.
-            seed: seed of the draws; the same seed gives the same samples.
+            seed: int seed of the draws (see `prior_noise`); the same seed gives the same
+                samples, here and in the exported `sample` signature. None draws a fresh seed.
             batch_size: decoding batch size.
 
         Returns:
@@ -111,7 +132,11 @@ class VAE(BaseAutoencoder):
             raise ValueError(
                 f"Argument `num_samples` must be an int >= 1. Received: num_samples={num_samples!r}"
             )
-        z = np.random.default_rng(seed).standard_normal((int(num_samples), self.latent_dim)).astype("float32")
+        if seed is None:
+            seed = int(np.random.default_rng().integers(2**62))
+        elif isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+            raise ValueError(f"Argument `seed` must be an int or None. Received: seed={seed!r}")
+        z = self.prior_noise(int(num_samples), int(seed)).numpy()
         return self.decode(z, batch_size=batch_size)
 
     def get_config(self):

@@ -1,0 +1,166 @@
+"""The serving signatures of an autoencoder: names, input specs and the functions behind them.
+
+Every signature takes one argument (a tensor, or a dict of tensors for `sample`), so each
+endpoint also loads back as a `keras.layers.TFSMLayer`, and returns a dict, so every
+output of the SavedModel has a meaningful name. They are written generically against
+`BaseAutoencoder` (any deterministic autoencoder, including subclasses added later) and
+`VAE` (the variational family), using only the public pieces every model has: `call`,
+`.encoder`, `.decoder`, `.likelihood` and, for the VAE family, `prior_noise`.
+"""
+
+import tensorflow as tf
+
+from keras_ae.losses import gaussian_kl
+from keras_ae.models.vae import VAE
+
+#: Signature names, in the order they are registered.
+SIGNATURE_NAMES = (
+    "serving_default",
+    "reconstruct",
+    "encode",
+    "decode",
+    "score",
+    "sample",
+    "sample_from_noise",
+)
+
+#: Signatures only generative (VAE-family) models have.
+GENERATIVE_SIGNATURES = ("sample", "sample_from_noise")
+
+
+def is_generative(model):
+    """Whether `model` has a prior to sample from (the VAE family)."""
+    return isinstance(model, VAE)
+
+
+def signature_names(model):
+    """The signature names an export of `model` has, in order."""
+    if is_generative(model):
+        return SIGNATURE_NAMES
+    return tuple(n for n in SIGNATURE_NAMES if n not in GENERATIVE_SIGNATURES)
+
+
+def _shape_text(shape):
+    return "(" + ", ".join("batch" if d is None else str(d) for d in shape) + ")"
+
+
+def _checked(tensor, spec, signature):
+    """Returns `tensor` behind a run-time check of its shape against `spec`.
+
+    TF Serving does not check request shapes against the SignatureDef; without this a
+    wrong shape fails deep inside the network ("Matrix size-incompatible"), or not at
+    all. The check runs in the graph, so the server answers with a message naming the
+    signature, the input and both shapes. It compares the shape *as text*: Grappler
+    folds any numeric rank test to a constant from the static signature shape, which
+    would silently remove the check for inputs of the wrong rank.
+    """
+    shape = tf.shape(tensor, out_type=tf.int64)
+    text = tf.strings.reduce_join(tf.strings.as_string(shape), separator=",")
+    pattern = ",".join(r"\d+" if d is None else str(d) for d in spec.shape)
+    ok = tf.strings.regex_full_match(text, pattern)
+    message = (
+        f"keras_ae: input `{spec.name}` of signature `{signature}` must have shape "
+        f"{_shape_text(spec.shape)}; received shape"
+    )
+    with tf.control_dependencies([tf.debugging.Assert(ok, [message, shape])]):
+        return tf.identity(tensor)
+
+
+def _first(outputs):
+    return outputs[0] if isinstance(outputs, (list, tuple)) else outputs
+
+
+def serving_signatures(model):
+    """Builds the serving functions of `model`.
+
+    Args:
+        model: a built `BaseAutoencoder`.
+
+    Returns:
+        A dict `{name: (fn, input_signature)}` in `signature_names(model)` order, ready
+        for `keras.export.ExportArchive.add_endpoint(name, fn, input_signature)`.
+        Inputs (all float32 with a free batch dimension, except the scalars of `sample`):
+
+        - `serving_default`, `reconstruct`: `x` -> `reconstruction` (deterministic:
+          the VAE family decodes the posterior mean), equal to `model.predict(x)`.
+        - `encode`: `x` -> `code` (`z_mean`, `z_log_var` for the VAE family), as
+          `model.encode` / `model.encoder`.
+        - `decode`: `z` -> `reconstruction`, equal to `model.decode(z)`.
+        - `score`: `x` -> per-example anomaly `score` (higher is more anomalous) and its
+          parts: the reconstruction negative log-likelihood `reconstruction_loss` (the
+          model's own likelihood, summed over features), plus `kl_loss` for the VAE
+          family, whose score is the negative ELBO. Their batch means equal `evaluate`'s
+          `reconstruction_loss` and `-elbo`.
+        - `sample` (VAE family): `{num_samples: int32 scalar, seed: int64 scalar}` ->
+          `samples` and their codes `z`, equal to `model.sample(num_samples, seed)`.
+        - `sample_from_noise` (VAE family): `noise` (standard normal codes) -> `samples`.
+    """
+    x_spec = tf.TensorSpec((None, *model.data_shape), tf.float32, name="x")
+    z_spec = tf.TensorSpec((None, model.latent_dim), tf.float32, name="z")
+    variational = is_generative(model)
+
+    def reconstruct_fn(name):
+        def reconstruct(x):
+            x = _checked(x, x_spec, name)
+            return {"reconstruction": model(x, training=False)}
+
+        return reconstruct
+
+    def encode(x):
+        x = _checked(x, x_spec, "encode")
+        codes = model.encoder(x, training=False)
+        if variational:
+            return {"z_mean": codes[0], "z_log_var": codes[1]}
+        return {"code": _first(codes)}
+
+    def decode(z):
+        z = _checked(z, z_spec, "decode")
+        return {"reconstruction": model.decoder(z, training=False)}
+
+    def score(x):
+        x = _checked(x, x_spec, "score")
+        outputs = model(x, training=False, return_outputs=True)
+        nll = model.likelihood.nll(x, outputs["params"])
+        result = {"score": nll, "reconstruction_loss": nll}
+        if variational:
+            kl = gaussian_kl(outputs["z_mean"], outputs["z_log_var"])
+            result.update({"score": nll + kl, "kl_loss": kl})
+        return result
+
+    signatures = {
+        "serving_default": (reconstruct_fn("serving_default"), [x_spec]),
+        "reconstruct": (reconstruct_fn("reconstruct"), [x_spec]),
+        "encode": (encode, [x_spec]),
+        "decode": (decode, [z_spec]),
+        "score": (score, [x_spec]),
+    }
+    if variational:
+        noise_spec = tf.TensorSpec((None, model.latent_dim), tf.float32, name="noise")
+        sample_spec = {
+            "num_samples": tf.TensorSpec((), tf.int32, name="num_samples"),
+            "seed": tf.TensorSpec((), tf.int64, name="seed"),
+        }
+
+        def sample(inputs):
+            num_samples = inputs["num_samples"]
+            with tf.control_dependencies(
+                [
+                    tf.debugging.Assert(
+                        num_samples > 0,
+                        [
+                            "keras_ae: input `num_samples` of signature `sample` must be >= 1; received",
+                            num_samples,
+                        ],
+                    )
+                ]
+            ):
+                z = model.prior_noise(num_samples, inputs["seed"])
+            return {"samples": model.decoder(z, training=False), "z": z}
+
+        def sample_from_noise(noise):
+            noise = _checked(noise, noise_spec, "sample_from_noise")
+            return {"samples": model.decoder(noise, training=False)}
+
+        signatures["sample"] = (sample, [sample_spec])
+        signatures["sample_from_noise"] = (sample_from_noise, [noise_spec])
+    return {name: signatures[name] for name in signature_names(model)}
