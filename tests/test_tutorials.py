@@ -16,6 +16,7 @@ FIGURES = {
     "vae": ["vae_elbo_terms.png", "vae_latent_scatter.png", "vae_manifold.png", "vae_samples.png"],
     "custom_networks": ["custom_vae_reconstructions.png"],
     "sparse_autoencoders": ["sparse_filters.png", "k_sparse_filters.png", "sparse_reconstructions.png"],
+    "training_to_serving": ["serving_answers.png", "serving_scores.png"],
     "contractive_autoencoder": ["contractive_jacobian.png", "contractive_reconstructions.png"],
 }
 
