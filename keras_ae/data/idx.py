@@ -50,11 +50,20 @@ def load_idx(path):
     return np.frombuffer(data, dtype, offset=header).reshape(dims).astype(dtype.newbyteorder("="))
 
 
+def _idx_path(folder, name):
+    """The path of `name` in `folder`, accepting the uncompressed file when the .gz is absent."""
+    path = os.path.join(folder, name)
+    if not os.path.isfile(path) and os.path.isfile(path[: -len(".gz")]):
+        return path[: -len(".gz")]
+    return path
+
+
 def load_idx_dataset(folder, split="train"):
     """Loads one split of an IDX dataset folder (the MNIST / Fashion-MNIST layout).
 
     Args:
-        folder: folder holding `train-images-idx3-ubyte.gz` and friends.
+        folder: folder holding `train-images-idx3-ubyte.gz` and friends (gzip-compressed
+            or not).
         split: `"train"` or `"test"`.
 
     Returns:
@@ -63,8 +72,8 @@ def load_idx_dataset(folder, split="train"):
     if split not in IDX_FILES:
         raise ValueError(f"Unknown split. Expected one of {sorted(IDX_FILES)}. Received: split={split!r}")
     images_name, labels_name = IDX_FILES[split]
-    images = load_idx(os.path.join(folder, images_name))
-    labels = load_idx(os.path.join(folder, labels_name))
+    images = load_idx(_idx_path(folder, images_name))
+    labels = load_idx(_idx_path(folder, labels_name))
     if len(images) != len(labels):
         raise ValueError(
             f"IDX files in {folder} disagree: {len(images)} images but {len(labels)} labels for split={split!r}"

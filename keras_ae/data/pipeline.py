@@ -1,0 +1,202 @@
+"""`load_dataset`: one loader from any source to a batched, normalized `tf.data` pipeline."""
+
+import numpy as np
+
+from keras_ae.data.sources import resolve_source
+from keras_ae.data.tfds_datasets import GENERIC_PREFIX, TFDS_DATASETS
+
+BINARIZE = (None, "static", "dynamic", "threshold")
+_CACHE_BYTES = 1 << 30
+
+
+def _mix32(x):
+    """The "lowbias32" integer hash (C. Wellons): a bijection on uint32 with good avalanche."""
+    import tensorflow as tf
+
+    x = tf.bitwise.bitwise_xor(x, tf.bitwise.right_shift(x, 16)) * tf.constant(0x7FEB352D, tf.uint32)
+    x = tf.bitwise.bitwise_xor(x, tf.bitwise.right_shift(x, 15)) * tf.constant(0x846CA68B, tf.uint32)
+    return tf.bitwise.bitwise_xor(x, tf.bitwise.right_shift(x, 16))
+
+
+def example_uniform(seed, index, example_shape):
+    """Uniform [0, 1) noise that depends only on `(seed, example index, pixel)`.
+
+    A counter-based generator: hashing the example's index gives the same noise for an
+    example however the data is batched or shuffled, computed for a whole batch at once
+    (per-example `stateless_uniform` calls would cost a tf.data step per example).
+
+    Args:
+        seed: int seed.
+        index: int64 tensor `(batch,)` of example positions in the split.
+        example_shape: shape of one example.
+
+    Returns:
+        float32 tensor `(batch, *example_shape)`.
+    """
+    import tensorflow as tf
+
+    size = int(np.prod(example_shape))
+    key = _mix32(tf.cast(index, tf.uint32) + _mix32(tf.constant(seed % 2**32, tf.uint32)))
+    pixel = _mix32(tf.cast(tf.range(size, dtype=tf.int64), tf.uint32) + tf.constant(0x9E3779B9, tf.uint32))
+    bits = _mix32(tf.bitwise.bitwise_xor(key[:, None], pixel[None, :]))
+    uniform = tf.cast(tf.bitwise.right_shift(bits, 8), tf.float32) / float(1 << 24)  # 24 exact bits
+    return tf.reshape(uniform, [-1, *example_shape])
+
+
+def load_dataset(
+    source,
+    split="train",
+    batch_size=128,
+    binarize=None,
+    shuffle=None,
+    seed=0,
+    as_numpy=False,
+    with_labels=False,
+    flatten=False,
+    data_dir=None,
+    download=True,
+):
+    """Loads a dataset as a batched `tf.data.Dataset` of float32 images in [0, 1] (or numpy).
+
+    Sources:
+        - an embedded name: `"digits"` (scikit-learn 8x8), `"shapes"` / `"shapes32"`
+          (generated dSprites-style shapes) — no download;
+        - a tensorflow-datasets name (`"mnist"`, `"fashion_mnist"`, `"cifar10"`, `"dsprites"`,
+          ..., see `list_datasets()`) or `"tfds:<name>"`, read from `data_dir`. A dataset
+          that is not prepared is downloaded, or, offline, fails within seconds with a
+          `DatasetNotPreparedError` saying how to use local files instead;
+        - a folder of IDX files (`train-images-idx3-ubyte.gz` and friends, the MNIST layout);
+        - an `.npz` file with `x_train`/`y_train`/`x_test`/`y_test` (Keras' `mnist.npz`
+          layout), `x`/`y`, or dSprites' `imgs`/`latents_classes` (label = shape);
+        - in-memory arrays: `x` or `(x, y)`.
+
+    Normalization: uint8 images are divided by 255 (binary 0/1 integer images by 1); float
+    images are used as they are. Grayscale `(n, h, w)` images get a channel axis.
+
+    Args:
+        source: one of the sources above.
+        split: `"train"` or `"test"`, optionally sliced: `"train[:1000]"`, `"test[:10%]"`.
+            For in-memory arrays only the slice matters.
+        batch_size: examples per batch.
+        binarize: `None`; `"static"`: one Bernoulli sample per image with `p` = pixel
+            intensity, fixed for good (seeded by `seed` and the image's position in the
+            split); `"dynamic"`: a fresh Bernoulli sample every epoch (Salakhutdinov & Murray
+            2008), reproducible from `seed`; `"threshold"`: `x > 0.5`.
+        shuffle: shuffle every epoch (seeded); defaults to True for splits named "train".
+        seed: seed of the shuffle and of the binarization.
+        as_numpy: return numpy arrays (all examples, in order) instead of a pipeline.
+        with_labels: yield `(x, y)` with int64 labels instead of `x` alone.
+        flatten: flatten each example to a vector (for models with `input_shape=(784,)`).
+        data_dir: the tensorflow-datasets data folder (tfds sources only).
+        download: allow tfds to download a dataset that is not prepared.
+
+    Returns:
+        A `tf.data.Dataset` of batches of `x` (or `(x, y)`), or, with `as_numpy=True`, the
+        array `x` (or the tuple `(x, y)`).
+
+    Example:
+        >>> train = keras_ae.data.load_dataset("mnist", batch_size=128, binarize="dynamic")
+        >>> x_test, y_test = keras_ae.data.load_dataset("digits", "test", as_numpy=True,
+        ...                                             with_labels=True)
+    """
+    import tensorflow as tf
+
+    if binarize not in BINARIZE:
+        raise ValueError(
+            f"Unknown binarization. Expected one of {list(BINARIZE)}. Received: binarize={binarize!r}"
+        )
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise ValueError(f"Argument `batch_size` must be an int >= 1. Received: batch_size={batch_size!r}")
+    if as_numpy and binarize == "dynamic":
+        raise ValueError(
+            "binarize='dynamic' draws a new sample every epoch, which needs the tf.data pipeline: use "
+            "as_numpy=False, or binarize='static' for one fixed sample. Received: binarize='dynamic', as_numpy=True"
+        )
+    dataset, scale, has_labels, name = resolve_source(source, split, data_dir=data_dir, download=download)
+    if with_labels and not has_labels:
+        raise ValueError(f"Dataset {name!r} has no labels. Received: with_labels=True")
+
+    if name in TFDS_DATASETS or name.startswith(GENERIC_PREFIX):
+        image_spec = dataset.element_spec[0]
+        size = int(dataset.cardinality()) * int(np.prod(image_spec.shape)) * image_spec.dtype.size
+        if 0 < size <= _CACHE_BYTES:
+            dataset = dataset.cache()  # raw uint8 in memory: tfds decodes PNGs only once
+
+    example_shape = tuple(dataset.element_spec[0].shape)
+    if flatten:
+        example_shape = (int(np.prod(example_shape)),)
+
+    def transform(index, xy):
+        # Runs on whole batches: per-example tf.data maps cost far more than the maths.
+        x, y = xy
+        x = tf.cast(x, tf.float32)
+        if scale != 1.0:
+            x = x / scale
+        if flatten:
+            x = tf.reshape(x, [-1, example_shape[0]])
+        if binarize == "static":
+            # One sample per example, fixed by (seed, position in the split): the same in every
+            # epoch, pipeline and process, whatever the batching and shuffling.
+            x = tf.cast(example_uniform(seed, index, example_shape) < x, tf.float32)
+        elif binarize == "threshold":
+            x = tf.cast(x > 0.5, tf.float32)
+        return x, y
+
+    dataset = dataset.enumerate()
+    if as_numpy:
+        xs, ys = [], []
+        for x, y in dataset.batch(4096).map(transform).as_numpy_iterator():
+            xs.append(x)
+            ys.append(y)
+        x, y = np.concatenate(xs), np.concatenate(ys)
+        return (x, y) if with_labels else x
+
+    cardinality = int(dataset.cardinality())
+    if shuffle is None:
+        shuffle = str(split).strip().startswith("train")
+    if shuffle:
+        # Shuffling raw examples (uint8 images) keeps the buffer small.
+        buffer = cardinality if 0 < cardinality <= 100_000 else 10_000
+        dataset = dataset.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
+    dataset = dataset.batch(batch_size).map(transform, num_parallel_calls=tf.data.AUTOTUNE)
+    if binarize == "dynamic":
+        # One seed per batch from a stream that restarts differently, but reproducibly, each
+        # epoch: a fresh Bernoulli sample of every example every epoch (Salakhutdinov & Murray).
+        noise_seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
+        dataset = tf.data.Dataset.zip((dataset, noise_seeds)).map(
+            lambda xy, r: (
+                tf.cast(
+                    tf.random.stateless_uniform(tf.shape(xy[0]), seed=tf.stack([r, tf.constant(1, tf.int64)]))
+                    < xy[0],
+                    tf.float32,
+                ),
+                xy[1],
+            ),
+            num_parallel_calls=tf.data.AUTOTUNE,
+        )
+    if not with_labels:
+        dataset = dataset.map(lambda x, y: x)
+    return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def check_fits(dataset_shape, input_shape, dataset="the dataset"):
+    """Raises a ValueError naming both shapes when examples of `dataset_shape` do not fit a model.
+
+    Args:
+        dataset_shape: shape of one example of the data, e.g. `(28, 28, 1)`.
+        input_shape: the model's `input_shape` (`model.data_shape`).
+        dataset: the dataset's name, for the message.
+    """
+    dataset_shape, input_shape = tuple(dataset_shape), tuple(input_shape)
+    if dataset_shape != input_shape:
+        raise ValueError(
+            f"Dataset {dataset!r} has examples of shape {dataset_shape}, but the model expects "
+            f"input_shape={input_shape}. Train a model on this dataset, or pick a dataset of that shape."
+        )
+
+
+def element_shape(dataset):
+    """The shape of one example of a batched pipeline from `load_dataset`."""
+    spec = dataset.element_spec
+    spec = spec[0] if isinstance(spec, tuple) else spec
+    return tuple(spec.shape[1:])

@@ -1,0 +1,200 @@
+"""Where examples come from: embedded sets, tfds names, IDX folders, .npz files, arrays.
+
+Each source resolves to an unbatched `tf.data.Dataset` of raw `(image, label)` pairs plus the
+value that maps to 1.0; `keras_ae.data.load_dataset` normalizes, binarizes and batches it.
+"""
+
+import os
+import re
+
+import numpy as np
+
+from keras_ae.data.embedded import load_digits
+from keras_ae.data.idx import IDX_FILES, load_idx_dataset
+from keras_ae.data.shapes import make_shapes
+from keras_ae.data.tfds_datasets import GENERIC_PREFIX, TFDS_DATASETS, load_tfds
+
+
+def _digits(split):
+    (x_train, y_train), (x_test, y_test) = load_digits()
+    return (x_train, y_train) if split == "train" else (x_test, y_test)
+
+
+def _shapes(image_size):
+    def load(split):
+        # Disjoint seeds: the test images are independent draws, not a slice of the train ones.
+        n, seed = (10000, 0) if split == "train" else (2000, 1)
+        data = make_shapes(n, image_size=image_size, seed=seed)
+        return data["images"], data["latents_classes"][:, 0]
+
+    return load
+
+
+# name: (loader(split) -> (x, y), splits, description)
+EMBEDDED_DATASETS = {
+    "digits": (_digits, ("train", "test"), "scikit-learn 8x8 handwritten digits (embedded, 1,797 images)"),
+    "shapes": (_shapes(64), ("train", "test"), "generated dSprites-style shapes, 64x64x1; label = shape"),
+    "shapes32": (_shapes(32), ("train", "test"), "generated dSprites-style shapes, 32x32x1; label = shape"),
+}
+
+
+def list_datasets():
+    """Returns `{name: description}` for every dataset name `load_dataset` accepts.
+
+    Besides these names, `load_dataset` accepts `"tfds:<name>"` for any tensorflow-datasets
+    image dataset, a folder of IDX files, an `.npz` file and in-memory arrays.
+    """
+    names = {name: spec[2] for name, spec in EMBEDDED_DATASETS.items()}
+    names.update({name: spec[3] for name, spec in TFDS_DATASETS.items()})
+    return names
+
+
+_SPLIT = re.compile(r"^\s*(\w+)\s*(?:\[\s*(-?\d*)(%?)\s*:\s*(-?\d*)(%?)\s*\])?\s*$")
+
+
+def parse_split(split):
+    """Parses `"train"`, `"test[:1000]"` or `"train[10%:]"` into `(name, slice_fn)`."""
+    match = _SPLIT.match(str(split))
+    if not match:
+        raise ValueError(
+            "Argument `split` must be a split name with an optional slice, e.g. 'train', "
+            f"'test[:1000]' or 'train[:10%]'. Received: split={split!r}"
+        )
+    name, start, start_pct, stop, stop_pct = match.groups()
+
+    def bound(value, pct, n):
+        if value in (None, "", "-"):
+            return None
+        value = int(value)
+        return int(round(n * value / 100)) if pct else value
+
+    def take(n):
+        return slice(bound(start, start_pct, n), bound(stop, stop_pct, n))
+
+    return name, take
+
+
+def _check_split(name, split_name, splits):
+    if split_name not in splits:
+        raise ValueError(f"Dataset {name!r} has splits {list(splits)}. Received: split={split_name!r}")
+
+
+def _scale_of(x):
+    """The value that maps to 1.0: 255 for uint8 images, 1 for binary ints and floats."""
+    x = np.asarray(x)
+    if x.dtype == bool:
+        return 1.0
+    if np.issubdtype(x.dtype, np.integer):
+        top = int(x.max()) if x.size else 0
+        if x.min(initial=0) < 0 or top > 255:
+            raise ValueError(
+                "Integer images must hold values in 0..255 (or 0..1 for binary images). "
+                f"Received: values in {int(x.min())}..{top}"
+            )
+        return 1.0 if top <= 1 else 255.0
+    if np.issubdtype(x.dtype, np.floating):
+        return 1.0
+    raise ValueError(f"Images must be numeric. Received: dtype={x.dtype}")
+
+
+def _from_npz(path, split_name):
+    with np.load(path, allow_pickle=False) as data:
+        keys = set(data.files)
+        candidates = [(f"x_{split_name}", f"y_{split_name}")]
+        if split_name == "train":
+            candidates += [("x", "y"), ("images", "labels"), ("imgs", "latents_classes")]
+        for x_key, y_key in candidates:
+            if x_key in keys:
+                y = data[y_key] if y_key in keys else None
+                if y is not None and y_key == "latents_classes":
+                    y = y[:, -5]  # dSprites: the shape factor is the label
+                return data[x_key], y
+    splits = sorted(
+        {k[2:] for k in keys if k.startswith("x_")} | ({"train"} if keys & {"x", "images", "imgs"} else set())
+    )
+    raise ValueError(
+        f"The .npz file {path} has no images for split {split_name!r}: expected key "
+        f"'x_{split_name}' (or 'x', 'images', 'imgs' for 'train'). Its keys: {sorted(keys)}; "
+        f"splits found: {splits}"
+    )
+
+
+def _from_idx(folder, split_name):
+    _check_split(folder, split_name, IDX_FILES)
+    return load_idx_dataset(folder, split_name)
+
+
+def _is_idx_folder(path):
+    return os.path.isdir(path) and any(
+        os.path.exists(os.path.join(path, name)) or os.path.exists(os.path.join(path, name[:-3]))
+        for pair in IDX_FILES.values()
+        for name in pair
+    )
+
+
+def _unknown(source):
+    return ValueError(
+        f"Unknown dataset. Expected one of {sorted(list_datasets())}, 'tfds:<name>' for another "
+        "tensorflow-datasets image dataset, a folder of IDX files, an .npz file, or arrays. "
+        f"Received: dataset={source!r}"
+    )
+
+
+def resolve_source(source, split="train", data_dir=None, download=True):
+    """Resolves `source` to `(dataset, scale, has_labels, name)`.
+
+    `dataset` is an unbatched `tf.data.Dataset` of `(raw image, int64 label)`; labels are -1
+    when the source has none. Divide images by `scale` to map them to [0, 1].
+    """
+    import tensorflow as tf
+
+    if isinstance(source, (str, os.PathLike)):
+        name = os.fspath(source)
+        if name in TFDS_DATASETS or name.startswith(GENERIC_PREFIX):
+            dataset, scale, has_labels = load_tfds(name, split, data_dir=data_dir, download=download)
+            return dataset, scale, has_labels, name
+        split_name, take = parse_split(split)
+        if name in EMBEDDED_DATASETS:
+            loader, splits, _ = EMBEDDED_DATASETS[name]
+            _check_split(name, split_name, splits)
+            x, y = loader(split_name)
+        elif name.endswith(".npz"):
+            if not os.path.isfile(name):
+                raise FileNotFoundError(f"Dataset file not found: {name}")
+            x, y = _from_npz(name, split_name)
+        elif _is_idx_folder(name):
+            x, y = _from_idx(name, split_name)
+        elif os.path.isdir(name):
+            raise FileNotFoundError(
+                f"The folder {name} holds no IDX files: expected {', '.join(IDX_FILES['train'] + IDX_FILES['test'])}"
+            )
+        else:
+            raise _unknown(source)
+    elif isinstance(source, np.ndarray) or (
+        isinstance(source, (tuple, list)) and source and isinstance(source[0], np.ndarray)
+    ):
+        name = "arrays"
+        x, y = (
+            (source, None)
+            if isinstance(source, np.ndarray)
+            else (source[0], source[1] if len(source) > 1 else None)
+        )
+        split_name, take = parse_split(split)
+    else:
+        raise _unknown(source)
+
+    x = np.asarray(x)
+    if y is not None:
+        y = np.asarray(y)
+        if len(y) != len(x):
+            raise ValueError(f"Dataset {name!r} has {len(x)} images but {len(y)} labels.")
+    index = take(len(x))
+    x = x[index]
+    y = np.full(len(x), -1, "int64") if y is None else y[index].astype("int64")
+    if len(x) == 0:
+        raise ValueError(f"Dataset {name!r} split {split!r} holds no examples.")
+    scale = _scale_of(x)
+    if x.ndim == 3:  # (n, height, width) grayscale images get their channel axis
+        x = x[..., None]
+    dataset = tf.data.Dataset.from_tensor_slices((x, y))
+    return dataset, scale, bool((y >= 0).any()), name

@@ -1,0 +1,192 @@
+"""`load_dataset` over embedded sets, IDX folders, .npz files and arrays; binarization; errors."""
+
+import gzip
+import shutil
+
+import numpy as np
+import pytest
+
+from keras_ae.data import check_fits, element_shape, list_datasets, load_dataset, load_digits, load_idx
+
+# Label counts of the MNIST test split, from the datasets README.
+MNIST_TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+
+
+def _batches(dataset):
+    return [b for b in dataset.as_numpy_iterator()]
+
+
+def test_digits_pipeline_and_numpy():
+    (x_train, y_train), (x_test, y_test) = load_digits()
+    x, y = load_dataset("digits", "test", as_numpy=True, with_labels=True)
+    np.testing.assert_array_equal(x, x_test)
+    np.testing.assert_array_equal(y, y_test)
+    batches = _batches(load_dataset("digits", "train", batch_size=100, with_labels=True))
+    assert [len(b[0]) for b in batches] == [100] * 14 + [38]
+    xb = np.concatenate([b[0] for b in batches])
+    assert xb.shape == (1438, 8, 8, 1) and xb.dtype == np.float32
+    assert xb.min() == 0.0 and xb.max() == 1.0
+    # Shuffled, but the same examples: compare sorted sums.
+    np.testing.assert_allclose(np.sort(xb.sum((1, 2, 3))), np.sort(x_train.sum((1, 2, 3))), rtol=1e-6)
+    assert not np.array_equal(np.concatenate([b[1] for b in batches]), y_train)
+
+
+def test_embedded_shapes():
+    x, y = load_dataset("shapes32", "test[:200]", as_numpy=True, with_labels=True)
+    assert x.shape == (200, 32, 32, 1) and x.dtype == np.float32
+    assert set(np.unique(x)) == {0.0, 1.0} and set(np.unique(y)) == {0, 1, 2}
+
+
+def test_idx_folder_gives_real_mnist(datasets_dir):
+    x, y = load_dataset(datasets_dir / "mnist", "test", as_numpy=True, with_labels=True)
+    assert x.shape == (10000, 28, 28, 1) and x.dtype == np.float32 and y.dtype == np.int64
+    assert x.min() == 0.0 and x.max() == 1.0
+    assert x.mean() == pytest.approx(0.1325, abs=5e-5)  # the README's test mean
+    assert np.bincount(y).tolist() == MNIST_TEST_COUNTS
+    raw = load_idx(datasets_dir / "mnist" / "t10k-images-idx3-ubyte.gz")
+    np.testing.assert_array_equal(x[..., 0], raw.astype("float32") / 255.0)
+
+
+def test_idx_folder_uncompressed_and_flatten(datasets_dir, tmp_path):
+    for name in ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"):
+        with gzip.open(datasets_dir / "mnist" / f"{name}.gz") as src, open(tmp_path / name, "wb") as dst:
+            shutil.copyfileobj(src, dst)
+    x = load_dataset(tmp_path, "test[:64]", as_numpy=True, flatten=True)
+    assert x.shape == (64, 784)
+    raw = load_idx(datasets_dir / "mnist" / "t10k-images-idx3-ubyte.gz")[:64]
+    np.testing.assert_array_equal(x, raw.reshape(64, 784) / np.float32(255))
+
+
+def test_idx_missing_and_corrupt_files_are_named(datasets_dir, tmp_path):
+    shutil.copy(datasets_dir / "mnist" / "t10k-labels-idx1-ubyte.gz", tmp_path)
+    with pytest.raises(FileNotFoundError, match="t10k-images-idx3-ubyte.gz"):
+        load_dataset(tmp_path, "test")
+    with gzip.open(datasets_dir / "mnist" / "t10k-images-idx3-ubyte.gz") as f:
+        data = f.read()
+    with gzip.open(tmp_path / "t10k-images-idx3-ubyte.gz", "wb") as f:
+        f.write(data[:5000])  # truncated
+    with pytest.raises(ValueError, match="Corrupt IDX file .*t10k-images-idx3-ubyte.gz"):
+        load_dataset(tmp_path, "test")
+    (tmp_path / "t10k-images-idx3-ubyte.gz").write_bytes(b"not gzip at all")
+    with pytest.raises(ValueError, match="t10k-images-idx3-ubyte.gz"):
+        load_dataset(tmp_path, "test")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(FileNotFoundError, match="holds no IDX files"):
+        load_dataset(empty)
+
+
+def test_npz_keras_layout(tmp_path, rng):
+    x_train = rng.integers(0, 256, (50, 6, 5), dtype=np.uint8)
+    x_test = rng.integers(0, 256, (20, 6, 5), dtype=np.uint8)
+    y_train, y_test = rng.integers(0, 10, 50), rng.integers(0, 10, 20)
+    path = tmp_path / "data.npz"
+    np.savez(path, x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
+    x, y = load_dataset(path, "test", as_numpy=True, with_labels=True)
+    assert x.shape == (20, 6, 5, 1) and x.dtype == np.float32
+    np.testing.assert_array_equal(x[..., 0], x_test / np.float32(255))
+    np.testing.assert_array_equal(y, y_test)
+    x = load_dataset(str(path), "train[10:20]", as_numpy=True)
+    np.testing.assert_array_equal(x[..., 0], x_train[10:20] / np.float32(255))
+    x = load_dataset(str(path), "train[:10%]", as_numpy=True)
+    assert len(x) == 5
+    with pytest.raises(
+        ValueError, match=r"no images for split 'validation'.*splits found: \['test', 'train'\]"
+    ):
+        load_dataset(path, "validation")
+    with pytest.raises(FileNotFoundError, match="missing.npz"):
+        load_dataset(tmp_path / "missing.npz")
+
+
+def test_npz_dsprites_subset_is_binary_with_shape_labels(datasets_dir):
+    path = datasets_dir / "dsprites" / "dsprites_subset.npz"
+    x, y = load_dataset(path, "train[:500]", as_numpy=True, with_labels=True)
+    assert x.shape == (500, 64, 64, 1)
+    assert set(np.unique(x)) == {0.0, 1.0}  # 0/1 uint8 images are not divided by 255
+    with np.load(path, allow_pickle=False) as data:
+        np.testing.assert_array_equal(y, data["latents_classes"][:500, 0])
+
+
+def test_arrays(rng):
+    images = rng.integers(0, 256, (30, 4, 4), dtype=np.uint8)
+    x = load_dataset(images, as_numpy=True)
+    assert x.shape == (30, 4, 4, 1)
+    np.testing.assert_array_equal(x[..., 0], images / np.float32(255))
+    floats = rng.normal(size=(30, 7)).astype("float32")  # floats are used as they are
+    np.testing.assert_array_equal(load_dataset(floats, as_numpy=True), floats)
+    labels = rng.integers(0, 3, 30)
+    batches = _batches(load_dataset((floats, labels), batch_size=8, with_labels=True, shuffle=False))
+    np.testing.assert_array_equal(np.concatenate([b[1] for b in batches]), labels)
+    assert element_shape(load_dataset(floats, batch_size=8)) == (7,)
+    with pytest.raises(ValueError, match="has no labels"):
+        load_dataset(floats, with_labels=True)
+    with pytest.raises(ValueError, match="values in 0..300"):
+        load_dataset(np.array([[0, 300]]))
+
+
+def test_static_binarization_is_a_fixed_bernoulli_sample():
+    p = np.linspace(0, 1, 64, dtype="float32").reshape(1, 8, 8)
+    x = np.repeat(p, 2000, axis=0)
+    a = load_dataset(x, binarize="static", as_numpy=True, seed=5)
+    assert set(np.unique(a)) == {0.0, 1.0}
+    # Each pixel is 1 with probability equal to its intensity (2000 draws: sd <= 0.011).
+    np.testing.assert_allclose(a.mean(0)[..., 0], p[0], atol=0.045)
+    assert np.all(a[:, 0, 0] == 0) and np.all(a[:, -1, -1] == 1)
+    # The same sample in every load, in the pipeline (shuffled or not) and every epoch.
+    np.testing.assert_array_equal(a, load_dataset(x, binarize="static", as_numpy=True, seed=5))
+    pipeline = load_dataset(x, batch_size=300, binarize="static", seed=5, shuffle=False)
+    for _ in range(2):
+        np.testing.assert_array_equal(np.concatenate(_batches(pipeline)), a)
+    assert not np.array_equal(load_dataset(x, binarize="static", as_numpy=True, seed=6), a)
+    # Different images get different samples (noise is not shared between examples).
+    assert not np.array_equal(a[0], a[1])
+
+
+def test_dynamic_binarization_resamples_each_epoch_reproducibly():
+    p = np.linspace(0, 1, 64, dtype="float32").reshape(1, 8, 8)
+    x = np.repeat(p, 500, axis=0)
+
+    def epochs(seed, n=3):
+        pipeline = load_dataset(x, batch_size=128, binarize="dynamic", seed=seed, shuffle=False)
+        return [np.concatenate(_batches(pipeline)) for _ in range(n)]
+
+    first = epochs(seed=1)
+    assert all(set(np.unique(e)) == {0.0, 1.0} for e in first)
+    assert not np.array_equal(first[0], first[1]) and not np.array_equal(first[1], first[2])
+    stacked = np.concatenate(first)
+    np.testing.assert_allclose(stacked.mean(0)[..., 0], p[0], atol=0.05)
+    again = epochs(seed=1)
+    for e1, e2 in zip(first, again, strict=True):
+        np.testing.assert_array_equal(e1, e2)
+    assert not np.array_equal(epochs(seed=2, n=1)[0], first[0])
+    with pytest.raises(ValueError, match="binarize='dynamic'.*as_numpy=True"):
+        load_dataset(x, binarize="dynamic", as_numpy=True)
+
+
+def test_threshold_binarization():
+    x = np.array([[0.2, 0.5, 0.51, 0.9]], dtype="float32")
+    np.testing.assert_array_equal(load_dataset(x, binarize="threshold", as_numpy=True), [[0, 0, 1, 1]])
+
+
+def test_unknown_names_and_bad_arguments_list_the_valid_ones():
+    with pytest.raises(
+        ValueError, match=r"Expected one of \[.*'digits'.*'mnist'.*\].*Received: dataset='minst'"
+    ):
+        load_dataset("minst")
+    assert {"digits", "shapes", "mnist", "fashion_mnist", "cifar10", "dsprites"} <= set(list_datasets())
+    with pytest.raises(ValueError, match=r"splits \['train', 'test'\]. Received: split='valid'"):
+        load_dataset("digits", "valid")
+    with pytest.raises(ValueError, match="Received: split='train\\[::2\\]'"):
+        load_dataset("digits", "train[::2]")
+    with pytest.raises(ValueError, match=r"Expected one of \[None, 'static', 'dynamic', 'threshold'\]"):
+        load_dataset("digits", binarize="yes")
+    with pytest.raises(ValueError, match="batch_size=0"):
+        load_dataset("digits", batch_size=0)
+
+
+def test_check_fits_names_both_shapes():
+    check_fits((8, 8, 1), (8, 8, 1))
+    with pytest.raises(
+        ValueError, match=r"'mnist' has examples of shape \(28, 28, 1\).*input_shape=\(8, 8, 1\)"
+    ):
+        check_fits((28, 28, 1), (8, 8, 1), "mnist")
