@@ -8,7 +8,13 @@ Example:
     ...                               architecture="conv")
 """
 
-from keras_ae._backend import check_backend
+import os
+
+# TensorFlow prints C++ INFO notices (CPU feature guard) when it is imported, and reads this
+# variable only then: hide INFO (warnings still show) unless the user chose a level.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
+
+from keras_ae._backend import check_backend  # noqa: E402
 
 check_backend()
 

@@ -198,3 +198,31 @@ def resolve_source(source, split="train", data_dir=None, download=True):
         x = x[..., None]
     dataset = tf.data.Dataset.from_tensor_slices((x, y))
     return dataset, scale, bool((y >= 0).any()), name
+
+
+def has_split(source, split_name, data_dir=None):
+    """Whether `source` (a dataset name or path) has a split called `split_name`.
+
+    tfds datasets are asked through their prepared metadata; an unprepared one answers
+    True for "train" and "test" (what every curated tfds dataset has).
+    """
+    if not isinstance(source, (str, os.PathLike)):
+        return True
+    name = os.fspath(source)
+    if name in EMBEDDED_DATASETS:
+        return split_name in EMBEDDED_DATASETS[name][1]
+    if name in TFDS_DATASETS or name.startswith(GENERIC_PREFIX):
+        from keras_ae.data.tfds_datasets import _builder, tfds_spec
+
+        builder = _builder(tfds_spec(name)[0], data_dir)
+        return split_name in builder.info.splits if builder.is_prepared() else split_name in ("train", "test")
+    if name.endswith(".npz") and os.path.isfile(name):
+        with np.load(name, allow_pickle=False) as data:
+            keys = set(data.files)
+        return f"x_{split_name}" in keys or (split_name == "train" and bool(keys & {"x", "images", "imgs"}))
+    if _is_idx_folder(name):
+        return split_name in IDX_FILES and all(
+            os.path.exists(os.path.join(name, f)) or os.path.exists(os.path.join(name, f[:-3]))
+            for f in IDX_FILES[split_name]
+        )
+    return False
