@@ -19,8 +19,12 @@ $(STAMP): setup.py
 	$(BIN)/python -m pip install -q --no-deps "tensorflow-serving-api==2.21.0"
 	touch $(STAMP)
 
+# The CLI's default run (a VAE on the embedded digits), then its pictures and a SavedModel.
 demo: $(STAMP)
-	$(BIN)/keras-ae demo --out demo_output
+	$(BIN)/keras-ae train --out runs/demo --restart
+	$(BIN)/keras-ae evaluate runs/demo
+	$(BIN)/keras-ae plot runs/demo
+	$(BIN)/keras-ae export runs/demo --overwrite
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
@@ -40,4 +44,4 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix keras_ae tests benchmarks tutorials
 
 clean:
-	rm -rf $(VENV) demo_output .pytest_cache
+	rm -rf $(VENV) runs/demo .pytest_cache

@@ -336,6 +336,8 @@ def plot_loss_curves(history, path, title="Loss curves"):
         `path`.
     """
     plt = _pyplot()
+    from matplotlib.ticker import MaxNLocator
+
     history = getattr(history, "history", history)
     names = [k for k in history if not k.startswith("val_")]
     if not names:
@@ -348,6 +350,7 @@ def plot_loss_curves(history, path, title="Loss curves"):
             ax.plot(np.arange(1, len(history[f"val_{name}"]) + 1), history[f"val_{name}"], label="validation")
         ax.set_title(name)
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.legend()
         ax.grid(alpha=0.3)
     fig.suptitle(title)

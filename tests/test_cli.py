@@ -1,0 +1,144 @@
+"""The keras-ae command line: end to end in subprocesses, quiet output, and clear errors."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from keras_ae import cli
+from tests.conftest import REPO
+
+TINY = [
+    "--split",
+    "train[:192]",
+    "--epochs",
+    "2",
+    "--batch-size",
+    "64",
+    "--latent-dim",
+    "2",
+    "--hidden-units",
+    "32",
+]
+NOISE = ("I0000", "W0000", "WARNING", "Traceback", "oneDNN", "cpu_feature_guard", "absl::InitializeLog")
+
+
+def run_commands(commands, cwd):
+    """Runs `keras-ae` commands one after the other in ONE fresh Python process (TensorFlow is
+    imported once), the way a user's shell would: no TF log level set. Returns the exit codes
+    and the combined output."""
+    script = (
+        "import sys\n"
+        "from keras_ae.cli import main\n"
+        f"for argv in {commands!r}:\n"
+        "    print('>>> keras-ae', ' '.join(argv), flush=True)\n"
+        "    print('exit', main(argv), flush=True)\n"
+    )
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    env.pop("TF_CPP_MIN_LOG_LEVEL", None)
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300, cwd=cwd, env=env
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    outputs = result.stdout.split(">>> keras-ae")[1:]
+    return outputs, result.stderr
+
+
+def test_train_evaluate_export_plot_end_to_end(tmp_path):
+    commands = [
+        ["train", "vae", "--dataset", "digits", *TINY, "--out", "runs/tiny"],
+        ["evaluate", "runs/tiny"],
+        ["export", "runs/tiny", "--version", "1"],
+        ["plot", "runs/tiny"],
+    ]
+    (train, evaluate, export, plot), stderr = run_commands(commands, cwd=tmp_path)
+    for output in (train, evaluate, export, plot):
+        assert output.rstrip().endswith("exit 0"), output + stderr
+    # Quiet: no TensorFlow/absl log lines, warnings or tracebacks anywhere.
+    for noise in NOISE:
+        assert noise not in "".join((train, evaluate, export, plot)) + stderr, noise
+
+    run = tmp_path / "runs" / "tiny"
+    for name in ("config.json", "history.json", "model.keras", "checkpoints/state.json"):
+        assert (run / name).is_file(), name
+    assert list((run / "logs" / "train").iterdir())
+    config = json.loads((run / "config.json").read_text())
+    assert config["model"] == "vae" and config["epochs"] == 2 and config["latent_dim"] == 2
+    assert "Epoch 2/2" in train and "━━" in train  # Keras' progress bar
+    assert "Trained vae to epoch 2" in train
+
+    metrics = json.loads(evaluate.strip().splitlines()[-2])
+    assert set(metrics) == {"loss", "reconstruction_loss", "kl_loss", "elbo"}
+    assert metrics["loss"] == pytest.approx(-metrics["elbo"], rel=1e-3)
+
+    assert (run / "saved_model" / "1" / "saved_model.pb").is_file()
+
+    expected = {"reconstructions", "samples", "traversals", "manifold", "latent_scatter", "loss_curves"}
+    assert {p.stem for p in (run / "plots").glob("*.png")} == expected
+
+
+def test_no_arguments_prints_help(capsys):
+    assert cli.main([]) == 0
+    text = capsys.readouterr().out
+    for command in ("list", "train", "evaluate", "plot", "export", "prepare", "demo"):
+        assert command in text
+
+
+def test_list_names_models_and_datasets(capsys):
+    assert cli.main(["list"]) == 0
+    text = capsys.readouterr().out
+    for name in ("vae", "beta_vae", "autoencoder", "digits", "shapes", "mnist", "cifar10"):
+        assert f"  {name} " in text
+
+
+def test_train_defaults_are_the_vae_on_digits():
+    args = cli.build_parser().parse_args(["train"])
+    settings = {k: v for k, v in cli._train_settings(args).items() if v is not None}
+    assert settings == {}  # every setting comes from the run defaults ...
+    assert cli._run_name(args) == os.path.join("runs", "vae_digits")
+    from keras_ae.runs import resolve_config
+
+    config = resolve_config(**cli._train_settings(args))  # ... which are a VAE on digits
+    assert (config["model"], config["dataset"], config["epochs"]) == ("vae", "digits", 60)
+
+
+def test_bad_inputs_give_clear_errors(capsys, tmp_path):
+    assert cli.main(["train", "vea", "--out", str(tmp_path / "a")]) == 2
+    err = capsys.readouterr().err
+    assert "Unknown model name. Expected one of [" in err and "'vae'" in err and "'vea'" in err
+    assert cli.main(["train", "--dataset", "minst", "--out", str(tmp_path / "b")]) == 2
+    err = capsys.readouterr().err
+    assert "Unknown dataset. Expected one of [" in err and "'digits'" in err and "'minst'" in err
+    assert cli.main(["evaluate", str(tmp_path)]) == 2
+    assert "Not a run folder" in capsys.readouterr().err
+    assert cli.main(["prepare", "mnist", "--from", str(tmp_path), "--data-dir", str(tmp_path / "tfds")]) == 2
+    assert "lacks" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        cli.main(["train", "--param", "beta"])  # argparse: KEY=VALUE expected
+    assert "expected KEY=VALUE" in capsys.readouterr().err
+
+
+def test_interrupt_tells_how_to_resume(monkeypatch, capsys, tmp_path):
+    import keras_ae.runs
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(keras_ae.runs, "train_run", interrupted)
+    with pytest.raises(SystemExit) as info:
+        cli.main(["train", "--out", str(tmp_path / "run")])
+    assert info.value.code == 130
+    assert "Run the same command to resume" in capsys.readouterr().err
+
+
+def test_params_reach_the_model(tmp_path, capsys):
+    out = tmp_path / "bvae"
+    argv = ["train", "beta_vae", "--dataset", "digits", *TINY, "--epochs", "1", "--param", "beta=2.5"]
+    assert cli.main([*argv, "--out", str(out), "--verbose", "0", "--no-tensorboard"]) == 0
+    from keras_ae.runs import load_run
+
+    model, config = load_run(out)
+    assert model.beta == 2.5 and config["params"] == {"beta": 2.5}
+    assert not (out / "logs").exists()

@@ -1,0 +1,153 @@
+"""Training runs: resolved config, resumable checkpoints, TensorBoard scalars, evaluate/plot/export."""
+
+import glob
+import json
+import os
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from keras_ae.runs import (
+    RunCheckpoint,
+    evaluate_run,
+    export_run,
+    load_run,
+    plot_run,
+    resolve_config,
+    train_run,
+)
+
+TINY = {
+    "dataset": "digits",
+    "split": "train[:256]",
+    "batch_size": 64,
+    "latent_dim": 2,
+    "hidden_units": [32],
+    "learning_rate": 3e-3,
+}
+STEPS_PER_EPOCH = 256 // 64
+
+
+class _InterruptAfter(keras.callbacks.Callback):
+    """Raises KeyboardInterrupt (as Ctrl-C would) at the end of an epoch."""
+
+    def __init__(self, epoch):
+        super().__init__()
+        self.epoch = epoch
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == self.epoch:
+            raise KeyboardInterrupt
+
+
+class _RecordStart(keras.callbacks.Callback):
+    def on_train_begin(self, logs=None):
+        self.weights = [w.copy() for w in self.model.get_weights()]
+
+
+def test_resolve_config_fills_defaults_presets_and_overrides():
+    config = resolve_config(model="autoencoder", dataset="digits", epochs=3)
+    assert config["model"] == "autoencoder" and config["epochs"] == 3
+    assert config["likelihood"] == "gaussian" and config["latent_dim"] == 8  # the digits preset
+    assert config["validation_split"] == "test"
+    other = resolve_config(dataset="shapes32")
+    assert other["likelihood"] == "bernoulli" and other["epochs"] == 10
+    with pytest.raises(ValueError, match=r"Unknown model name. Expected one of \[.*'vae'.*\]"):
+        resolve_config(model="vea")
+    with pytest.raises(ValueError, match="epochs=0"):
+        resolve_config(epochs=0)
+    with pytest.raises(ValueError, match=r"Unknown run settings \['lr'\]"):
+        resolve_config(lr=0.1)
+
+
+def test_interrupted_training_resumes_from_its_checkpoint(tmp_path):
+    out = tmp_path / "run"
+    with pytest.raises(KeyboardInterrupt):
+        train_run(out, epochs=4, verbose=0, callbacks=[_InterruptAfter(1)], **TINY)
+    state = RunCheckpoint.load_state(out / "checkpoints")
+    assert state["epoch"] == 2 and len(state["history"]["loss"]) == 2
+    assert sorted(os.listdir(out / "checkpoints")) == ["epoch_0002.keras", "state.json"]
+    saved = keras.models.load_model(state["path"])
+    assert int(saved.train_step_count.numpy()) == 2 * STEPS_PER_EPOCH
+    assert not (out / "model.keras").exists()
+
+    start = _RecordStart()
+    model, history = train_run(out, epochs=4, verbose=0, callbacks=[start], **TINY)
+    # It continued from the checkpoint (same weights, same optimizer step count) ...
+    for resumed, stored in zip(start.weights, saved.get_weights(), strict=True):
+        np.testing.assert_array_equal(resumed, stored)
+    # ... to the requested final epoch count, not 2 + 4.
+    assert int(model.train_step_count.numpy()) == 4 * STEPS_PER_EPOCH
+    assert int(model.optimizer.iterations.numpy()) == 4 * STEPS_PER_EPOCH
+    assert len(history["loss"]) == 4 and history["loss"][:2] == state["history"]["loss"]
+    assert json.loads((out / "history.json").read_text()) == history
+    assert RunCheckpoint.load_state(out / "checkpoints")["epoch"] == 4
+
+    # TensorBoard scalars of both sessions, one event file each, cover epochs 0..3.
+    for split, prefix in (("train", ""), ("validation", "val_")):
+        logged = {}
+        for path in glob.glob(str(out / "logs" / split / "events.out.tfevents.*")):
+            for event in tf.compat.v1.train.summary_iterator(path):
+                for value in event.summary.value:
+                    assert value.metadata.plugin_data.plugin_name == "scalars"
+                    logged.setdefault(value.tag, {})[event.step] = float(tf.make_ndarray(value.tensor))
+        for name in ("loss", "kl_loss", "reconstruction_loss", "elbo"):
+            steps = logged[f"epoch_{name}"]
+            assert sorted(steps) == [0, 1, 2, 3]
+            np.testing.assert_allclose([steps[e] for e in range(4)], history[prefix + name], rtol=1e-6)
+
+    # Running the finished command again trains nothing; a larger --epochs extends it.
+    model, history = train_run(out, epochs=4, verbose=0, **TINY)
+    assert int(model.train_step_count.numpy()) == 4 * STEPS_PER_EPOCH
+    model, history = train_run(out, epochs=5, verbose=0, **TINY)
+    assert int(model.train_step_count.numpy()) == 5 * STEPS_PER_EPOCH and len(history["loss"]) == 5
+    config = json.loads((out / "config.json").read_text())
+    assert config["epochs"] == 5 and config["hidden_units"] == [32] and config["split"] == "train[:256]"
+    with pytest.raises(ValueError, match=r"other settings \(latent_dim: 2 -> 3\).*--restart"):
+        train_run(out, epochs=5, verbose=0, **dict(TINY, latent_dim=3))
+
+
+def test_evaluate_plot_export_and_shape_errors(tmp_path):
+    out = tmp_path / "run"
+    train_run(out, epochs=1, verbose=0, **TINY)
+    # --restart discards the VAE run (checkpoints, logs, results) and trains anew.
+    model, history = train_run(
+        out, epochs=1, verbose=0, restart=True, tensorboard=False, **dict(TINY, model="autoencoder")
+    )
+    assert model.registry_name == "autoencoder" and len(history["loss"]) == 1
+    assert not (out / "logs").exists()
+    metrics = evaluate_run(out)
+    x_test = keras_ae_digits_test()
+    expected = model.evaluate(x_test, batch_size=256, verbose=0, return_dict=True)
+    assert metrics["loss"] == pytest.approx(float(expected["loss"]), rel=1e-5)
+    assert json.loads((out / "metrics.json").read_text())["metrics"] == metrics
+
+    paths = plot_run(out)
+    # A plain autoencoder: no samples/manifold/traversals, but filters by default.
+    assert set(paths) == {"reconstructions", "latent_scatter", "filters", "loss_curves"}
+    assert all(os.path.getsize(p) > 1000 for p in paths.values())
+    with pytest.raises(ValueError, match="'samples' does not apply"):
+        plot_run(out, kinds=["samples"])
+
+    path = export_run(out, version=3)
+    assert path == os.path.join(out / "saved_model", "3") or path.endswith(os.path.join("saved_model", "3"))
+    reloaded = tf.saved_model.load(path)
+    served = reloaded.signatures["serving_default"](x=tf.constant(x_test[:5]))
+    np.testing.assert_allclose(next(iter(served.values())).numpy(), model.reconstruct(x_test[:5]), atol=1e-5)
+    with pytest.raises(FileExistsError, match="overwrite"):
+        export_run(out, version=3)
+
+    with pytest.raises(
+        ValueError, match=r"'shapes32' has examples of shape \(32, 32, 1\).*input_shape=\(8, 8, 1\)"
+    ):
+        evaluate_run(out, dataset="shapes32")
+    with pytest.raises(FileNotFoundError, match="Not a run folder"):
+        load_run(tmp_path)
+
+
+def keras_ae_digits_test():
+    from keras_ae.data import load_dataset
+
+    return load_dataset("digits", "test", as_numpy=True)
