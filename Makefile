@@ -24,7 +24,7 @@ demo: $(STAMP)
 	$(BIN)/keras-ae train --out runs/demo --restart
 	$(BIN)/keras-ae evaluate runs/demo
 	$(BIN)/keras-ae plot runs/demo
-	$(BIN)/keras-ae export runs/demo --overwrite
+	$(BIN)/keras-ae export runs/demo --version 1 --overwrite
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

@@ -54,10 +54,6 @@ def _param(text):
         return key.strip(), value
 
 
-def _none_or_str(text):
-    return None if text.lower() == "none" else text
-
-
 # --------------------------------------------------------------------------- commands
 def cmd_list(args):
     import keras_ae
@@ -85,9 +81,7 @@ def _train_settings(args):
         "data_dir": args.data_dir,
         "split": args.split,
         # None means "the default"; `--validation-split none` turns validation off.
-        "validation_split": None
-        if args.validation_split is None
-        else (_none_or_str(args.validation_split) or False),
+        "validation_split": args.validation_split,  # "none" turns validation off
         "binarize": args.binarize,
         "epochs": args.epochs,
         "batch_size": args.batch_size,
@@ -176,7 +170,7 @@ def cmd_demo(args):
     print("Test metrics:", json.dumps({k: round(v, 3) for k, v in evaluate_run(out).items()}))
     for kind, path in plot_run(out).items():
         print(f"{kind:<16} {path}")
-    print("Exported", export_run(out, overwrite=True))
+    print("Exported", export_run(out, version=1, overwrite=True))
     return 0
 
 

@@ -142,3 +142,14 @@ def test_params_reach_the_model(tmp_path, capsys):
     model, config = load_run(out)
     assert model.beta == 2.5 and config["params"] == {"beta": 2.5}
     assert not (out / "logs").exists()
+
+
+def test_demo_command_trains_evaluates_plots_and_exports(tmp_path, capsys):
+    out = tmp_path / "demo"
+    argv = ["demo", *TINY, "--epochs", "1", "--out", str(out), "--verbose", "0", "--no-tensorboard"]
+    assert cli.main(argv) == 0
+    text = capsys.readouterr().out
+    assert "Test metrics:" in text and "Exported" in text
+    assert (out / "model.keras").is_file() and (out / "metrics.json").is_file()
+    assert (out / "plots" / "samples.png").is_file() and (out / "plots" / "manifold.png").is_file()
+    assert (out / "saved_model" / "1" / "saved_model.pb").is_file()

@@ -34,12 +34,15 @@ def prepared_dir(datasets_dir, tmp_path_factory):
 
     from tensorflow_datasets.core.download import downloader
 
+    from keras_ae import cli
+
     data_dir = tmp_path_factory.mktemp("tfds_prepared")
-    with mock.patch.object(
-        downloader._Downloader, "download", side_effect=AssertionError("tried to download")
-    ):
-        path = prepare_tfds("mnist", datasets_dir / "mnist", data_dir=data_dir)
-    assert str(path).startswith(str(data_dir))
+    argv = ["prepare", "mnist", "--from", str(datasets_dir / "mnist"), "--data-dir", str(data_dir)]
+    refuse = AssertionError("tried to download")
+    with mock.patch.object(downloader._Downloader, "download", side_effect=refuse):
+        assert cli.main(argv) == 0  # keras-ae prepare mnist --from DIR --data-dir DIR
+        # Preparing again finds the dataset prepared and returns at once.
+        assert str(prepare_tfds("mnist", datasets_dir / "mnist", data_dir=data_dir)).startswith(str(data_dir))
     return data_dir
 
 
