@@ -243,7 +243,7 @@ def build_parser():
     p.add_argument("--out", help="folder of the PNGs (default: RUN/plots)")
     p.add_argument("--dataset", help="default: the run's dataset")
     p.add_argument("--data-dir")
-    p.add_argument("--split", default="test")
+    p.add_argument("--split", help="default: the run's validation split (else test, else train)")
     p.add_argument(
         "--kinds",
         help="comma-separated subset of reconstructions,samples,traversals,manifold,latent_scatter,filters,loss_curves",

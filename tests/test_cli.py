@@ -22,7 +22,16 @@ TINY = [
     "--hidden-units",
     "32",
 ]
-NOISE = ("I0000", "W0000", "WARNING", "Traceback", "oneDNN", "cpu_feature_guard", "absl::InitializeLog")
+NOISE = (
+    "I0000",
+    "W0000",
+    "WARNING",
+    "Warning:",
+    "Traceback",
+    "oneDNN",
+    "cpu_feature_guard",
+    "absl::InitializeLog",
+)
 
 
 def run_commands(commands, cwd):

@@ -123,6 +123,11 @@ def load_dataset(
             dataset = dataset.cache()  # raw uint8 in memory: tfds decodes PNGs only once
 
     example_shape = tuple(dataset.element_spec[0].shape)
+    if None in example_shape:
+        raise ValueError(
+            f"Dataset {name!r} holds images of varying size (shape {example_shape}); resize them to one "
+            "shape first (e.g. tf.image.resize in a tf.data map)."
+        )
     if flatten:
         example_shape = (int(np.prod(example_shape)),)
 

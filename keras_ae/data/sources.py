@@ -107,7 +107,9 @@ def _from_npz(path, split_name):
             if x_key in keys:
                 y = data[y_key] if y_key in keys else None
                 if y is not None and y_key == "latents_classes":
-                    y = y[:, -5]  # dSprites: the shape factor is the label
+                    # dSprites: the shape factor is the label; it is column 1 of the official
+                    # (color, shape, ...) classes and column 0 of the 5-factor subsets.
+                    y = y[:, -5]
                 return data[x_key], y
     splits = sorted(
         {k[2:] for k in keys if k.startswith("x_")} | ({"train"} if keys & {"x", "images", "imgs"} else set())

@@ -75,7 +75,7 @@ def is_prepared(name, data_dir=None):
 
 def _not_prepared_message(name, builder, reason):
     return (
-        f"The tensorflow-datasets dataset {name!r} is not prepared in {os.path.dirname(builder.data_dir)} "
+        f"The tensorflow-datasets dataset {name!r} is not prepared in {builder.data_dir_root} "
         f"and {reason}. Point keras-ae at local files instead:\n"
         "  - a folder of raw IDX files (train-images-idx3-ubyte.gz, ...): "
         "load_dataset('/path/to/folder') or `keras-ae train --dataset /path/to/folder`;\n"
