@@ -52,6 +52,7 @@ def test_resolve_config_fills_defaults_presets_and_overrides():
     assert config["model"] == "autoencoder" and config["epochs"] == 3
     assert config["likelihood"] == "gaussian" and config["latent_dim"] == 8  # the digits preset
     assert config["validation_split"] == "test"
+    assert resolve_config(likelihood="bernoulli")["variance"] is None
     other = resolve_config(dataset="shapes32")
     assert other["likelihood"] == "bernoulli" and other["epochs"] == 10
     with pytest.raises(ValueError, match=r"Unknown model name. Expected one of \[.*'vae'.*\]"):

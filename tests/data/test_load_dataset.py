@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from keras_ae.data import check_fits, element_shape, list_datasets, load_dataset, load_digits, load_idx
+from keras_ae.data.sources import has_split
 
 # Label counts of the MNIST test split, from the datasets README.
 MNIST_TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
@@ -190,3 +191,12 @@ def test_check_fits_names_both_shapes():
         ValueError, match=r"'mnist' has examples of shape \(28, 28, 1\).*input_shape=\(8, 8, 1\)"
     ):
         check_fits((28, 28, 1), (8, 8, 1), "mnist")
+
+
+def test_has_split(tmp_path, datasets_dir):
+    assert has_split("digits", "test") and not has_split("digits", "validation")
+    np.savez(tmp_path / "only_x.npz", x=np.zeros((3, 2), "float32"))
+    assert has_split(tmp_path / "only_x.npz", "train") and not has_split(tmp_path / "only_x.npz", "test")
+    assert has_split(datasets_dir / "mnist", "test")
+    shutil.copy(datasets_dir / "mnist" / "train-labels-idx1-ubyte.gz", tmp_path)
+    assert not has_split(tmp_path, "train")  # images missing
