@@ -1,0 +1,123 @@
+"""Quality of a learned representation: reconstruction error and linear-probe classification error."""
+
+import numpy as np
+import tensorflow as tf
+from keras import ops
+
+
+def _check_int(name, value):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"Argument `{name}` must be an int >= 1. Received: {name}={value!r}")
+    return int(value)
+
+
+def reconstruction_error(model, x, batch_size=256):
+    """Deterministic reconstruction error of a keras-ae model, averaged over examples.
+
+    The model reconstructs clean inputs in inference mode (no corruption, the posterior
+    mean for a VAE).
+
+    Args:
+        model: a keras-ae model.
+        x: float array `(n, *input_shape)`.
+        batch_size: examples per call.
+
+    Returns:
+        `{"squared_error": float, "nll": float}`: the per-example sum of squared errors
+        between `x` and the reconstruction (the likelihood mean, e.g. pixel probabilities),
+        and the per-example negative log-likelihood of `x` under the decoder's likelihood
+        (nats; cross-entropy for a Bernoulli decoder), each averaged over examples.
+
+    Example:
+        >>> reconstruction_error(model, x_test)["squared_error"]
+    """
+    batch_size = _check_int("batch_size", batch_size)
+    x = np.asarray(x)
+    model._check_array(x)
+
+    @tf.function(reduce_retracing=True)
+    def errors(batch):
+        outputs = model(batch, training=False, return_outputs=True)
+        diff = ops.reshape(batch - outputs["reconstruction"], (ops.shape(batch)[0], -1))
+        return ops.sum(ops.square(diff), axis=1), model.likelihood.nll(batch, outputs["params"])
+
+    squared, nll = [], []
+    for start in range(0, len(x), batch_size):
+        s, n = errors(ops.convert_to_tensor(x[start : start + batch_size], dtype=model.compute_dtype))
+        squared.append(ops.convert_to_numpy(s))
+        nll.append(ops.convert_to_numpy(n))
+    return {
+        "squared_error": float(np.concatenate(squared).astype(np.float64).mean()),
+        "nll": float(np.concatenate(nll).astype(np.float64).mean()),
+    }
+
+
+def linear_probe_error(
+    train_codes,
+    train_labels,
+    test_codes,
+    test_labels,
+    inverse_regularization=1.0,
+    max_iter=1000,
+    standardize=True,
+):
+    """Test error of a logistic regression trained on frozen codes (a linear probe).
+
+    This measures how linearly separable the classes are in code space. It is not the
+    fine-tuned error of the papers that initialize an MLP with the encoder.
+
+    Args:
+        train_codes: `(n_train, d)` codes of the training images.
+        train_labels: `(n_train,)` class labels.
+        test_codes: `(n_test, d)` codes of the test images.
+        test_labels: `(n_test,)` class labels.
+        inverse_regularization: `C`, the inverse L2 regularization strength of scikit-learn's `LogisticRegression`.
+        max_iter: lbfgs iterations.
+        standardize: scale every code dimension to zero mean and unit variance (fitted
+            on the training codes) before the regression.
+
+    Returns:
+        `{"error": float, "train_error": float}`: misclassified fractions in [0, 1].
+
+    Example:
+        >>> linear_probe_error(model.encode(x_train), y_train, model.encode(x_test), y_test)["error"]
+
+    References:
+        Makhzani & Frey, "k-Sparse Autoencoders", ICLR 2014, Table 1 (logistic regression
+        on the learned features).
+    """
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    arrays = {}
+    for name, codes, labels in (
+        ("train_codes", train_codes, train_labels),
+        ("test_codes", test_codes, test_labels),
+    ):
+        codes = np.asarray(codes, dtype=np.float64)
+        labels = np.asarray(labels).reshape(-1)
+        if codes.ndim != 2 or len(codes) != len(labels):
+            raise ValueError(
+                f"Argument `{name}` must be 2-D with one row per label. Received: {name} with "
+                f"shape={codes.shape} and {len(labels)} labels"
+            )
+        if not np.isfinite(codes).all():
+            raise ValueError(f"Argument `{name}` contains NaN or Inf values.")
+        arrays[name] = (codes, labels)
+    (x_train, y_train), (x_test, y_test) = arrays["train_codes"], arrays["test_codes"]
+    if x_train.shape[1] != x_test.shape[1]:
+        raise ValueError(
+            f"Train and test codes differ in size. Received: {x_train.shape[1]} and {x_test.shape[1]} dimensions"
+        )
+    if len(np.unique(y_train)) < 2:
+        raise ValueError("Argument `train_labels` must hold at least 2 classes.")
+    steps = [StandardScaler()] if standardize else []
+    probe = make_pipeline(
+        *steps, LogisticRegression(C=inverse_regularization, max_iter=_check_int("max_iter", max_iter))
+    )
+    probe.fit(x_train, y_train)
+    return {
+        "error": float(np.mean(probe.predict(x_test) != y_test)),
+        "train_error": float(np.mean(probe.predict(x_train) != y_train)),
+    }
