@@ -3,7 +3,7 @@
 Example:
     >>> import keras_ae
     >>> keras_ae.list_models()
-    ['autoencoder', 'beta_vae', 'denoising_autoencoder', 'vae']
+    ['autoencoder', 'beta_vae', 'contractive_autoencoder', 'denoising_autoencoder', 'k_sparse_autoencoder', 'sparse_autoencoder', 'vae']
     >>> model = keras_ae.create_model("vae", input_shape=(28, 28, 1), latent_dim=16,
     ...                               architecture="conv")
 """
@@ -12,8 +12,16 @@ from keras_ae._backend import check_backend
 
 check_backend()
 
-from keras_ae import architectures, layers, losses, models  # noqa: E402
-from keras_ae.models import VAE, Autoencoder, BetaVAE, DenoisingAutoencoder  # noqa: E402
+from keras_ae import architectures, layers, losses, models, regularizers  # noqa: E402
+from keras_ae.models import (  # noqa: E402
+    VAE,
+    Autoencoder,
+    BetaVAE,
+    ContractiveAutoencoder,
+    DenoisingAutoencoder,
+    KSparseAutoencoder,
+    SparseAutoencoder,
+)
 from keras_ae.registry import create_model, get_model_class, list_models  # noqa: E402
 from keras_ae.version import __version__  # noqa: E402
 
@@ -21,7 +29,10 @@ __all__ = [
     "VAE",
     "Autoencoder",
     "BetaVAE",
+    "ContractiveAutoencoder",
     "DenoisingAutoencoder",
+    "KSparseAutoencoder",
+    "SparseAutoencoder",
     "__version__",
     "architectures",
     "create_model",
@@ -30,4 +41,5 @@ __all__ = [
     "list_models",
     "losses",
     "models",
+    "regularizers",
 ]

@@ -1,6 +1,8 @@
-"""Keras layers of the zoo: sampling and corruption processes."""
+"""Keras layers of the zoo: sampling, corruption processes, k-sparsity and tied decoders."""
 
 from keras_ae.layers.additive_gaussian_noise import AdditiveGaussianNoise
+from keras_ae.layers.dense_transpose import DenseTranspose
+from keras_ae.layers.k_sparse import KSparse
 from keras_ae.layers.masking_noise import MaskingNoise
 from keras_ae.layers.salt_and_pepper_noise import SaltAndPepperNoise
 from keras_ae.layers.sampling import Sampling
@@ -33,6 +35,8 @@ def get_noise_layer(noise, level, seed=None, **kwargs):
 
 __all__ = [
     "AdditiveGaussianNoise",
+    "DenseTranspose",
+    "KSparse",
     "MaskingNoise",
     "NOISE_LAYERS",
     "SaltAndPepperNoise",

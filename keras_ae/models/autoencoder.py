@@ -2,8 +2,17 @@
 
 import keras
 
+from keras_ae.layers import DenseTranspose
 from keras_ae.models.base_autoencoder import BaseAutoencoder
 from keras_ae.registry import register_model
+
+
+def is_sigmoid(activation):
+    """Whether `activation` (a name or a function) is the logistic sigmoid."""
+    try:
+        return keras.activations.get(activation) is keras.activations.sigmoid
+    except (ValueError, TypeError):
+        return False
 
 
 @register_model("autoencoder")
@@ -14,6 +23,10 @@ class Autoencoder(BaseAutoencoder):
         input_shape: shape of one example, e.g. `(784,)` or `(28, 28, 1)`.
         latent_dim: size of the code `h`; inferred from a user `encoder` if omitted.
         code_activation: activation of the code layer of the built-in encoder.
+        tied_weights: decode with the transpose of the encoder's kernel
+            (`DenseTranspose`, own bias) instead of a separate decoder. Needs a single
+            dense encoder layer: `architecture="mlp"`, `hidden_units=()`, no user
+            `encoder` or `decoder`.
         **kwargs: see `BaseAutoencoder` (architecture, hidden_units, filters, activation,
             encoder, decoder, likelihood, name).
 
@@ -30,8 +43,26 @@ class Autoencoder(BaseAutoencoder):
         Networks", Science 313, 2006.
     """
 
-    def __init__(self, input_shape=None, latent_dim=None, code_activation="linear", **kwargs):
+    def __init__(
+        self, input_shape=None, latent_dim=None, code_activation="linear", tied_weights=False, **kwargs
+    ):
         self.code_activation = code_activation
+        if not isinstance(tied_weights, bool):
+            raise ValueError(
+                f"Argument `tied_weights` must be a bool. Received: tied_weights={tied_weights!r}"
+            )
+        if tied_weights:
+            hidden_units = kwargs.get("hidden_units")
+            architecture = kwargs.get("architecture", "mlp")
+            user = [arg for arg in ("encoder", "decoder") if kwargs.get(arg) is not None]
+            if architecture != "mlp" or hidden_units is None or tuple(hidden_units) != () or user:
+                raise ValueError(
+                    "tied_weights=True needs a single dense encoder layer: architecture='mlp', "
+                    "hidden_units=() and no user encoder or decoder. Received: "
+                    f"architecture={architecture!r}, hidden_units={hidden_units!r}"
+                    + (f", a user {' and '.join(user)}" if user else "")
+                )
+        self.tied_weights = tied_weights
         super().__init__(input_shape=input_shape, latent_dim=latent_dim, **kwargs)
 
     def build_encoder(self, inputs, features):
@@ -58,13 +89,29 @@ class Autoencoder(BaseAutoencoder):
             code = features
         return keras.Model(inputs, code, name="encoder")
 
-    def code_layer(self, features):
-        """Applies the code layer of the built-in encoder; variants attach regularizers here."""
+    def code_layer(self, features, **layer_kwargs):
+        """Applies the code layer of the built-in encoder; variants attach regularizers here.
+
+        Args:
+            features: the symbolic output of the encoder body.
+            **layer_kwargs: further `Dense` arguments, e.g. `activity_regularizer`.
+        """
         if isinstance(self.latent_dim, bool) or not isinstance(self.latent_dim, int) or self.latent_dim < 1:
             raise ValueError(
                 f"Argument `latent_dim` must be an int >= 1. Received: latent_dim={self.latent_dim!r}"
             )
-        return keras.layers.Dense(self.latent_dim, activation=self.code_activation, name="code")(features)
+        return keras.layers.Dense(
+            self.latent_dim, activation=self.code_activation, name="code", **layer_kwargs
+        )(features)
+
+    def build_decoder_network(self):
+        if not self.tied_weights:
+            return super().build_decoder_network()
+        # The single code layer reads the flattened input: its transpose writes it back.
+        z = keras.Input((self.latent_dim,), name="z")
+        flat = DenseTranspose(self.encoder.get_layer("code"), name="decoder_output")(z)
+        outputs = keras.layers.Reshape(self.data_shape, name="decoder_reshape")(flat)
+        return keras.Model(z, outputs, name="decoder_network")
 
     def forward(self, x, training=False, sample_weight=None):
         code = self.encoder(x, training=training)
@@ -74,4 +121,5 @@ class Autoencoder(BaseAutoencoder):
     def get_config(self):
         config = super().get_config()
         config["code_activation"] = self.code_activation
+        config["tied_weights"] = self.tied_weights
         return config

@@ -105,9 +105,7 @@ class BaseAutoencoder(keras.Model):
 
         if decoder is None:
             self._user_decoder = False
-            self.decoder_network = build_decoder(
-                self.latent_dim, self.data_shape, architecture, hidden_units, filters, activation
-            )
+            self.decoder_network = self.build_decoder_network()
         else:
             self._user_decoder = True
             self._check_user_decoder(decoder)
@@ -138,6 +136,20 @@ class BaseAutoencoder(keras.Model):
         Subclasses set `self.latent_dim` here when it was inferred from a user encoder.
         """
         raise NotImplementedError
+
+    def build_decoder_network(self):
+        """Returns the built-in decoder network (code -> likelihood parameters).
+
+        Called after `build_encoder`, so variants may reuse encoder layers (tied weights).
+        """
+        return build_decoder(
+            self.latent_dim,
+            self.data_shape,
+            self.architecture,
+            self.hidden_units,
+            self.filters,
+            self.activation,
+        )
 
     def _check_user_decoder(self, decoder):
         if tuple(decoder.input_shape[1:]) != (self.latent_dim,):

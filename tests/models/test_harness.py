@@ -34,6 +34,8 @@ def harness_kwargs(name):
 HARNESS_EXTRA = {
     "beta_vae": {"capacity_max": 5.0, "capacity_steps": 10},
     "denoising_autoencoder": {"noise": "salt_and_pepper", "noise_level": 0.2, "seed": 3},
+    # k <= latent_dim=3; the schedule (3 -> 2 over 5 of 10 steps) runs in the harness too.
+    "k_sparse_autoencoder": {"k": 2, "alpha": 3, "k_start": 3, "total_steps": 10},
     "vae": {"seed": 1},
 }
 

@@ -1,0 +1,106 @@
+"""The k-sparse activation of the k-sparse autoencoder (Makhzani & Frey)."""
+
+import math
+
+import keras
+from keras import ops
+
+
+def check_k(name, value, units=None):
+    """Returns `value` as an int in [1, units], or raises a ValueError naming the argument."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"Argument `{name}` must be an int >= 1. Received: {name}={value!r}")
+    if units is not None and value > units:
+        raise ValueError(
+            f"Argument `{name}` must not exceed the code size {units}. Received: {name}={value!r}"
+        )
+    return value
+
+
+def check_alpha(alpha):
+    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not alpha >= 1:
+        raise ValueError(f"Argument `alpha` must be a number >= 1. Received: alpha={alpha!r}")
+    return float(alpha)
+
+
+@keras.saving.register_keras_serializable(package="keras_ae")
+class KSparse(keras.layers.Layer):
+    """Keeps the `k` largest activations of each example and zeroes the others.
+
+    In training the `k` largest entries along the last axis are kept; at inference
+    `min(floor(alpha * k), units)` are kept, as in the paper's test-time encoder
+    (`alpha = 3` for MNIST). Ties are broken deterministically in favour of the lower
+    index (the order of `tf.math.top_k`), so exactly that many units are kept. The
+    other units are set to zero through a constant mask: gradients flow through the
+    kept units only.
+
+    In training, `call(..., k=...)` overrides `k` for one call (an int or a scalar
+    tensor, e.g. a schedule read from the optimizer step). With a tensor `k` the
+    layer sorts the whole code (`top_k` with `k = units`) so that the shapes stay
+    static and the step also compiles with XLA.
+
+    Args:
+        k: units kept per example in training, >= 1 (and at most the code size).
+        alpha: inference multiplier, >= 1; `alpha * k` is capped at the code size.
+        **kwargs: base `Layer` arguments.
+
+    Returns:
+        A tensor shaped like `inputs` with all but the kept units set to zero.
+
+    Example:
+        >>> h = KSparse(k=25, alpha=3)(keras.layers.Dense(1000)(x))
+
+    References:
+        Makhzani & Frey, "k-Sparse Autoencoders", ICLR 2014 (arXiv:1312.5663), Algorithm 1.
+    """
+
+    def __init__(self, k, alpha=1.0, **kwargs):
+        super().__init__(**kwargs)
+        self.k = check_k("k", k)
+        self.alpha = check_alpha(alpha)
+        self.supports_masking = True
+
+    def build(self, input_shape):
+        units = input_shape[-1]
+        if units is None:
+            raise ValueError(f"KSparse needs a known last dimension. Received: input_shape={input_shape}")
+        check_k("k", self.k, units)
+        self.built = True
+
+    def inference_k(self, units):
+        """Units kept at inference: `min(floor(alpha * k), units)`."""
+        return min(int(math.floor(self.alpha * self.k + 1e-9)), units)
+
+    def call(self, inputs, training=False, k=None):
+        units = inputs.shape[-1]
+        if not training:
+            k = self.inference_k(units)
+        elif k is None:
+            k = self.k
+        flat = ops.reshape(inputs, (-1, units))
+        dynamic = not isinstance(k, int)
+        # Python ints select exactly k entries; a tensor k selects among a full sort.
+        top = units if dynamic else k
+        _, indices = ops.top_k(flat, k=top, sorted=True)
+        rows = ops.shape(flat)[0]
+        keep = ops.ones((top,), inputs.dtype)
+        if dynamic:
+            keep = ops.cast(ops.arange(top) < ops.cast(k, "int32"), inputs.dtype)
+        row_ids = ops.broadcast_to(ops.arange(rows, dtype="int32")[:, None], (rows, top))
+        positions = ops.stack([row_ids, ops.cast(indices, "int32")], axis=-1)
+        mask = ops.scatter(
+            ops.reshape(positions, (-1, 2)),
+            ops.reshape(ops.broadcast_to(keep, (rows, top)), (-1,)),
+            ops.stack([rows, units]),
+        )
+        mask = ops.reshape(mask, ops.shape(inputs)) > 0.5
+        # `where` with a constant mask: the gradient is 1 on kept units and 0 elsewhere.
+        return ops.where(mask, inputs, ops.zeros_like(inputs))
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"k": self.k, "alpha": self.alpha})
+        return config

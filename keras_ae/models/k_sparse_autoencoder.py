@@ -1,0 +1,138 @@
+"""The k-sparse autoencoder (Makhzani & Frey)."""
+
+import keras
+from keras import ops
+
+from keras_ae.layers import KSparse
+from keras_ae.layers.k_sparse import check_alpha, check_k
+from keras_ae.models.autoencoder import Autoencoder
+from keras_ae.registry import register_model
+
+
+@register_model("k_sparse_autoencoder")
+class KSparseAutoencoder(Autoencoder):
+    """Autoencoder with a linear code of which only the `k` largest units are kept.
+
+    The encoder computes a linear code `z = W x + b` and the `KSparse` layer keeps
+    its `k` largest entries per example (support `Gamma = supp_k(z)`); the decoder
+    reconstructs from that sparse code, and gradients flow through the kept units
+    only. At inference (`encode`, `predict`, evaluation) `min(floor(alpha * k),
+    latent_dim)` units are kept, as in the paper's test-time encoder. With
+    `tied_weights=True` the decoder uses the transpose of the encoder's kernel.
+
+    k schedule (optional): with `k_start`, training starts with `k_start` units and
+    lowers `k` linearly to `k` over the first half of training, counted in optimizer
+    steps: `k_t = k + ceil((k_start - k) * max(0, h - t) / h)` with
+    `h = max(1, total_steps // 2)` and `t = train_step_count`, so early steps keep
+    more units and no unit is left dead. The count is a model weight (saved with the
+    model); validation never advances it. `k` is logged (the inference `k` for
+    validation).
+
+    Args:
+        input_shape: shape of one example.
+        latent_dim: number of code units.
+        k: units kept per example in training, 1 <= k <= latent_dim.
+        alpha: inference multiplier, >= 1 (paper: 3 for MNIST); `alpha * k` is capped at
+            `latent_dim`.
+        k_start: first value of the k schedule (k <= k_start <= latent_dim), or None
+            for a constant `k`.
+        total_steps: optimizer steps of the whole training run; required with `k_start`.
+        code_activation: activation before the selection (linear in the paper).
+        **kwargs: see `Autoencoder` (`tied_weights`, `hidden_units`, `encoder`, ...). A
+            user `encoder` outputs the code before selection.
+
+    Example:
+        >>> model = keras_ae.create_model("k_sparse_autoencoder", input_shape=(784,), latent_dim=1000,
+        ...                               hidden_units=(), k=25, alpha=3, tied_weights=True)
+
+    References:
+        Makhzani & Frey, "k-Sparse Autoencoders", ICLR 2014 (arXiv:1312.5663).
+    """
+
+    def __init__(
+        self,
+        input_shape=None,
+        latent_dim=None,
+        k=25,
+        alpha=3.0,
+        k_start=None,
+        total_steps=None,
+        code_activation="linear",
+        **kwargs,
+    ):
+        self.k = check_k("k", k)
+        self.alpha = check_alpha(alpha)
+        if k_start is not None:
+            check_k("k_start", k_start)
+            if k_start < k:
+                raise ValueError(
+                    f"Argument `k_start` must be >= k={k}: the schedule lowers k. Received: k_start={k_start}"
+                )
+            if isinstance(total_steps, bool) or not isinstance(total_steps, int) or total_steps < 1:
+                raise ValueError(
+                    "Argument `total_steps` (optimizer steps of the whole run) must be an int >= 1 "
+                    f"when k_start is set. Received: total_steps={total_steps!r}"
+                )
+        elif total_steps is not None:
+            raise ValueError(
+                f"Argument `total_steps` only applies with a k schedule (k_start). Received: total_steps={total_steps!r}"
+            )
+        self.k_start = k_start
+        self.total_steps = total_steps
+        self.k_sparse = KSparse(self.k, alpha=self.alpha, name="k_sparse")
+        super().__init__(
+            input_shape=input_shape, latent_dim=latent_dim, code_activation=code_activation, **kwargs
+        )
+
+    def build_encoder(self, inputs, features):
+        # `linear_encoder` maps x to the code before selection; training calls it and
+        # then `k_sparse` with the scheduled k, `encoder` applies the inference k.
+        self.linear_encoder = super().build_encoder(inputs, features)
+        check_k("k", self.k, self.latent_dim)
+        if self.k_start is not None:
+            check_k("k_start", self.k_start, self.latent_dim)
+        code = self.k_sparse(self.linear_encoder.outputs[0])
+        return keras.Model(inputs, code, name="encoder")
+
+    @property
+    def inference_k(self):
+        """Units kept at inference: `min(floor(alpha * k), latent_dim)`."""
+        return self.k_sparse.inference_k(self.latent_dim)
+
+    def current_k(self):
+        """The training k at the current optimizer step (an int without a schedule)."""
+        if self.k_start is None:
+            return self.k
+        half = max(1, self.total_steps // 2)
+        remaining = ops.maximum(half - ops.cast(self.train_step_count, "int64"), 0)
+        # Integer ceil((k_start - k) * remaining / half): exact at every step.
+        return self.k + ((self.k_start - self.k) * remaining + half - 1) // half
+
+    @property
+    def metric_names(self):
+        return (*super().metric_names, "k")
+
+    def forward(self, x, training=False, sample_weight=None):
+        linear_code = self.linear_encoder(x, training=training)
+        k = self.current_k() if training else self.inference_k
+        code = self.k_sparse(linear_code, training=training, k=k if training else None)
+        params = self.decoder_network(code, training=training)
+        return {
+            "code": code,
+            "linear_code": linear_code,
+            "k": k,
+            "params": params,
+            "reconstruction": self.likelihood.mean(params),
+        }
+
+    def compute_loss_terms(self, x, outputs, sample_weight=None):
+        logs = super().compute_loss_terms(x, outputs, sample_weight)
+        logs["k"] = ops.cast(outputs["k"], logs["reconstruction_loss"].dtype)
+        return logs
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {"k": self.k, "alpha": self.alpha, "k_start": self.k_start, "total_steps": self.total_steps}
+        )
+        return config

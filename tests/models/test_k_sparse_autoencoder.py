@@ -1,0 +1,122 @@
+import keras
+import numpy as np
+import pytest
+
+import keras_ae
+from keras_ae.layers import KSparse
+
+
+def small(**kwargs):
+    keras.utils.set_random_seed(0)
+    args = {"input_shape": (12,), "latent_dim": 10, "hidden_units": (), "k": 3, "alpha": 2}
+    return keras_ae.create_model("k_sparse_autoencoder", **{**args, **kwargs})
+
+
+def nonzeros(codes):
+    return np.count_nonzero(keras.ops.convert_to_numpy(codes), axis=1)
+
+
+def test_paper_call_builds_a_linear_tied_k_sparse_code():
+    model = keras_ae.create_model(
+        "k_sparse_autoencoder",
+        input_shape=(784,),
+        latent_dim=1000,
+        hidden_units=(),
+        k=25,
+        alpha=3,
+        tied_weights=True,
+    )
+    assert model.encoder.get_layer("code").activation is keras.activations.linear
+    assert isinstance(model.encoder.get_layer("k_sparse"), KSparse)
+    assert model.inference_k == 75
+    codes = model.encode(np.random.default_rng(0).uniform(size=(4, 784)).astype("float32"))
+    assert (np.count_nonzero(codes, axis=1) == 75).all()
+
+
+def test_training_keeps_k_units_and_inference_keeps_alpha_k(rng):
+    model = small()
+    x = rng.uniform(size=(20, 12)).astype("float32")
+    outputs = model(x, training=True, return_outputs=True)
+    assert (nonzeros(outputs["code"]) == 3).all()
+    linear = keras.ops.convert_to_numpy(outputs["linear_code"])
+    top = np.argsort(-linear, axis=1, kind="stable")[:, :3]
+    np.testing.assert_array_equal(
+        np.take_along_axis(keras.ops.convert_to_numpy(outputs["code"]), top, axis=1),
+        np.take_along_axis(linear, top, axis=1),
+    )
+    assert (nonzeros(model(x, return_outputs=True)["code"]) == 6).all()
+    assert (np.count_nonzero(model.encode(x), axis=1) == 6).all()
+    assert small(k=4, alpha=3).inference_k == 10  # 12 capped at latent_dim
+
+
+def test_reconstruction_loss_is_that_of_the_sparse_code(rng):
+    model = small()
+    model.compile(optimizer="adam")
+    x = rng.uniform(size=(8, 12)).astype("float32")
+    logs = model.evaluate(x, batch_size=8, verbose=0, return_dict=True)
+    logits = model.decoder_network.predict(model.encode(x), verbose=0).astype("float64")
+    nll = np.sum(np.maximum(logits, 0) - logits * x + np.log1p(np.exp(-np.abs(logits))), axis=1).mean()
+    np.testing.assert_allclose(logs["reconstruction_loss"], nll, rtol=1e-5)
+    assert logs["loss"] == pytest.approx(logs["reconstruction_loss"])
+    assert logs["k"] == 6
+
+
+def test_k_schedule_values_per_optimizer_step(rng):
+    # k_t = k + ceil((k_start - k) * max(0, h - t) / h), h = total_steps // 2 = 4.
+    model = small(k=2, k_start=10, total_steps=8)
+    x = rng.uniform(size=(5, 12)).astype("float32")
+    expected = [10, 8, 6, 4, 2, 2, 2, 2, 2, 2]
+    for step, k in enumerate(expected):
+        model.train_step_count.assign(step)
+        assert int(model.current_k()) == k
+        assert (nonzeros(model(x, training=True, return_outputs=True)["code"]) == k).all()
+        assert (nonzeros(model(x, return_outputs=True)["code"]) == 4).all()  # inference: alpha * final k
+    odd = small(k=1, k_start=4, total_steps=7)  # h = 3: 4, 3, 2, 1
+    values = []
+    for step in range(5):
+        odd.train_step_count.assign(step)
+        values.append(int(odd.current_k()))
+    assert values == [4, 3, 2, 1, 1]
+
+
+def test_fit_follows_the_schedule_and_logs_k(rng):
+    model = small(k=2, k_start=6, total_steps=8)
+    model.compile(optimizer="adam")
+    seen = []
+    callback = keras.callbacks.LambdaCallback(
+        on_train_batch_begin=lambda b, logs: seen.append(int(model.current_k()))
+    )
+    x = rng.uniform(size=(32, 12)).astype("float32")
+    history = model.fit(x, epochs=2, batch_size=8, verbose=0, callbacks=[callback], validation_data=(x,))
+    assert seen == [6, 5, 4, 3, 2, 2, 2, 2]
+    assert history.history["k"] == pytest.approx([np.mean([6, 5, 4, 3]), 2.0])
+    assert history.history["val_k"] == [4.0, 4.0]
+    assert int(model.train_step_count.numpy()) == 8
+
+
+def test_bad_arguments_are_refused():
+    with pytest.raises(ValueError, match=r"Received: k=0"):
+        small(k=0)
+    with pytest.raises(ValueError, match=r"code size 10.*k=11"):
+        small(k=11)
+    with pytest.raises(ValueError, match=r"Received: alpha=0.5"):
+        small(alpha=0.5)
+    with pytest.raises(ValueError, match=r"k_start.*Received: k_start=2"):
+        small(k=3, k_start=2, total_steps=10)
+    with pytest.raises(ValueError, match=r"code size 10.*k_start=11"):
+        small(k=3, k_start=11, total_steps=10)
+    with pytest.raises(ValueError, match=r"total_steps=None"):
+        small(k=3, k_start=5)
+    with pytest.raises(ValueError, match=r"only applies with a k schedule.*total_steps=100"):
+        small(total_steps=100)
+
+
+def test_user_encoder_output_is_the_code_before_selection(rng):
+    inputs = keras.Input((12,))
+    encoder = keras.Model(inputs, keras.layers.Dense(7, name="mine")(inputs))
+    model = keras_ae.create_model("k_sparse_autoencoder", encoder=encoder, k=2, alpha=2, hidden_units=(5,))
+    x = rng.uniform(size=(4, 12)).astype("float32")
+    assert model.latent_dim == 7
+    assert (np.count_nonzero(model.encode(x), axis=1) == 4).all()
+    with pytest.raises(ValueError, match=r"code size 7.*k=8"):
+        keras_ae.create_model("k_sparse_autoencoder", encoder=encoder, k=8)
