@@ -132,6 +132,7 @@ def beta_vae_score(
         Variational Framework", ICLR 2017, section 3; sample sizes from disentanglement_lib.
     """
     from sklearn.linear_model import LogisticRegression
+    from threadpoolctl import threadpool_limits
 
     data = _check_data(data)
     batch_size = _check_positive_int("batch_size", batch_size)
@@ -148,7 +149,9 @@ def beta_vae_score(
         )
     # max_iter above sklearn's default 100 so that lbfgs converges on near-separable features.
     classifier = LogisticRegression(max_iter=1000, random_state=0)
-    classifier.fit(train_x, train_y)
+    # One BLAS thread: multi-threaded OpenBLAS spin-waits on a busy machine (30x slower here).
+    with threadpool_limits(limits=1):
+        classifier.fit(train_x, train_y)
     eval_x, eval_y = _beta_vae_points(data, represent, batch_size, num_eval, rng, observations_per_call)
     return {
         "train_accuracy": float(np.mean(classifier.predict(train_x) == train_y)),
