@@ -61,6 +61,8 @@ def linear_probe_error(
     max_iter=1000,
     standardize=True,
     blas_threads=1,
+    validation_fraction=0.1,
+    seed=0,
 ):
     """Test error of a logistic regression trained on frozen codes (a linear probe).
 
@@ -72,16 +74,24 @@ def linear_probe_error(
         train_labels: `(n_train,)` class labels.
         test_codes: `(n_test, d)` codes of the test images.
         test_labels: `(n_test,)` class labels.
-        inverse_regularization: `C`, the inverse L2 regularization strength of scikit-learn's `LogisticRegression`.
+        inverse_regularization: `C`, the inverse L2 regularization strength of
+            scikit-learn's `LogisticRegression`, or a sequence of candidates: each is fitted
+            on the training codes minus a held-out `validation_fraction`, and the one with
+            the lowest validation error is refitted on all training codes. The test codes
+            never take part in the choice.
         max_iter: lbfgs iterations.
         standardize: scale every code dimension to zero mean and unit variance (fitted
             on the training codes) before the regression.
         blas_threads: BLAS threads during the fit, or None for the library default. One
             thread is the default because multi-threaded OpenBLAS spin-waits on a busy
             machine: on 2 shared cores a 2-thread fit measured 30x slower than 1 thread.
+        validation_fraction: share of the training codes held out to choose `C`.
+        seed: seed of the held-out split.
 
     Returns:
-        `{"error": float, "train_error": float}`: misclassified fractions in [0, 1].
+        `{"error": float, "train_error": float, "inverse_regularization": float,
+        "validation_errors": {C: error}}`: misclassified fractions in [0, 1], the `C`
+        used, and the validation error of each candidate (empty for a single `C`).
 
     Example:
         >>> linear_probe_error(model.encode(x_train), y_train, model.encode(x_test), y_test)["error"]
@@ -117,13 +127,38 @@ def linear_probe_error(
         )
     if len(np.unique(y_train)) < 2:
         raise ValueError("Argument `train_labels` must hold at least 2 classes.")
-    steps = [StandardScaler()] if standardize else []
-    probe = make_pipeline(
-        *steps, LogisticRegression(C=inverse_regularization, max_iter=_check_int("max_iter", max_iter))
-    )
-    with threadpool_limits(limits=blas_threads):
-        probe.fit(x_train, y_train)
+    max_iter = _check_int("max_iter", max_iter)
+
+    def fit(x, y, c):
+        steps = [StandardScaler()] if standardize else []
+        probe = make_pipeline(*steps, LogisticRegression(C=c, max_iter=max_iter))
+        with threadpool_limits(limits=blas_threads):
+            return probe.fit(x, y)
+
+    candidates = np.atleast_1d(np.asarray(inverse_regularization, dtype=np.float64))
+    if candidates.ndim != 1 or len(candidates) == 0 or not (candidates > 0).all():
+        raise ValueError(
+            "Argument `inverse_regularization` must be a positive number or a non-empty sequence of them. "
+            f"Received: inverse_regularization={inverse_regularization!r}"
+        )
+    validation_errors = {}
+    if len(candidates) > 1:
+        if not 0 < validation_fraction < 1:
+            raise ValueError(
+                f"Argument `validation_fraction` must be in (0, 1). Received: validation_fraction={validation_fraction!r}"
+            )
+        order = np.random.default_rng(seed).permutation(len(x_train))
+        n_valid = max(1, int(round(len(x_train) * validation_fraction)))
+        valid, fit_rows = order[:n_valid], order[n_valid:]
+        for c in candidates:
+            probe = fit(x_train[fit_rows], y_train[fit_rows], c)
+            validation_errors[float(c)] = float(np.mean(probe.predict(x_train[valid]) != y_train[valid]))
+    # The first of the best candidates wins ties.
+    chosen = min(validation_errors, key=validation_errors.get) if validation_errors else float(candidates[0])
+    probe = fit(x_train, y_train, chosen)
     return {
         "error": float(np.mean(probe.predict(x_test) != y_test)),
         "train_error": float(np.mean(probe.predict(x_train) != y_train)),
+        "inverse_regularization": chosen,
+        "validation_errors": validation_errors,
     }

@@ -47,6 +47,28 @@ def test_linear_probe_separable_codes_have_zero_error_and_noise_codes_chance():
     assert 0.55 < chance < 0.78  # 2/3 for 3 balanced classes; 300 test points: sd ~0.03
 
 
+def test_linear_probe_chooses_the_regularization_on_held_out_training_codes():
+    rng = np.random.default_rng(1)
+    labels = rng.integers(0, 2, 600)
+    codes = np.concatenate(
+        [labels[:, None] * 4.0 + rng.normal(size=(600, 1)), rng.normal(size=(600, 30))], axis=1
+    )
+    # C=1e-6 shrinks every weight to ~0: a near-constant prediction, about 50% error.
+    result = linear_probe_error(
+        codes[:400], labels[:400], codes[400:], labels[400:], inverse_regularization=(1e-6, 0.1, 1.0)
+    )
+    errors = result["validation_errors"]
+    assert set(errors) == {1e-6, 0.1, 1.0} and errors[1e-6] > 0.3
+    assert result["inverse_regularization"] == min(errors, key=errors.get) != 1e-6
+    assert result["error"] < 0.1
+    single = linear_probe_error(
+        codes[:400], labels[:400], codes[400:], labels[400:], inverse_regularization=0.1
+    )
+    assert single["validation_errors"] == {} and single["inverse_regularization"] == 0.1
+    with pytest.raises(ValueError, match="inverse_regularization"):
+        linear_probe_error(codes[:400], labels[:400], codes[400:], labels[400:], inverse_regularization=())
+
+
 def test_linear_probe_rejects_mismatched_inputs():
     with pytest.raises(ValueError, match="train_codes"):
         linear_probe_error(np.zeros((5, 2)), np.arange(4), np.zeros((3, 2)), np.arange(3))
