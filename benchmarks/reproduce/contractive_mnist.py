@@ -23,7 +23,7 @@ training budget are ours.
 from _common import Stopwatch, add_mnist_dir, base_parser, load_mnist, report, resolve
 
 PAPER = {"jacobian_norm": {"cae": 0.73e-4, "ae": 17.5e-4}, "finetuned_error": {"cae": 0.0114}}
-FULL = {"epochs": 20, "batch_size": 100, "num_train": None, "num_test": None, "jacobian_examples": 1000}
+FULL = {"epochs": 40, "batch_size": 100, "num_train": None, "num_test": None, "jacobian_examples": 1000}
 FAST = {"epochs": 1, "batch_size": 100, "num_train": 1000, "num_test": 200, "jacobian_examples": 20}
 LABELS = {"ae": "AE", "dae": "DAE", "cae": "CAE"}
 
@@ -60,7 +60,7 @@ def main(argv=None):
         default="0.01,0.1,1",
         help="candidate inverse L2 strengths of the probe, chosen on 10%% of the training codes",
     )
-    parser.add_argument("--epochs", type=int, help="training epochs per model (full: 20)")
+    parser.add_argument("--epochs", type=int, help="training epochs per model (full: 40)")
     parser.add_argument("--batch-size", type=int)
     parser.add_argument("--num-train", type=int, help="training images (default: all 60000)")
     parser.add_argument("--num-test", type=int, help="test images (default: all 10000)")

@@ -15,7 +15,7 @@ paper's baseline row (7.20%). The optimizer and the training budget are ours.
 from _common import Stopwatch, add_mnist_dir, base_parser, load_mnist, report, resolve
 
 PAPER = {"error_k25": 0.0135, "error_k40": 0.0154, "error_k10": 0.0210, "error_raw_pixels": 0.0720}
-FULL = {"epochs": 50, "batch_size": 100, "num_train": None, "num_test": None, "k_start": 100}
+FULL = {"epochs": 100, "batch_size": 100, "num_train": None, "num_test": None, "k_start": 100}
 FAST = {"epochs": 1, "batch_size": 100, "num_train": 2000, "num_test": 500, "k_start": 100}
 
 
@@ -39,7 +39,7 @@ def main(argv=None):
         default="0.01,0.1,1",
         help="candidate inverse L2 strengths of the probe, chosen on 10%% of the training codes",
     )
-    parser.add_argument("--epochs", type=int, help="training epochs (full: 50)")
+    parser.add_argument("--epochs", type=int, help="training epochs (full: 100)")
     parser.add_argument("--batch-size", type=int)
     parser.add_argument("--num-train", type=int, help="training images (default: all 60000)")
     parser.add_argument("--num-test", type=int, help="test images (default: all 10000)")
