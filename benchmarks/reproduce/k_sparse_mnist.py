@@ -36,7 +36,7 @@ def main(argv=None):
     parser.add_argument("--learning-rate", type=float, default=1e-3)
     parser.add_argument(
         "--probe-c",
-        default="0.01,0.1,1",
+        default="0.001,0.01,0.1,1",
         help="candidate inverse L2 strengths of the probe, chosen on 10%% of the training codes",
     )
     parser.add_argument("--epochs", type=int, help="training epochs (full: 100)")
