@@ -1,0 +1,131 @@
+"""Shared plumbing of the reproduction scripts: paths, data, budgets, the comparison table.
+
+Every script has a full mode (the budget written in benchmarks/RESULTS.md) and a
+`--fast` mode: the same pipeline end to end on a tiny budget, run by the test suite.
+Its numbers mean nothing beyond "the pipeline runs".
+"""
+
+import argparse
+import datetime
+import json
+import os
+import pathlib
+import platform
+import sys
+import time
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+# Run against this checkout's keras_ae, whatever is installed in the environment.
+sys.path.insert(0, str(REPO))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+def datasets_dir():
+    """The offline datasets folder: $KERAS_AE_DATASETS, else ../shared/datasets next to the repo."""
+    return pathlib.Path(os.environ.get("KERAS_AE_DATASETS", REPO.parent / "shared" / "datasets"))
+
+
+def base_parser(
+    description, fast_help="tiny budget that checks the pipeline end to end (the test suite runs it)"
+):
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--fast", action="store_true", help=fast_help)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--output", help="also write the results as JSON to this path")
+    return parser
+
+
+def add_mnist_dir(parser):
+    parser.add_argument(
+        "--mnist-dir",
+        default=None,
+        help="folder with the MNIST IDX files (default: $KERAS_AE_DATASETS/mnist)",
+    )
+
+
+def resolve(args, fast, full):
+    """Fills every budget argument left at None with its fast or full default."""
+    for name, value in (fast if args.fast else full).items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
+    return args
+
+
+def load_mnist(folder, num_train=None, num_test=None):
+    """MNIST from the IDX files as flat float32 in [0, 1] and int64 labels."""
+    from keras_ae.data import load_idx_dataset
+
+    folder = folder or datasets_dir() / "mnist"
+    out = []
+    for split, n in (("train", num_train), ("test", num_test)):
+        images, labels = load_idx_dataset(folder, split)
+        images, labels = images[:n], labels[:n]
+        out.append((images.reshape(len(images), -1).astype("float32") / 255.0, labels.astype("int64")))
+    return out
+
+
+class Stopwatch:
+    def __init__(self):
+        self.start = time.perf_counter()
+        self.laps = {}
+
+    def lap(self, name):
+        now = time.perf_counter()
+        self.laps[name] = round(now - self.start - sum(self.laps.values()), 1)
+        return self.laps[name]
+
+    @property
+    def total(self):
+        return round(time.perf_counter() - self.start, 1)
+
+
+def report(title, rows, args, results, stopwatch, notes=()):
+    """Prints our figures beside the paper's, and writes the JSON when asked.
+
+    `rows` are `(quantity, ours, paper)`; a missing paper figure is printed as "-".
+    """
+    results = dict(results)
+    results.update(
+        {
+            "mode": "fast" if args.fast else "full",
+            "arguments": {k: v for k, v in vars(args).items() if k != "output"},
+            "date": datetime.datetime.now().isoformat(timespec="seconds"),
+            "wall_time_s": stopwatch.total,
+            "timings_s": stopwatch.laps,
+            "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+        }
+    )
+    width = max(len(row[0]) for row in rows)
+    print(f"\n{title} ({results['mode']} mode, {stopwatch.total:.0f} s)")
+    print(f"{'quantity':<{width}}  {'ours':>16}  {'paper':>12}")
+    for quantity, ours, paper in rows:
+        print(f"{quantity:<{width}}  {_fmt(ours):>16}  {_fmt(paper):>12}")
+    for note in notes:
+        print(f"note: {note}")
+    if args.fast:
+        print("note: --fast runs a tiny budget to test the pipeline; its figures are not a reproduction.")
+    if args.output:
+        pathlib.Path(args.output).write_text(json.dumps(results, indent=2, default=_jsonable))
+    return results
+
+
+def _fmt(value):
+    if value is None:
+        return "-"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int):
+        return str(value)
+    return f"{value:.4g}"
+
+
+def _jsonable(value):
+    import numpy as np
+
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, pathlib.Path):
+        return str(value)
+    raise TypeError(type(value).__name__)

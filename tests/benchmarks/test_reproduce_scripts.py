@@ -1,0 +1,88 @@
+"""Each reproduction script's --fast mode runs end to end in a fresh process.
+
+Fast mode trains for a few seconds, so only the pipeline is checked here: the script
+exits cleanly, prints our figure beside the paper's, and writes finite results.
+"""
+
+import json
+import math
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import REPO
+
+SCRIPTS = REPO / "benchmarks" / "reproduce"
+
+
+def run_fast(script, datasets_dir, tmp_path, *extra):
+    output = tmp_path / "results.json"
+    env = dict(os.environ, KERAS_AE_DATASETS=str(datasets_dir), TF_CPP_MIN_LOG_LEVEL="3")
+    process = subprocess.run(
+        [sys.executable, str(SCRIPTS / script), "--fast", "--output", str(output), *extra],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        cwd=REPO,
+    )
+    assert process.returncode == 0, f"{script} failed:\n{process.stdout}\n{process.stderr}"
+    assert "fast mode" in process.stdout and "paper" in process.stdout
+    return json.loads(output.read_text()), process.stdout
+
+
+def finite(value):
+    return isinstance(value, (int, float)) and math.isfinite(value)
+
+
+def test_vae_mnist_nll_fast(datasets_dir, tmp_path):
+    results, stdout = run_fast("vae_mnist_nll.py", datasets_dir, tmp_path)
+    assert "86.76" in stdout
+    assert results["mode"] == "fast" and results["arguments"]["k"] == 50
+    assert finite(results["test_nll"]) and results["test_nll"] > 0
+    # L_k is a tighter bound than the ELBO: -L_k <= -ELBO up to Monte Carlo noise.
+    assert (
+        results["test_nll"] <= results["subset_negative_elbo"] + 3 * results["test_nll_standard_error"] + 1.0
+    )
+    assert 0 <= results["active_units"] <= 50
+
+
+def test_beta_vae_dsprites_fast(datasets_dir, tmp_path):
+    results, stdout = run_fast("beta_vae_dsprites.py", datasets_dir, tmp_path)
+    assert "0.6158" in stdout and "0.9923" in stdout
+    assert set(results["per_beta"]) == {"1.0", "4.0"}
+    for scores in [results["untrained_encoder"], *results["per_beta"].values()]:
+        assert 0 <= scores["beta_vae_score"]["eval_accuracy"] <= 1
+        assert 0 <= scores["factor_vae_score"]["eval_accuracy"] <= 1
+        assert finite(scores["mig"]) and set(scores["mig_per_factor"]) == {
+            "shape",
+            "scale",
+            "orientation",
+            "posX",
+            "posY",
+        }
+
+
+def test_k_sparse_mnist_fast(datasets_dir, tmp_path):
+    results, stdout = run_fast("k_sparse_mnist.py", datasets_dir, tmp_path)
+    assert "0.0135" in stdout and "0.072" in stdout
+    assert 0 <= results["probe_error"] <= 1 and 0 <= results["raw_pixel_probe_error"] <= 1
+    # Encoding keeps alpha * k = 75 units (fewer only where a unit's value is exactly 0).
+    assert 70 <= results["nonzero_units_per_test_code"] <= 75
+
+
+def test_contractive_mnist_fast(datasets_dir, tmp_path):
+    results, stdout = run_fast("contractive_mnist.py", datasets_dir, tmp_path)
+    assert "not measured" in stdout and "0.0114" in stdout
+    assert set(results["per_model"]) == {"ae", "dae", "cae"}
+    for scores in results["per_model"].values():
+        assert finite(scores["jacobian_norm"]) and scores["jacobian_norm"] > 0
+        assert 0 <= scores["saturation"] <= 1 and 0 <= scores["probe_error"] <= 1
+    assert finite(results["ae_over_cae_jacobian_norm"])
+
+
+def test_scripts_reject_bad_arguments(datasets_dir, tmp_path):
+    with pytest.raises(AssertionError, match="--models must list"):
+        run_fast("contractive_mnist.py", datasets_dir, tmp_path, "--models", "rbm")

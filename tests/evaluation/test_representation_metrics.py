@@ -1,0 +1,117 @@
+"""Reconstruction error, linear probe and contractive diagnostics against hand computations."""
+
+import keras
+import numpy as np
+import pytest
+
+import keras_ae
+from keras_ae.evaluation import (
+    jacobian_frobenius_norm,
+    linear_probe_error,
+    reconstruction_error,
+    saturation_fraction,
+)
+
+
+@pytest.fixture(scope="module")
+def sigmoid_autoencoder():
+    keras.utils.set_random_seed(0)
+    return keras_ae.create_model(
+        "autoencoder", input_shape=(6,), latent_dim=4, hidden_units=(), code_activation="sigmoid"
+    )
+
+
+def test_reconstruction_error_matches_numpy(sigmoid_autoencoder):
+    model = sigmoid_autoencoder
+    x = np.random.default_rng(0).uniform(size=(50, 6)).astype("float32")
+    w, c = model.encoder.get_layer("code").get_weights()
+    w_out, c_out = model.decoder_network.get_layer("decoder_output").get_weights()
+    logits = (1 / (1 + np.exp(-(x @ w + c)))) @ w_out + c_out
+    p = 1 / (1 + np.exp(-logits))
+    squared = ((x - p) ** 2).sum(1).mean()
+    bce = -(x * np.log(p) + (1 - x) * np.log(1 - p)).sum(1).mean()
+    result = reconstruction_error(model, x, batch_size=16)
+    assert result["squared_error"] == pytest.approx(squared, rel=1e-4)
+    assert result["nll"] == pytest.approx(bce, rel=1e-4)
+
+
+def test_linear_probe_separable_codes_have_zero_error_and_noise_codes_chance():
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 3, 900)
+    centers = np.array([[5.0, 0.0], [0.0, 5.0], [-5.0, -5.0]])
+    codes = centers[labels] + rng.normal(scale=0.3, size=(900, 2))
+    result = linear_probe_error(codes[:600], labels[:600], codes[600:], labels[600:])
+    assert result["error"] == 0.0 and result["train_error"] == 0.0
+    noise = rng.normal(size=(900, 5))
+    chance = linear_probe_error(noise[:600], labels[:600], noise[600:], labels[600:])["error"]
+    assert 0.55 < chance < 0.78  # 2/3 for 3 balanced classes; 300 test points: sd ~0.03
+
+
+def test_linear_probe_chooses_the_regularization_on_held_out_training_codes():
+    rng = np.random.default_rng(1)
+    labels = rng.integers(0, 2, 600)
+    codes = np.concatenate(
+        [labels[:, None] * 4.0 + rng.normal(size=(600, 1)), rng.normal(size=(600, 30))], axis=1
+    )
+    # C=1e-6 shrinks every weight to ~0: a near-constant prediction, about 50% error.
+    result = linear_probe_error(
+        codes[:400], labels[:400], codes[400:], labels[400:], inverse_regularization=(1e-6, 0.1, 1.0)
+    )
+    errors = result["validation_errors"]
+    assert set(errors) == {1e-6, 0.1, 1.0} and errors[1e-6] > 0.3
+    assert result["inverse_regularization"] == min(errors, key=errors.get) != 1e-6
+    assert result["error"] < 0.1
+    single = linear_probe_error(
+        codes[:400], labels[:400], codes[400:], labels[400:], inverse_regularization=0.1
+    )
+    assert single["validation_errors"] == {} and single["inverse_regularization"] == 0.1
+    with pytest.raises(ValueError, match="inverse_regularization"):
+        linear_probe_error(codes[:400], labels[:400], codes[400:], labels[400:], inverse_regularization=())
+
+
+def test_linear_probe_rejects_mismatched_inputs():
+    with pytest.raises(ValueError, match="train_codes"):
+        linear_probe_error(np.zeros((5, 2)), np.arange(4), np.zeros((3, 2)), np.arange(3))
+    with pytest.raises(ValueError, match="differ in size"):
+        linear_probe_error(np.zeros((4, 2)), np.array([0, 1, 0, 1]), np.zeros((3, 3)), np.arange(3))
+
+
+def test_jacobian_norm_of_a_dense_sigmoid_encoder_matches_the_closed_form(sigmoid_autoencoder):
+    # h = sigmoid(W^T x + c): ||J||_F^2 = sum_j (h_j (1 - h_j))^2 ||W_:j||^2 (Rifai et al., eq. 5).
+    model = sigmoid_autoencoder
+    x = np.random.default_rng(1).uniform(size=(20, 6)).astype("float32")
+    w, c = model.encoder.get_layer("code").get_weights()
+    h = 1 / (1 + np.exp(-(x @ w + c)))
+    expected = np.sqrt(((h * (1 - h)) ** 2 * (w**2).sum(0)).sum(1))
+    np.testing.assert_allclose(jacobian_frobenius_norm(model, x, batch_size=7), expected, rtol=1e-4)
+
+
+def test_jacobian_norm_of_any_encoder_matches_finite_differences():
+    keras.utils.set_random_seed(2)
+    inputs = keras.Input((5, 5, 1))
+    h = keras.layers.Conv2D(3, 3, activation="tanh")(inputs)
+    h = keras.layers.Flatten()(h)
+    encoder = keras.Model(inputs, keras.layers.Dense(4, activation="softplus")(h))
+    x = np.random.default_rng(3).uniform(size=(3, 5, 5, 1))
+    eps = 1e-3
+    expected = []
+    for example in x:
+        columns = []
+        for i in range(example.size):
+            step = np.zeros(example.size)
+            step[i] = eps
+            step = step.reshape(example.shape)
+            plus = encoder(np.stack([example + step]).astype("float64"))
+            minus = encoder(np.stack([example - step]).astype("float64"))
+            columns.append((np.asarray(plus) - np.asarray(minus))[0] / (2 * eps))
+        expected.append(np.linalg.norm(np.array(columns)))
+    np.testing.assert_allclose(jacobian_frobenius_norm(encoder, x.astype("float32")), expected, rtol=1e-2)
+
+
+def test_saturation_fraction_counts_activations_outside_the_thresholds():
+    codes = np.array([[0.01, 0.5, 0.97, 0.05], [0.95, 0.2, 0.0, 1.0]])
+    # Saturated: 0.01, 0.97, 0.0, 1.0 (0.05 and 0.95 are on the thresholds, not beyond).
+    assert saturation_fraction(codes) == pytest.approx(4 / 8)
+    assert saturation_fraction(codes, low=0.3, high=0.7) == pytest.approx(7 / 8)
+    with pytest.raises(ValueError, match="low=0.9, high=0.1"):
+        saturation_fraction(codes, low=0.9, high=0.1)
