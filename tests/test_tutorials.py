@@ -16,6 +16,14 @@ FIGURES = {
     "vae": ["vae_elbo_terms.png", "vae_latent_scatter.png", "vae_manifold.png", "vae_samples.png"],
     "custom_networks": ["custom_vae_reconstructions.png"],
     "sparse_autoencoders": ["sparse_filters.png", "k_sparse_filters.png", "sparse_reconstructions.png"],
+    "beta_vae": [
+        "beta_vae_data.png",
+        "beta_vae_capacity.png",
+        "beta_vae_traversals_0.png",
+        "beta_vae_traversals_1.png",
+        "beta_vae_traversals_2.png",
+        "beta_vae_scores.png",
+    ],
     "training_to_serving": ["serving_answers.png", "serving_scores.png"],
     "contractive_autoencoder": ["contractive_jacobian.png", "contractive_reconstructions.png"],
 }
