@@ -42,7 +42,9 @@ class TensorBoardScalars(keras.callbacks.Callback):
         for name, value in (logs or {}).items():
             split, tag = ("validation", name[len("val_") :]) if name.startswith("val_") else ("train", name)
             with self._writer(split).as_default():
-                tf.summary.write(f"epoch_{tag}", tf.constant(float(value), tf.float32), step=epoch, metadata=metadata)
+                tf.summary.write(
+                    f"epoch_{tag}", tf.constant(float(value), tf.float32), step=epoch, metadata=metadata
+                )
         for writer in self._writers.values():
             writer.flush()
 

@@ -65,7 +65,12 @@ DATASET_PRESETS = {
 }
 # Keys that may differ when the same run is resumed.
 _RESUMABLE = ("epochs",)
-CONFIG_FILE, HISTORY_FILE, MODEL_FILE, METRICS_FILE = "config.json", "history.json", "model.keras", "metrics.json"
+CONFIG_FILE, HISTORY_FILE, MODEL_FILE, METRICS_FILE = (
+    "config.json",
+    "history.json",
+    "model.keras",
+    "metrics.json",
+)
 
 
 def resolve_config(**overrides):
@@ -320,7 +325,8 @@ def evaluate_run(run, dataset=None, split="test", batch_size=256, data_dir=None,
     metrics = {k: float(v) for k, v in model.evaluate(data, verbose=verbose, return_dict=True).items()}
     if config is not None:
         _write_json(
-            os.path.join(os.fspath(run), METRICS_FILE), {"dataset": dataset, "split": split, "metrics": metrics}
+            os.path.join(os.fspath(run), METRICS_FILE),
+            {"dataset": dataset, "split": split, "metrics": metrics},
         )
     return metrics
 
@@ -330,13 +336,21 @@ def _first_examples(dataset, split, count, binarize, data_dir):
     large split is never loaded whole."""
     try:
         data = load_dataset(
-            dataset, split, batch_size=512, binarize=binarize, data_dir=data_dir, shuffle=False, with_labels=True
+            dataset,
+            split,
+            batch_size=512,
+            binarize=binarize,
+            data_dir=data_dir,
+            shuffle=False,
+            with_labels=True,
         )
         labelled = True
     except ValueError as error:
         if "has no labels" not in str(error):
             raise
-        data = load_dataset(dataset, split, batch_size=512, binarize=binarize, data_dir=data_dir, shuffle=False)
+        data = load_dataset(
+            dataset, split, batch_size=512, binarize=binarize, data_dir=data_dir, shuffle=False
+        )
         labelled = False
     xs, ys, seen = [], [], 0
     for batch in data.as_numpy_iterator():
@@ -386,14 +400,12 @@ def plot_run(run, out=None, dataset=None, split=None, data_dir=None, kinds=None,
     available = {
         "reconstructions": lambda p: plotting.plot_reconstructions(model, x[:10], p),
         "samples": (lambda p: plotting.plot_samples(model, p)) if generative else None,
-        "traversals": (lambda p: plotting.plot_latent_traversals(model, x, p))
-        if generative
-        else None,
+        "traversals": (lambda p: plotting.plot_latent_traversals(model, x, p)) if generative else None,
         "manifold": (lambda p: plotting.plot_latent_manifold(model, p, x=x)) if generative else None,
-        "latent_scatter": (lambda p: plotting.plot_latent_scatter(model, x, y, p))
-        if y is not None
+        "latent_scatter": (lambda p: plotting.plot_latent_scatter(model, x, y, p)) if y is not None else None,
+        "filters": (lambda p: plotting.plot_filters(model, p))
+        if plotting.first_layer_kernel(model) is not None
         else None,
-        "filters": (lambda p: plotting.plot_filters(model, p)) if plotting.first_layer_kernel(model) is not None else None,
         "loss_curves": (lambda p: plotting.plot_loss_curves(_read_json(history_path), p))
         if history_path and os.path.isfile(history_path)
         else None,
@@ -454,4 +466,3 @@ def export_run(run, export_dir=None, version=None, overwrite=False):
     signature = [tf.TensorSpec((None, *model.data_shape), tf.float32, name="x")]
     model.export(path, verbose=False, input_signature=signature)
     return path
-
