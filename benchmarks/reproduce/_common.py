@@ -43,6 +43,20 @@ def add_mnist_dir(parser):
     )
 
 
+def add_mnist_training_args(parser, epochs_help):
+    """Budget, optimizer and linear-probe options shared by the MNIST autoencoder scripts."""
+    parser.add_argument("--learning-rate", type=float, default=1e-3)
+    parser.add_argument(
+        "--probe-c",
+        default="0.001,0.01,0.1,1",
+        help="candidate inverse L2 strengths of the probe, chosen on 10%% of the training codes",
+    )
+    parser.add_argument("--epochs", type=int, help=epochs_help)
+    parser.add_argument("--batch-size", type=int)
+    parser.add_argument("--num-train", type=int, help="training images (default: all 60000)")
+    parser.add_argument("--num-test", type=int, help="test images (default: all 10000)")
+
+
 def resolve(args, fast, full):
     """Fills every budget argument left at None with its fast or full default."""
     for name, value in (fast if args.fast else full).items():

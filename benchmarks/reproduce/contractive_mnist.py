@@ -20,7 +20,15 @@ training budget are ours.
     python benchmarks/reproduce/contractive_mnist.py --fast     # pipeline check, seconds
 """
 
-from _common import Stopwatch, add_mnist_dir, base_parser, load_mnist, report, resolve
+from _common import (
+    Stopwatch,
+    add_mnist_dir,
+    add_mnist_training_args,
+    base_parser,
+    load_mnist,
+    report,
+    resolve,
+)
 
 PAPER = {"jacobian_norm": {"cae": 0.73e-4, "ae": 17.5e-4}, "finetuned_error": {"cae": 0.0114}}
 FULL = {"epochs": 40, "batch_size": 100, "num_train": None, "num_test": None, "jacobian_examples": 1000}
@@ -54,16 +62,7 @@ def main(argv=None):
     parser.add_argument("--models", default="ae,dae,cae", help="comma-separated subset of ae, dae, cae")
     parser.add_argument("--contractive-weight", type=float, default=0.1)
     parser.add_argument("--noise-level", type=float, default=0.25, help="DAE masking fraction")
-    parser.add_argument("--learning-rate", type=float, default=1e-3)
-    parser.add_argument(
-        "--probe-c",
-        default="0.001,0.01,0.1,1",
-        help="candidate inverse L2 strengths of the probe, chosen on 10%% of the training codes",
-    )
-    parser.add_argument("--epochs", type=int, help="training epochs per model (full: 40)")
-    parser.add_argument("--batch-size", type=int)
-    parser.add_argument("--num-train", type=int, help="training images (default: all 60000)")
-    parser.add_argument("--num-test", type=int, help="test images (default: all 10000)")
+    add_mnist_training_args(parser, "training epochs per model (full: 40)")
     parser.add_argument(
         "--jacobian-examples", type=int, help="test images for the Jacobian norm (full: 1000)"
     )

@@ -12,7 +12,15 @@ paper's baseline row (7.20%). The optimizer and the training budget are ours.
     python benchmarks/reproduce/k_sparse_mnist.py --fast     # pipeline check, seconds
 """
 
-from _common import Stopwatch, add_mnist_dir, base_parser, load_mnist, report, resolve
+from _common import (
+    Stopwatch,
+    add_mnist_dir,
+    add_mnist_training_args,
+    base_parser,
+    load_mnist,
+    report,
+    resolve,
+)
 
 PAPER = {"error_k25": 0.0135, "error_k40": 0.0154, "error_k10": 0.0210, "error_raw_pixels": 0.0720}
 FULL = {"epochs": 100, "batch_size": 100, "num_train": None, "num_test": None, "k_start": 100}
@@ -33,16 +41,7 @@ def main(argv=None):
         "of training, as the paper does against dead units (default 100; 0 disables)",
     )
     parser.add_argument("--likelihood", default="mse", help="reconstruction loss (paper: squared error)")
-    parser.add_argument("--learning-rate", type=float, default=1e-3)
-    parser.add_argument(
-        "--probe-c",
-        default="0.001,0.01,0.1,1",
-        help="candidate inverse L2 strengths of the probe, chosen on 10%% of the training codes",
-    )
-    parser.add_argument("--epochs", type=int, help="training epochs (full: 100)")
-    parser.add_argument("--batch-size", type=int)
-    parser.add_argument("--num-train", type=int, help="training images (default: all 60000)")
-    parser.add_argument("--num-test", type=int, help="test images (default: all 10000)")
+    add_mnist_training_args(parser, "training epochs (full: 100)")
     parser.add_argument("--skip-raw-pixels", action="store_true", help="skip the raw-pixel probe baseline")
     args = resolve(parser.parse_args(argv), FAST, FULL)
     probe_c = [float(c) for c in args.probe_c.split(",")]
