@@ -4,11 +4,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-
-def _check_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"Argument `{name}` must be an int >= 1. Received: {name}={value!r}")
-    return int(value)
+from keras_ae.evaluation._checks import check_int
 
 
 def _encoder_of(model):
@@ -43,7 +39,7 @@ def jacobian_frobenius_norm(model, x, batch_size=32):
         Extraction", ICML 2011, eq. 1 and Table 1.
     """
     encoder = _encoder_of(model)
-    batch_size = _check_int("batch_size", batch_size)
+    batch_size = check_int("batch_size", batch_size)
     x = np.asarray(x)
     if not np.issubdtype(x.dtype, np.floating):
         raise ValueError(f"Argument `x` must be floating point. Received: x with dtype={x.dtype}")

@@ -21,13 +21,8 @@ Smaller values can be passed for quick checks; the scores get noisier, not biase
 
 import numpy as np
 
+from keras_ae.evaluation._checks import check_int
 from keras_ae.evaluation.ground_truth_data import GroundTruthData, as_generator
-
-
-def _check_positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"Argument `{name}` must be an int >= 1. Received: {name}={value!r}")
-    return int(value)
 
 
 def _check_data(data):
@@ -135,10 +130,10 @@ def beta_vae_score(
     from threadpoolctl import threadpool_limits
 
     data = _check_data(data)
-    batch_size = _check_positive_int("batch_size", batch_size)
-    num_train = _check_positive_int("num_train", num_train)
-    num_eval = _check_positive_int("num_eval", num_eval)
-    observations_per_call = _check_positive_int("observations_per_call", observations_per_call)
+    batch_size = check_int("batch_size", batch_size)
+    num_train = check_int("num_train", num_train)
+    num_eval = check_int("num_eval", num_eval)
+    observations_per_call = check_int("observations_per_call", observations_per_call)
     rng = as_generator(random_state)
     represent = as_representation_function(representation_function)
     train_x, train_y = _beta_vae_points(data, represent, batch_size, num_train, rng, observations_per_call)
@@ -221,19 +216,19 @@ def factor_vae_score(
         from disentanglement_lib.
     """
     data = _check_data(data)
-    batch_size = _check_positive_int("batch_size", batch_size)
+    batch_size = check_int("batch_size", batch_size)
     if batch_size < 2:
         raise ValueError(
             f"Argument `batch_size` must be >= 2 to estimate a variance. Received: batch_size={batch_size}"
         )
-    num_train = _check_positive_int("num_train", num_train)
-    num_eval = _check_positive_int("num_eval", num_eval)
-    num_variance_estimate = _check_positive_int("num_variance_estimate", num_variance_estimate)
+    num_train = check_int("num_train", num_train)
+    num_eval = check_int("num_eval", num_eval)
+    num_variance_estimate = check_int("num_variance_estimate", num_variance_estimate)
     if num_variance_estimate < 2:
         raise ValueError(
             f"Argument `num_variance_estimate` must be >= 2. Received: num_variance_estimate={num_variance_estimate}"
         )
-    observations_per_call = _check_positive_int("observations_per_call", observations_per_call)
+    observations_per_call = check_int("observations_per_call", observations_per_call)
     rng = as_generator(random_state)
     represent = as_representation_function(representation_function)
     factors = data.sample_factors(num_variance_estimate, rng)
@@ -267,7 +262,7 @@ def histogram_discretize(values, num_bins=20):
         `(n, d)` int array of bin indices in `[1, num_bins]`.
     """
     values = np.asarray(values, dtype=np.float64)
-    num_bins = _check_positive_int("num_bins", num_bins)
+    num_bins = check_int("num_bins", num_bins)
     out = np.empty(values.shape, dtype=np.int64)
     for j in range(values.shape[1]):
         edges = np.histogram(values[:, j], num_bins)[1]
@@ -332,8 +327,8 @@ def mutual_information_gap(
         NeurIPS 2018, section 4.1; discretization and sample size from disentanglement_lib.
     """
     data = _check_data(data)
-    num_train = _check_positive_int("num_train", num_train)
-    observations_per_call = _check_positive_int("observations_per_call", observations_per_call)
+    num_train = check_int("num_train", num_train)
+    observations_per_call = check_int("observations_per_call", observations_per_call)
     rng = as_generator(random_state)
     represent = as_representation_function(representation_function)
     factors = data.sample_factors(num_train, rng)

@@ -13,6 +13,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
+from keras_ae.evaluation._checks import check_int
 from keras_ae.losses import gaussian_kl
 
 _LOG_2PI = math.log(2.0 * math.pi)
@@ -30,12 +31,6 @@ def _check_vae(model):
             "Expected an encoder that outputs [z_mean, z_log_var, ...] (a VAE). "
             f"Received: model {model.name!r} whose encoder has a single output"
         )
-
-
-def _check_int(name, value, minimum=1):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"Argument `{name}` must be an int >= {minimum}. Received: {name}={value!r}")
-    return int(value)
 
 
 def _as_float_array(model, x):
@@ -116,9 +111,9 @@ def importance_weighted_log_likelihood(model, x, num_samples=5000, max_rows=8192
     """
     _check_vae(model)
     x = _as_float_array(model, x)
-    num_samples = _check_int("num_samples", num_samples)
-    max_rows = _check_int("max_rows", max_rows)
-    seed = _check_int("seed", seed, minimum=0)
+    num_samples = check_int("num_samples", num_samples)
+    max_rows = check_int("max_rows", max_rows)
+    seed = check_int("seed", seed, minimum=0)
     chunk = min(num_samples, max_rows)
     examples_per_call = max(1, max_rows // chunk)
     log_weights = _log_weights_function(model, bool(jit_compile))
@@ -171,9 +166,9 @@ def elbo(model, x, num_samples=1, batch_size=256, seed=0):
     """
     _check_vae(model)
     x = _as_float_array(model, x)
-    num_samples = _check_int("num_samples", num_samples)
-    batch_size = _check_int("batch_size", batch_size)
-    seed_generator = keras.random.SeedGenerator(_check_int("seed", seed, minimum=0))
+    num_samples = check_int("num_samples", num_samples)
+    batch_size = check_int("batch_size", batch_size)
+    seed_generator = keras.random.SeedGenerator(check_int("seed", seed, minimum=0))
 
     d, dtype = model.latent_dim, model.compute_dtype
 
@@ -224,7 +219,7 @@ def active_units(model, x, threshold=1e-2, batch_size=256):
     """
     _check_vae(model)
     x = _as_float_array(model, x)
-    batch_size = _check_int("batch_size", batch_size)
+    batch_size = check_int("batch_size", batch_size)
     if len(x) < 2:
         raise ValueError(
             f"Argument `x` needs at least 2 examples for a variance. Received: x with shape={x.shape}"

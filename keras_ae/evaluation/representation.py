@@ -4,11 +4,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-
-def _check_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"Argument `{name}` must be an int >= 1. Received: {name}={value!r}")
-    return int(value)
+from keras_ae.evaluation._checks import check_int
 
 
 def reconstruction_error(model, x, batch_size=256):
@@ -31,7 +27,7 @@ def reconstruction_error(model, x, batch_size=256):
     Example:
         >>> reconstruction_error(model, x_test)["squared_error"]
     """
-    batch_size = _check_int("batch_size", batch_size)
+    batch_size = check_int("batch_size", batch_size)
     x = np.asarray(x)
     model._check_array(x)
 
@@ -127,7 +123,7 @@ def linear_probe_error(
         )
     if len(np.unique(y_train)) < 2:
         raise ValueError("Argument `train_labels` must hold at least 2 classes.")
-    max_iter = _check_int("max_iter", max_iter)
+    max_iter = check_int("max_iter", max_iter)
 
     def fit(x, y, c):
         steps = [StandardScaler()] if standardize else []
