@@ -32,7 +32,7 @@ test: $(STAMP)
 # Trains the small MNIST reference models (a few minutes on 2 cores) and exports them into
 # the TF Serving model store saved_models/, replacing version 1 and regenerating models.config.
 reference-models: $(STAMP)
-	$(BIN)/python -m keras_ae.export.reference_models --mnist-dir "$(KERAS_AE_DATASETS)/mnist" \
+	$(BIN)/python benchmarks/reference_models.py --mnist-dir "$(KERAS_AE_DATASETS)/mnist" \
 		--out saved_models --version 1 --overwrite
 
 lint: $(STAMP)

@@ -28,6 +28,9 @@ setup(
         "importlib_resources",
         "matplotlib>=3.7",
         "scikit-learn>=1.3",
+        # Keras' TensorBoard callback writes through it, and `tensorboard --logdir runs`
+        # shows the runs' curves and pictures (tensorflow-cpu does not install it).
+        "tensorboard>=2.21,<2.22",
     ],
     extras_require={
         "cpu": ["tensorflow-cpu==2.21.0"],

@@ -1,5 +1,10 @@
 """keras-ae: a Keras 3 / TensorFlow model zoo of autoencoders.
 
+`import keras_ae` registers every model, layer, likelihood and regularizer with Keras (so
+`keras.models.load_model` finds them) and makes every subpackage reachable as an
+attribute; the heavier ones (`data`, `evaluation`, `export`, `plotting`, `runs`) are
+imported on first use.
+
 Example:
     >>> import keras_ae
     >>> keras_ae.list_models()
@@ -8,30 +13,26 @@ Example:
     ...                               architecture="conv")
 """
 
+import importlib
 import os
+import sys
 
-# TensorFlow prints C++ INFO notices (CPU feature guard) when it is imported, and reads this
-# variable only then: hide INFO (warnings still show) unless the user chose a level.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
+from keras_ae.version import __version__  # noqa: F401  (public)
 
-from keras_ae._backend import check_backend  # noqa: E402
-
-check_backend()
-
-from keras_ae import architectures, export, layers, losses, models, regularizers, serving  # noqa: E402
-from keras_ae.models import (  # noqa: E402
-    VAE,
-    Autoencoder,
-    BetaVAE,
-    ContractiveAutoencoder,
-    DenoisingAutoencoder,
-    KSparseAutoencoder,
-    SparseAutoencoder,
+_LAZY_SUBPACKAGES = (
+    "architectures",
+    "backend",
+    "data",
+    "evaluation",
+    "export",
+    "layers",
+    "losses",
+    "models",
+    "plotting",
+    "regularizers",
+    "runs",
 )
-from keras_ae.registry import create_model, get_model_class, list_models  # noqa: E402
-from keras_ae.version import __version__  # noqa: E402
-
-__all__ = [
+_MODEL_EXPORTS = (
     "VAE",
     "Autoencoder",
     "BetaVAE",
@@ -39,15 +40,41 @@ __all__ = [
     "DenoisingAutoencoder",
     "KSparseAutoencoder",
     "SparseAutoencoder",
-    "__version__",
-    "architectures",
-    "create_model",
-    "export",
-    "get_model_class",
-    "layers",
-    "list_models",
-    "losses",
-    "models",
-    "regularizers",
-    "serving",
-]
+)
+_REGISTRY_EXPORTS = ("create_model", "get_model_class", "list_models")
+
+__all__ = sorted([*_MODEL_EXPORTS, *_REGISTRY_EXPORTS, *_LAZY_SUBPACKAGES, "__version__"])
+
+
+def _started_as_command_line():
+    # The `keras-ae` console script imports this package before `keras_ae.cli.main` runs;
+    # the CLI parses and validates its arguments first and imports TensorFlow (and with it
+    # the model classes) only for the commands that need it, so `keras-ae --help` is fast.
+    return os.path.basename(sys.argv[0] if sys.argv else "") in ("keras-ae", "keras-ae.exe")
+
+
+def _register():
+    """Imports the model classes (and the layers they use): registers them with Keras."""
+    from keras_ae._backend import check_backend
+
+    check_backend()
+    importlib.import_module("keras_ae.models")
+
+
+if not _started_as_command_line():
+    _register()
+
+
+def __getattr__(name):
+    if name in _LAZY_SUBPACKAGES:
+        return importlib.import_module(f"{__name__}.{name}")
+    if name in _MODEL_EXPORTS:
+        return getattr(importlib.import_module("keras_ae.models"), name)
+    if name in _REGISTRY_EXPORTS:
+        _register()
+        return getattr(importlib.import_module("keras_ae.registry"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return __all__

@@ -10,6 +10,8 @@ import statistics
 
 import numpy as np
 
+from keras_ae._utils import walk_layers
+
 
 def _pyplot():
     import matplotlib
@@ -105,9 +107,9 @@ def plot_samples(model, path, n=64, seed=0, title="Samples: decoder means of z ~
     Returns:
         `path`.
     """
-    if not hasattr(model, "sample"):
+    if not model.generative:
         raise ValueError(
-            f"plot_samples needs a generative model with `sample`. Received: {type(model).__name__}"
+            f"plot_samples needs a generative model (model.generative). Received: {type(model).__name__}"
         )
     return _grid(_as_images(model.sample(n, seed=seed)), path, title)
 
@@ -122,7 +124,7 @@ def latent_kl_per_dim(model, x, batch_size=256):
 
 
 def _informative_dims(model, x, count):
-    if x is None or not hasattr(model, "sample"):
+    if x is None or not model.variational:
         return list(range(min(count, model.latent_dim))), None
     kl = latent_kl_per_dim(model, x)
     return [int(d) for d in np.argsort(-kl)[:count]], kl
@@ -268,22 +270,13 @@ def plot_latent_scatter(model, x, y, path, title=None):
     return _save(fig, path)
 
 
-def _layers(model):
-    import keras
-
-    for layer in model.layers:
-        if isinstance(layer, keras.Model):
-            yield from _layers(layer)
-        else:
-            yield layer
-
-
 def first_layer_kernel(model):
     """The kernel of the encoder's first Dense or Conv2D layer (numpy), or None."""
     import keras
 
     encoder = getattr(model, "encoder", model)
-    for layer in _layers(encoder):
+    # Sublayers come in the order the input meets them: the first Dense/Conv2D is the first layer.
+    for layer in walk_layers(encoder):
         if isinstance(layer, (keras.layers.Dense, keras.layers.Conv2D)):
             return np.asarray(layer.kernel)
     return None

@@ -45,3 +45,14 @@ def run_python(code, timeout=300, env=None):
     if result.returncode != 0:
         raise AssertionError(f"subprocess failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
     return result.stdout
+
+
+def load_script(relative_path):
+    """Imports a repository script (e.g. `benchmarks/reference_models.py`) as a module."""
+    import importlib.util
+
+    path = REPO / relative_path
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

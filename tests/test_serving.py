@@ -19,7 +19,7 @@ import tensorflow as tf
 from google.protobuf import json_format
 
 import keras_ae
-from keras_ae import serving
+from keras_ae.export import client as serving
 from keras_ae.export import export_for_serving
 from tests.models.test_harness import LATENT_DIM, harness_kwargs, make_data
 

@@ -28,28 +28,17 @@ def load_mnist(limit=None):
     """MNIST as float32 in [0, 1], shape (n, 28, 28, 1), with labels.
 
     Reads the IDX files from `$KERAS_AE_DATASETS/mnist` when that folder exists
-    (offline copies, as in this repository's tests), else downloads through
-    `keras.datasets.mnist`. In fast mode only the first 2,000 / 500 examples.
+    (offline copies, as in this repository's tests), else MNIST through
+    tensorflow-datasets (downloaded once). In fast mode only the first 2,000 / 500 examples.
     """
+    from keras_ae.data import load_dataset
+
     folder = os.environ.get("KERAS_AE_DATASETS")
-    if folder and os.path.isdir(os.path.join(folder, "mnist")):
-        from keras_ae.data import load_idx_dataset
-
-        x_train, y_train = load_idx_dataset(os.path.join(folder, "mnist"), "train")
-        x_test, y_test = load_idx_dataset(os.path.join(folder, "mnist"), "test")
-    else:
-        import keras
-
-        (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+    local = folder and os.path.isdir(os.path.join(folder, "mnist"))
+    source = os.path.join(folder, "mnist") if local else "mnist"
     limit = limit or (2000 if FAST else None)
-    if limit:
-        x_train, y_train = x_train[:limit], y_train[:limit]
-        x_test, y_test = x_test[: max(limit // 4, 100)], y_test[: max(limit // 4, 100)]
-
-    def prepare(x):
-        return (x.astype("float32") / 255.0)[..., None]
-
-    return (prepare(x_train), y_train.astype("int64")), (prepare(x_test), y_test.astype("int64"))
+    splits = ("train", "test") if not limit else (f"train[:{limit}]", f"test[:{max(limit // 4, 100)}]")
+    return tuple(load_dataset(source, split, as_numpy=True, with_labels=True) for split in splits)
 
 
 def show_grid(rows, titles, path, suptitle=None):

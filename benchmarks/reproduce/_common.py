@@ -66,16 +66,16 @@ def resolve(args, fast, full):
 
 
 def load_mnist(folder, num_train=None, num_test=None):
-    """MNIST from the IDX files as flat float32 in [0, 1] and int64 labels."""
-    from keras_ae.data import load_idx_dataset
+    """MNIST from the IDX files as flat float32 in [0, 1] and int64 labels: `[(x, y) train, (x, y) test]`."""
+    from keras_ae.data import load_dataset
 
-    folder = folder or datasets_dir() / "mnist"
-    out = []
-    for split, n in (("train", num_train), ("test", num_test)):
-        images, labels = load_idx_dataset(folder, split)
-        images, labels = images[:n], labels[:n]
-        out.append((images.reshape(len(images), -1).astype("float32") / 255.0, labels.astype("int64")))
-    return out
+    folder = os.fspath(folder or datasets_dir() / "mnist")
+    return [
+        load_dataset(
+            folder, split if n is None else f"{split}[:{n}]", as_numpy=True, with_labels=True, flatten=True
+        )
+        for split, n in (("train", num_train), ("test", num_test))
+    ]
 
 
 class Stopwatch:

@@ -2,6 +2,7 @@
 
 from keras_ae.architectures.builders import (
     ARCHITECTURES,
+    DEFAULT_HIDDEN_UNITS,
     build_decoder,
     check_architecture,
     check_input_shape,
@@ -10,6 +11,7 @@ from keras_ae.architectures.builders import (
 
 __all__ = [
     "ARCHITECTURES",
+    "DEFAULT_HIDDEN_UNITS",
     "build_decoder",
     "check_architecture",
     "check_input_shape",

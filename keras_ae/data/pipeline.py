@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from keras_ae._validation import check_int
 from keras_ae.data.sources import resolve_source
 from keras_ae.data.tfds_datasets import GENERIC_PREFIX, TFDS_DATASETS
 
@@ -105,8 +106,7 @@ def load_dataset(
         raise ValueError(
             f"Unknown binarization. Expected one of {list(BINARIZE)}. Received: binarize={binarize!r}"
         )
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"Argument `batch_size` must be an int >= 1. Received: batch_size={batch_size!r}")
+    check_int("batch_size", batch_size)
     if as_numpy and binarize == "dynamic":
         raise ValueError(
             "binarize='dynamic' draws a new sample every epoch, which needs the tf.data pipeline: use "

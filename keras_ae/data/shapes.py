@@ -12,6 +12,8 @@ Images are binary, rendered with numpy only, so the data needs no download.
 
 import numpy as np
 
+from keras_ae._validation import check_int
+
 FACTOR_NAMES = ("shape", "scale", "orientation", "pos_x", "pos_y")
 FACTOR_SIZES = (3, 6, 40, 32, 32)
 SHAPE_NAMES = ("square", "ellipse", "heart")
@@ -79,8 +81,7 @@ def render_shapes(latents_classes, image_size=64, chunk_size=1024):
         >>> images = render_shapes([[2, 5, 0, 16, 16]], image_size=32)  # a large centred heart
     """
     classes = _check_classes(latents_classes)
-    if isinstance(image_size, bool) or not isinstance(image_size, (int, np.integer)) or image_size < 16:
-        raise ValueError(f"Argument `image_size` must be an int >= 16. Received: image_size={image_size!r}")
+    image_size = check_int("image_size", image_size, minimum=16)
     values = latent_values(classes)
     # Pixel centres in canvas fractions; y grows downwards (rows), x to the right (columns).
     grid = (np.arange(image_size, dtype="float32") + 0.5) / image_size
@@ -137,8 +138,7 @@ def make_shapes(num_samples=10000, image_size=64, seed=0):
         Matthey, Higgins, Hassabis & Lerchner, "dSprites: Disentanglement testing Sprites
         dataset", 2017; Higgins et al., "beta-VAE", ICLR 2017.
     """
-    if isinstance(num_samples, bool) or not isinstance(num_samples, (int, np.integer)) or num_samples < 1:
-        raise ValueError(f"Argument `num_samples` must be an int >= 1. Received: num_samples={num_samples!r}")
+    num_samples = check_int("num_samples", num_samples)
     rng = np.random.default_rng(seed)
     classes = np.stack([rng.integers(0, size, num_samples) for size in FACTOR_SIZES], axis=1).astype("int64")
     return {

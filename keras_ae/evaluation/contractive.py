@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_ae.evaluation._checks import check_int
+from keras_ae._validation import check_int
 
 
 def _encoder_of(model):

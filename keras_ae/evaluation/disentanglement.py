@@ -21,7 +21,7 @@ Smaller values can be passed for quick checks; the scores get noisier, not biase
 
 import numpy as np
 
-from keras_ae.evaluation._checks import check_int
+from keras_ae._validation import check_int
 from keras_ae.evaluation.ground_truth_data import GroundTruthData, as_generator
 
 
@@ -70,14 +70,25 @@ def _factors_holding(data, held_index, held_values, rng):
     return out
 
 
+def _progress_bar(total, verbose):
+    """A Keras `Progbar` over `total` points, or None for `verbose=0`."""
+    if check_int("verbose", verbose, minimum=0, maximum=2) == 0:
+        return None
+    import keras
+
+    return keras.utils.Progbar(total, verbose=verbose, unit_name="point")
+
+
 # ----------------------------------------------------------------------------- BetaVAE
 
 
-def _beta_vae_points(data, represent, batch_size, num_points, rng, observations_per_call):
+def _beta_vae_points(data, represent, batch_size, num_points, rng, observations_per_call, progress=None):
     labels = rng.integers(0, data.num_factors, num_points)
     features = []
     points_per_chunk = max(1, observations_per_call // batch_size)
     for start in range(0, num_points, points_per_chunk):
+        if progress is not None:
+            progress.add(min(points_per_chunk, num_points - start))
         held = np.repeat(labels[start : start + points_per_chunk], batch_size)
         factors1 = data.sample_factors(len(held), rng)
         factors2 = _factors_holding(data, held, factors1[np.arange(len(held)), held], rng)
@@ -96,6 +107,7 @@ def beta_vae_score(
     num_eval=5000,
     random_state=0,
     observations_per_call=4096,
+    verbose=1,
 ):
     """The BetaVAE disentanglement score: accuracy of a linear classifier naming the fixed factor.
 
@@ -115,6 +127,7 @@ def beta_vae_score(
         num_eval: evaluation points (disentanglement_lib: 5000).
         random_state: seed or numpy Generator.
         observations_per_call: observations encoded per call (memory bound).
+        verbose: 1 shows a progress bar over the points, 0 nothing.
 
     Returns:
         `{"train_accuracy": float, "eval_accuracy": float}`.
@@ -136,7 +149,10 @@ def beta_vae_score(
     observations_per_call = check_int("observations_per_call", observations_per_call)
     rng = as_generator(random_state)
     represent = as_representation_function(representation_function)
-    train_x, train_y = _beta_vae_points(data, represent, batch_size, num_train, rng, observations_per_call)
+    progress = _progress_bar(num_train + num_eval, verbose)
+    train_x, train_y = _beta_vae_points(
+        data, represent, batch_size, num_train, rng, observations_per_call, progress
+    )
     if len(np.unique(train_y)) < 2:
         raise ValueError(
             f"Argument `num_train` is too small: every training point holds the same factor. "
@@ -147,7 +163,9 @@ def beta_vae_score(
     # One BLAS thread: multi-threaded OpenBLAS spin-waits on a busy machine (30x slower here).
     with threadpool_limits(limits=1):
         classifier.fit(train_x, train_y)
-    eval_x, eval_y = _beta_vae_points(data, represent, batch_size, num_eval, rng, observations_per_call)
+    eval_x, eval_y = _beta_vae_points(
+        data, represent, batch_size, num_eval, rng, observations_per_call, progress
+    )
     return {
         "train_accuracy": float(np.mean(classifier.predict(train_x) == train_y)),
         "eval_accuracy": float(np.mean(classifier.predict(eval_x) == eval_y)),
@@ -158,13 +176,23 @@ def beta_vae_score(
 
 
 def _factor_vae_votes(
-    data, represent, batch_size, num_points, rng, global_variances, active, observations_per_call
+    data,
+    represent,
+    batch_size,
+    num_points,
+    rng,
+    global_variances,
+    active,
+    observations_per_call,
+    progress=None,
 ):
     votes = np.zeros((data.num_factors, len(global_variances)), dtype=np.int64)
     active_dims = np.flatnonzero(active)
     points_per_chunk = max(1, observations_per_call // batch_size)
     for start in range(0, num_points, points_per_chunk):
         n = min(points_per_chunk, num_points - start)
+        if progress is not None:
+            progress.add(n)
         labels = rng.integers(0, data.num_factors, n)
         # The held value of each point comes from the data distribution of that factor.
         anchors = data.sample_factors(n, rng)[np.arange(n), labels]
@@ -186,6 +214,7 @@ def factor_vae_score(
     prune_threshold=0.05,
     random_state=0,
     observations_per_call=4096,
+    verbose=1,
 ):
     """The FactorVAE disentanglement score: majority-vote accuracy of "lowest-variance dim -> factor".
 
@@ -206,6 +235,7 @@ def factor_vae_score(
         prune_threshold: minimum global standard deviation of an active dimension (0.05).
         random_state: seed or numpy Generator.
         observations_per_call: observations encoded per call (memory bound).
+        verbose: 1 shows a progress bar over the votes, 0 nothing.
 
     Returns:
         `{"train_accuracy": float, "eval_accuracy": float, "num_active_dims": int}`; both
@@ -236,7 +266,7 @@ def factor_vae_score(
     active = np.sqrt(global_variances) >= prune_threshold
     if not active.any():
         return {"train_accuracy": 0.0, "eval_accuracy": 0.0, "num_active_dims": 0}
-    args = (global_variances, active, observations_per_call)
+    args = (global_variances, active, observations_per_call, _progress_bar(num_train + num_eval, verbose))
     train_votes = _factor_vae_votes(data, represent, batch_size, num_train, rng, *args)
     classifier = np.argmax(train_votes, axis=0)
     dims = np.arange(train_votes.shape[1])

@@ -13,23 +13,17 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from keras_ae.evaluation._checks import check_int
+from keras_ae._validation import check_int
 from keras_ae.losses import gaussian_kl
 
 _LOG_2PI = math.log(2.0 * math.pi)
 
 
 def _check_vae(model):
-    for attribute in ("encoder", "decoder_network", "likelihood"):
-        if not hasattr(model, attribute):
-            raise ValueError(
-                f"Expected a VAE-family model with `{attribute}`. Received: model of type {type(model).__name__}"
-            )
-    outputs = model.encoder.outputs
-    if not isinstance(outputs, (list, tuple)) or len(outputs) < 2:
+    if not getattr(model, "variational", False):
         raise ValueError(
-            "Expected an encoder that outputs [z_mean, z_log_var, ...] (a VAE). "
-            f"Received: model {model.name!r} whose encoder has a single output"
+            "Expected a variational model (model.variational is True: the VAE family, whose "
+            f"encoder outputs [z_mean, z_log_var, z]). Received: model of type {type(model).__name__}"
         )
 
 
@@ -81,7 +75,9 @@ def _posterior(model, x):
     return outputs[0], outputs[1]
 
 
-def importance_weighted_log_likelihood(model, x, num_samples=5000, max_rows=8192, seed=0, jit_compile=True):
+def importance_weighted_log_likelihood(
+    model, x, num_samples=5000, max_rows=8192, seed=0, jit_compile=True, verbose=1
+):
     """Importance-weighted estimate `L_k` of `log p(x)` per example, with `k = num_samples`.
 
     `L_k = log (1/k) sum_i p(x, z_i) / q(z_i | x)` with `z_i ~ q(z | x)`, computed with a
@@ -99,6 +95,7 @@ def importance_weighted_log_likelihood(model, x, num_samples=5000, max_rows=8192
         seed: integer seed of the importance samples.
         jit_compile: compile the log-weight computation with XLA (about 4x faster on
             CPU for an MLP decoder); set False for decoders XLA cannot compile.
+        verbose: 1 shows a Keras progress bar over the examples, 0 nothing.
 
     Returns:
         A float64 array `(n,)` of `L_k` values in nats.
@@ -120,6 +117,8 @@ def importance_weighted_log_likelihood(model, x, num_samples=5000, max_rows=8192
     seed_generator = keras.random.SeedGenerator(seed)
     d = model.latent_dim
     results = np.empty(len(x), dtype=np.float64)
+    check_int("verbose", verbose, minimum=0, maximum=2)
+    progress = keras.utils.Progbar(len(x), verbose=verbose, unit_name="example") if verbose else None
     for start in range(0, len(x), examples_per_call):
         batch = ops.convert_to_tensor(x[start : start + examples_per_call])
         z_mean, z_log_var = _posterior(model, batch)
@@ -137,6 +136,8 @@ def importance_weighted_log_likelihood(model, x, num_samples=5000, max_rows=8192
             )
             running_max = new_max
         results[start : start + b] = running_max + np.log(running_sum) - math.log(num_samples)
+        if progress is not None:
+            progress.add(b)
     return results
 
 

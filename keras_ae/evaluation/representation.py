@@ -4,7 +4,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from keras_ae.evaluation._checks import check_int
+from keras_ae._validation import check_int
 
 
 def reconstruction_error(model, x, batch_size=256):

@@ -11,6 +11,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_ae._utils import walk_layers, write_json_atomically
+from keras_ae._validation import check_int
 from keras_ae.export.signatures import serving_signatures
 from keras_ae.models.base_autoencoder import BaseAutoencoder
 from keras_ae.version import __version__
@@ -109,9 +111,7 @@ def export_model(model, export_dir, version=None, overwrite=False, metadata=None
             "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         }
         info.update(metadata or {})
-        with open(os.path.join(tmp, METADATA_FILE), "w", encoding="utf-8") as f:
-            json.dump(info, f, indent=2, sort_keys=False)
-            f.write("\n")
+        write_json_atomically(os.path.join(tmp, METADATA_FILE), info)
         _publish(tmp, target, overwrite)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -141,11 +141,7 @@ def _resolve_version(export_dir, version):
     if version is None:
         versions = existing_versions(export_dir)
         return versions[-1] + 1 if versions else 1
-    if isinstance(version, bool) or not isinstance(version, (int, np.integer)) or version < 1:
-        raise ValueError(
-            f"Argument `version` must be an int >= 1 or None (next free version). Received: version={version!r}"
-        )
-    return int(version)
+    return check_int("version", version, what="(or None for the next free version)")
 
 
 def _publish(tmp, target, overwrite):
@@ -181,22 +177,10 @@ def _ensure_built(model):
         ) from error
 
 
-def _own_layers(layer):
-    """Every sublayer of `layer`, innermost first."""
-    children = getattr(layer, "layers", None)
-    if children is None:
-        children = getattr(layer, "_layers", [])
-    found = []
-    for child in children:
-        found.extend(_own_layers(child))
-        found.append(child)
-    return found
-
-
 def _model_layers(model):
     layers = []
     for network in (model.encoder, model.decoder_network, model.likelihood):
-        layers.extend(_own_layers(network))
+        layers.extend(walk_layers(network))
         layers.append(network)
     return layers
 

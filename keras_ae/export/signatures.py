@@ -3,15 +3,16 @@
 Every signature takes one argument (a tensor, or a dict of tensors for `sample`), so each
 endpoint also loads back as a `keras.layers.TFSMLayer`, and returns a dict, so every
 output of the SavedModel has a meaningful name. They are written generically against
-`BaseAutoencoder` (any deterministic autoencoder, including subclasses added later) and
-`VAE` (the variational family), using only the public pieces every model has: `call`,
-`.encoder`, `.decoder`, `.likelihood` and, for the VAE family, `prior_noise`.
+`BaseAutoencoder` (any autoencoder, including subclasses added later), using only the
+public pieces every model has: `call`, `.encoder`, `.decoder`, `reconstruction_nll` and
+the class's declared capabilities: `generative` models (a prior: `sample_graph`) add the
+sampling signatures, `variational` ones (a Gaussian posterior) export its parameters and
+the KL term of their score.
 """
 
 import tensorflow as tf
 
-from keras_ae.losses import gaussian_kl
-from keras_ae.models.vae import VAE
+from keras_ae._validation import shape_text
 
 #: Signature names, in the order they are registered.
 SIGNATURE_NAMES = (
@@ -28,20 +29,17 @@ SIGNATURE_NAMES = (
 GENERATIVE_SIGNATURES = ("sample", "sample_from_noise")
 
 
-def is_generative(model):
-    """Whether `model` has a prior to sample from (the VAE family)."""
-    return isinstance(model, VAE)
-
-
 def signature_names(model):
     """The signature names an export of `model` has, in order."""
-    if is_generative(model):
-        return SIGNATURE_NAMES
-    return tuple(n for n in SIGNATURE_NAMES if n not in GENERATIVE_SIGNATURES)
-
-
-def _shape_text(shape):
-    return "(" + ", ".join("batch" if d is None else str(d) for d in shape) + ")"
+    names = (
+        SIGNATURE_NAMES
+        if model.generative
+        else tuple(n for n in SIGNATURE_NAMES if n not in GENERATIVE_SIGNATURES)
+    )
+    if not model.variational:
+        # Decoding standard-normal noise only means "sampling" with a N(0, I) prior.
+        names = tuple(n for n in names if n != "sample_from_noise")
+    return names
 
 
 def _checked(tensor, spec, signature):
@@ -60,7 +58,7 @@ def _checked(tensor, spec, signature):
     ok = tf.strings.regex_full_match(text, pattern)
     message = (
         f"keras_ae: input `{spec.name}` of signature `{signature}` must have shape "
-        f"{_shape_text(spec.shape)}; received shape"
+        f"{shape_text(spec.shape)}; received shape"
     )
     with tf.control_dependencies([tf.debugging.Assert(ok, [message, shape])]):
         return tf.identity(tensor)
@@ -88,16 +86,18 @@ def serving_signatures(model):
         - `decode`: `z` -> `reconstruction`, equal to `model.decode(z)`.
         - `score`: `x` -> per-example anomaly `score` (higher is more anomalous) and its
           parts: the reconstruction negative log-likelihood `reconstruction_loss` (the
-          model's own likelihood, summed over features), plus `kl_loss` for the VAE
-          family, whose score is the negative ELBO. Their batch means equal `evaluate`'s
-          `reconstruction_loss` and `-elbo`.
-        - `sample` (VAE family): `{num_samples: int32 scalar, seed: int64 scalar}` ->
-          `samples` and their codes `z`, equal to `model.sample(num_samples, seed)`.
-        - `sample_from_noise` (VAE family): `noise` (standard normal codes) -> `samples`.
+          model's own likelihood, summed over features), plus `kl_loss` for variational
+          models, whose score is the negative ELBO (its reconstruction term a seeded
+          Monte Carlo estimate over `elbo_samples` posterior draws). Their batch means
+          equal `evaluate`'s `reconstruction_loss` and `-elbo`.
+        - `sample` (generative models): `{num_samples: int32 scalar, seed: int64 scalar}`
+          -> `samples` and their codes `z`, equal to `model.sample(num_samples, seed)`.
+        - `sample_from_noise` (variational models): `noise` (standard normal codes) ->
+          `samples`.
     """
     x_spec = tf.TensorSpec((None, *model.data_shape), tf.float32, name="x")
     z_spec = tf.TensorSpec((None, model.latent_dim), tf.float32, name="z")
-    variational = is_generative(model)
+    variational = model.variational
 
     def reconstruct_fn(name):
         def reconstruct(x):
@@ -120,11 +120,10 @@ def serving_signatures(model):
     def score(x):
         x = _checked(x, x_spec, "score")
         outputs = model(x, training=False, return_outputs=True)
-        nll = model.likelihood.nll(x, outputs["params"])
+        nll = model.reconstruction_nll(outputs["x"], outputs, training=False)
         result = {"score": nll, "reconstruction_loss": nll}
         if variational:
-            kl = gaussian_kl(outputs["z_mean"], outputs["z_log_var"])
-            result.update({"score": nll + kl, "kl_loss": kl})
+            result.update({"score": nll + outputs["kl"], "kl_loss": outputs["kl"]})
         return result
 
     signatures = {
@@ -134,8 +133,7 @@ def serving_signatures(model):
         "decode": (decode, [z_spec]),
         "score": (score, [x_spec]),
     }
-    if variational:
-        noise_spec = tf.TensorSpec((None, model.latent_dim), tf.float32, name="noise")
+    if model.generative:
         sample_spec = {
             "num_samples": tf.TensorSpec((), tf.int32, name="num_samples"),
             "seed": tf.TensorSpec((), tf.int64, name="seed"),
@@ -154,13 +152,15 @@ def serving_signatures(model):
                     )
                 ]
             ):
-                z = model.prior_noise(num_samples, inputs["seed"])
-            return {"samples": model.decoder(z, training=False), "z": z}
+                return model.sample_graph(num_samples, inputs["seed"])
+
+        signatures["sample"] = (sample, [sample_spec])
+    if variational:
+        noise_spec = tf.TensorSpec((None, model.latent_dim), tf.float32, name="noise")
 
         def sample_from_noise(noise):
             noise = _checked(noise, noise_spec, "sample_from_noise")
             return {"samples": model.decoder(noise, training=False)}
 
-        signatures["sample"] = (sample, [sample_spec])
         signatures["sample_from_noise"] = (sample_from_noise, [noise_spec])
     return {name: signatures[name] for name in signature_names(model)}

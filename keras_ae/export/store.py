@@ -9,6 +9,7 @@ import argparse
 import os
 import sys
 
+from keras_ae._utils import write_text_atomically
 from keras_ae.export.saved_model import existing_versions
 
 MODELS_CONFIG = "models.config"
@@ -91,11 +92,7 @@ def write_models_config(store_dir, base_path=DOCKER_BASE_PATH, path=None):
             f"No exported model (name/<version>/saved_model.pb) found in store_dir={store_dir!r}"
         )
     path = os.path.join(os.fspath(store_dir), MODELS_CONFIG) if path is None else os.fspath(path)
-    tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(models_config_text(names, base_path))
-    os.replace(tmp, path)
-    return path
+    return write_text_atomically(path, models_config_text(names, base_path))
 
 
 def main(argv=None):

@@ -3,7 +3,7 @@
 import keras
 from keras import ops
 
-from keras_ae.layers._noise import check_seed
+from keras_ae._validation import check_non_negative, check_seed
 
 
 @keras.saving.register_keras_serializable(package="keras_ae")
@@ -29,8 +29,7 @@ class AdditiveGaussianNoise(keras.layers.Layer):
 
     def __init__(self, stddev, clip=None, seed=None, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(stddev, bool) or not isinstance(stddev, (int, float)) or stddev < 0:
-            raise ValueError(f"Argument `stddev` must be a non-negative float. Received: stddev={stddev!r}")
+        stddev = check_non_negative("stddev", stddev)
         if clip is not None:
             if len(clip) != 2 or not clip[0] < clip[1]:
                 raise ValueError(

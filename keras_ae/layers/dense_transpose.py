@@ -3,6 +3,8 @@
 import keras
 from keras import ops
 
+from keras_ae._validation import check_bool
+
 
 def _find_layer(layer, name):
     """Returns the layer called `name` among `layer` and its nested layers, or None."""
@@ -83,7 +85,7 @@ class DenseTranspose(keras.layers.Layer):
                 f"Received: tied_to={tied_to!r}"
             )
         self.activation = keras.activations.get(activation)
-        self.use_bias = bool(use_bias)
+        self.use_bias = check_bool("use_bias", use_bias)
 
     def __call__(self, inputs, *args, **kwargs):
         if self.tied_to is None:

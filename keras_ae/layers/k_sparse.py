@@ -5,22 +5,18 @@ import math
 import keras
 from keras import ops
 
+from keras_ae._validation import check_int, check_number
+
 
 def check_k(name, value, units=None):
-    """Returns `value` as an int in [1, units], or raises a ValueError naming the argument."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"Argument `{name}` must be an int >= 1. Received: {name}={value!r}")
-    if units is not None and value > units:
-        raise ValueError(
-            f"Argument `{name}` must not exceed the code size {units}. Received: {name}={value!r}"
-        )
-    return value
-
-
-def check_alpha(alpha):
-    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not alpha >= 1:
-        raise ValueError(f"Argument `alpha` must be a number >= 1. Received: alpha={alpha!r}")
-    return float(alpha)
+    """Returns `value` as an int in [1, units] (`units`: the code size, when known)."""
+    return check_int(
+        name,
+        value,
+        minimum=1,
+        maximum=units,
+        what=None if units is None else f"(at most the code size {units})",
+    )
 
 
 @keras.saving.register_keras_serializable(package="keras_ae")
@@ -57,7 +53,7 @@ class KSparse(keras.layers.Layer):
     def __init__(self, k, alpha=1.0, **kwargs):
         super().__init__(**kwargs)
         self.k = check_k("k", k)
-        self.alpha = check_alpha(alpha)
+        self.alpha = check_number("alpha", alpha, minimum=1)
         self.supports_masking = True
 
     def build(self, input_shape):

@@ -3,7 +3,7 @@
 import keras
 from keras import ops
 
-from keras_ae.layers._noise import check_rate, check_seed
+from keras_ae._validation import check_rate, check_seed
 
 
 @keras.saving.register_keras_serializable(package="keras_ae")

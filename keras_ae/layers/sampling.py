@@ -3,6 +3,8 @@
 import keras
 from keras import ops
 
+from keras_ae._validation import check_bool, check_seed
+
 
 @keras.saving.register_keras_serializable(package="keras_ae")
 class Sampling(keras.layers.Layer):
@@ -30,10 +32,8 @@ class Sampling(keras.layers.Layer):
 
     def __init__(self, seed=None, sample_at_inference=False, **kwargs):
         super().__init__(**kwargs)
-        if seed is not None and not isinstance(seed, int):
-            raise ValueError(f"Argument `seed` must be an int or None. Received: seed={seed!r}")
-        self.seed = seed
-        self.sample_at_inference = bool(sample_at_inference)
+        self.seed = check_seed(seed)
+        self.sample_at_inference = check_bool("sample_at_inference", sample_at_inference)
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.built = True
 

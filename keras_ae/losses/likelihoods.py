@@ -9,6 +9,7 @@ import math
 import keras
 from keras import ops
 
+from keras_ae._validation import check_bool
 from keras_ae.losses.functional import bernoulli_nll, gaussian_nll, squared_error
 
 
@@ -90,7 +91,7 @@ class GaussianLikelihood(Likelihood):
         if isinstance(variance, bool) or not isinstance(variance, (int, float)) or variance <= 0:
             raise ValueError(f"Argument `variance` must be > 0. Received: variance={variance!r}")
         self.variance = float(variance)
-        self.learn_variance = bool(learn_variance)
+        self.learn_variance = check_bool("learn_variance", learn_variance)
         self.log_variance = self.add_weight(
             name="log_variance",
             shape=(),
@@ -134,10 +135,19 @@ LIKELIHOODS = {
 
 
 def get_likelihood(likelihood):
-    """Returns a likelihood layer from a name (`"bernoulli"`, `"gaussian"`, `"mse"`),
-    a config dict, or a `Likelihood` instance."""
+    """Returns a likelihood layer from a name (`"bernoulli"`, `"gaussian"`, `"mse"`), a
+    `{"name": ..., **arguments}` dict, a serialized config, or a `Likelihood` instance."""
     if isinstance(likelihood, Likelihood):
         return likelihood
+    if isinstance(likelihood, dict) and "class_name" not in likelihood:
+        # The short form of run configs: {"name": "gaussian", "variance": 0.05}.
+        options = dict(likelihood)
+        name = options.pop("name", None)
+        if name not in LIKELIHOODS:
+            raise ValueError(
+                f"Unknown likelihood. Expected one of {sorted(LIKELIHOODS)}. Received: likelihood={likelihood!r}"
+            )
+        return LIKELIHOODS[name](**options)
     if isinstance(likelihood, dict):
         return keras.saving.deserialize_keras_object(likelihood)
     if likelihood in LIKELIHOODS:

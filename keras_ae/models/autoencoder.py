@@ -2,6 +2,7 @@
 
 import keras
 
+from keras_ae._validation import check_bool, check_int
 from keras_ae.layers import DenseTranspose
 from keras_ae.models.base_autoencoder import BaseAutoencoder
 from keras_ae.registry import register_model
@@ -47,25 +48,29 @@ class Autoencoder(BaseAutoencoder):
         self, input_shape=None, latent_dim=None, code_activation="linear", tied_weights=False, **kwargs
     ):
         self.code_activation = code_activation
-        if not isinstance(tied_weights, bool):
-            raise ValueError(
-                f"Argument `tied_weights` must be a bool. Received: tied_weights={tied_weights!r}"
-            )
-        if tied_weights:
-            hidden_units = kwargs.get("hidden_units")
-            architecture = kwargs.get("architecture", "mlp")
-            user = [arg for arg in ("encoder", "decoder") if kwargs.get(arg) is not None]
-            if architecture != "mlp" or hidden_units is None or tuple(hidden_units) != () or user:
-                raise ValueError(
-                    "tied_weights=True needs a single dense encoder layer: architecture='mlp', "
-                    "hidden_units=() and no user encoder or decoder. Received: "
-                    f"architecture={architecture!r}, hidden_units={hidden_units!r}"
-                    + (f", a user {' and '.join(user)}" if user else "")
-                )
-        self.tied_weights = tied_weights
+        self.tied_weights = check_bool("tied_weights", tied_weights)
         super().__init__(input_shape=input_shape, latent_dim=latent_dim, **kwargs)
 
+    def _check_tied_weights(self):
+        user = [
+            arg
+            for arg, given in (
+                ("encoder", self._user_encoder_name is not None),
+                ("decoder", self._user_decoder),
+            )
+            if given
+        ]
+        if self.architecture != "mlp" or self.hidden_units != () or user:
+            raise ValueError(
+                "tied_weights=True needs a single dense encoder layer: architecture='mlp', "
+                "hidden_units=() and no user encoder or decoder. Received: "
+                f"architecture={self.architecture!r}, hidden_units={self.hidden_units!r}"
+                + (f", a user {' and '.join(user)}" if user else "")
+            )
+
     def build_encoder(self, inputs, features):
+        if self.tied_weights:
+            self._check_tied_weights()
         if self._user_encoder_name is None:
             if self.latent_dim is None:
                 raise ValueError(
@@ -96,10 +101,7 @@ class Autoencoder(BaseAutoencoder):
             features: the symbolic output of the encoder body.
             **layer_kwargs: further `Dense` arguments, e.g. `activity_regularizer`.
         """
-        if isinstance(self.latent_dim, bool) or not isinstance(self.latent_dim, int) or self.latent_dim < 1:
-            raise ValueError(
-                f"Argument `latent_dim` must be an int >= 1. Received: latent_dim={self.latent_dim!r}"
-            )
+        check_int("latent_dim", self.latent_dim)
         return keras.layers.Dense(
             self.latent_dim, activation=self.code_activation, name="code", **layer_kwargs
         )(features)
@@ -113,10 +115,9 @@ class Autoencoder(BaseAutoencoder):
         outputs = keras.layers.Reshape(self.data_shape, name="decoder_reshape")(flat)
         return keras.Model(z, outputs, name="decoder_network")
 
-    def forward(self, x, training=False, sample_weight=None):
+    def forward(self, x, training=False, sample_weight=None, compute_losses=True):
         code = self.encoder(x, training=training)
-        params = self.decoder_network(code, training=training)
-        return {"code": code, "params": params, "reconstruction": self.likelihood.mean(params)}
+        return {"code": code, **self.decode_code(code, training=training)}
 
     def get_config(self):
         config = super().get_config()

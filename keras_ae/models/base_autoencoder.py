@@ -2,22 +2,18 @@
 
 import keras
 import numpy as np
-import tensorflow as tf
 from keras import ops
 
+from keras_ae import backend
+from keras_ae._validation import check_int, check_seed
 from keras_ae.architectures import (
+    DEFAULT_HIDDEN_UNITS,
     build_decoder,
     check_architecture,
     check_input_shape,
     encoder_body,
 )
 from keras_ae.losses import BernoulliLikelihood, get_likelihood
-
-
-def check_latent_dim(latent_dim):
-    if isinstance(latent_dim, bool) or not isinstance(latent_dim, int) or latent_dim < 1:
-        raise ValueError(f"Argument `latent_dim` must be an int >= 1. Received: latent_dim={latent_dim!r}")
-    return latent_dim
 
 
 def weighted_mean(values, sample_weight):
@@ -52,8 +48,24 @@ class BaseAutoencoder(keras.Model):
         decoder: optional user `keras.Model` mapping the code to the likelihood's
             parameters (logits for `"bernoulli"`: end it with a linear layer).
         likelihood: `"bernoulli"`, `"gaussian"`, `"mse"` or a `Likelihood` layer.
+        seed: integer seed of the model's own random draws (sampling, corruption and the
+            evaluation draws of the VAE family); None draws fresh seeds.
         **kwargs: base `keras.Model` arguments (`name`, ...).
+
+    Capabilities, declared once on each class and read by export, runs, plotting and
+    evaluation (never worked out from a model's attributes):
+
+    - `generative`: the model has a prior to sample from; it implements `sample_graph`,
+      and `sample`, the exported `sample` signature and the sample plots work.
+    - `variational`: the encoder is a diagonal Gaussian posterior `q(z|x)` (outputs
+      `[z_mean, z_log_var, z]`) and the model reports an ELBO; the likelihood metrics of
+      `keras_ae.evaluation` apply.
     """
+
+    #: Whether the model has a prior to sample from (see `sample_graph`).
+    generative = False
+    #: Whether the model has a Gaussian posterior q(z|x) and reports an ELBO.
+    variational = False
 
     def __init__(
         self,
@@ -66,9 +78,11 @@ class BaseAutoencoder(keras.Model):
         encoder=None,
         decoder=None,
         likelihood="bernoulli",
+        seed=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
+        self.seed = check_seed(seed)
         if isinstance(encoder, dict):
             encoder = keras.saving.deserialize_keras_object(encoder)
         if isinstance(decoder, dict):
@@ -81,8 +95,12 @@ class BaseAutoencoder(keras.Model):
         self.data_shape = check_input_shape(input_shape)
         check_architecture(architecture, self.data_shape if encoder is None else ())
         self.architecture = architecture
-        self.hidden_units = None if hidden_units is None else tuple(hidden_units)
+        # The resolved widths (not None), so get_config and run configs say what was built.
+        self.hidden_units = tuple(
+            DEFAULT_HIDDEN_UNITS[architecture] if hidden_units is None else hidden_units
+        )
         self.filters = tuple(filters)
+        self._user_decoder = decoder is not None
         self.activation = activation
         self.likelihood = get_likelihood(likelihood)
         self._likelihood_arg = likelihood if isinstance(likelihood, str) else None
@@ -90,7 +108,7 @@ class BaseAutoencoder(keras.Model):
         inputs = keras.Input(self.data_shape, name="x")
         if encoder is None:
             self._user_encoder_name = None
-            features = encoder_body(inputs, architecture, hidden_units, filters, activation)
+            features = encoder_body(inputs, architecture, self.hidden_units, filters, activation)
         else:
             if tuple(encoder.input_shape[1:]) != self.data_shape:
                 raise ValueError(
@@ -101,13 +119,11 @@ class BaseAutoencoder(keras.Model):
             features = encoder(inputs)
         self.latent_dim = latent_dim
         self.encoder = self.build_encoder(inputs, features)
-        self.latent_dim = check_latent_dim(self.latent_dim)
+        self.latent_dim = check_int("latent_dim", self.latent_dim)
 
         if decoder is None:
-            self._user_decoder = False
             self.decoder_network = self.build_decoder_network()
         else:
-            self._user_decoder = True
             self._check_user_decoder(decoder)
             self.decoder_network = decoder
         z = keras.Input((self.latent_dim,), name="z")
@@ -172,26 +188,51 @@ class BaseAutoencoder(keras.Model):
             )
 
     # ----------------------------------------------------------------- forward
-    def forward(self, x, training=False, sample_weight=None):
-        """Runs the model and returns a dict of named tensors.
+    def forward(self, x, training=False, sample_weight=None, compute_losses=True):
+        """Runs the model on (already corrupted) inputs and returns a dict of named tensors.
 
         Keys: `"code"`, `"params"` (the decoder's likelihood parameters) and
-        `"reconstruction"` (their mean), plus variant-specific entries.
+        `"reconstruction"` (their mean, see `decode_code`), plus variant-specific entries.
+
+        Args:
+            x: the float input batch.
+            training: training mode (sampling, train-time k, ...).
+            sample_weight: optional per-example weights for terms added with `add_loss`.
+            compute_losses: whether the caller wants the loss terms (training, or an
+                evaluation step); costly penalties may be skipped when it is False.
         """
         raise NotImplementedError
 
+    def decode_code(self, code, training=False):
+        """Decodes codes into `{"params": likelihood parameters, "reconstruction": their mean}`."""
+        params = self.decoder_network(code, training=training)
+        return {"params": params, "reconstruction": self.likelihood.mean(params)}
+
     def call(self, inputs, training=False, sample_weight=None, return_outputs=False):
         """Reconstructs `inputs` (or returns every intermediate with `return_outputs=True`).
+
+        In training mode the input is first corrupted (`corrupt`; the identity except for
+        the denoising autoencoder), as Keras' noise layers do.
 
         Args:
             inputs: a float batch shaped `(batch, *input_shape)`.
             training: whether to run in training mode (corruption, sampling).
             sample_weight: optional per-example weights for terms added with `add_loss`.
-            return_outputs: return the dict of `forward` instead of the reconstruction.
+            return_outputs: return the dict of `forward` (with the clean input under
+                `"x"`) instead of the reconstruction.
         """
         self._check_batch(inputs)
-        outputs = self.forward(inputs, training=training, sample_weight=sample_weight)
-        return outputs if return_outputs else outputs["reconstruction"]
+        x = ops.cast(inputs, self.compute_dtype)
+        outputs = self.forward(
+            self.corrupt(x) if training else x,
+            training=training,
+            sample_weight=sample_weight,
+            compute_losses=bool(training) or return_outputs,
+        )
+        if not return_outputs:
+            return outputs["reconstruction"]
+        outputs["x"] = x
+        return outputs
 
     def _check_batch(self, x):
         if not hasattr(x, "dtype") or not hasattr(x, "shape"):
@@ -216,13 +257,21 @@ class BaseAutoencoder(keras.Model):
         """Names of the logged terms, in order; variants extend it."""
         return ("loss", "reconstruction_loss")
 
-    def compute_loss_terms(self, x, outputs, sample_weight=None):
+    def reconstruction_nll(self, x, outputs, training=False):
+        """Per-example negative log-likelihood of `x` under the decoded `outputs`.
+
+        The training objective's reconstruction term; the VAE family overrides it with a
+        Monte Carlo estimate over posterior samples outside training.
+        """
+        return self.likelihood.nll(x, outputs["params"])
+
+    def compute_loss_terms(self, x, outputs, sample_weight=None, training=False):
         """Returns the named scalar terms to log; `"reconstruction_loss"` is optimized.
 
         Every other optimized term reaches the loss through `self.losses`. Variants
         extend the dict with diagnostics (KL, ELBO, capacity, ...).
         """
-        nll = self.likelihood.nll(x, outputs["params"])
+        nll = self.reconstruction_nll(x, outputs, training=training)
         return {"reconstruction_loss": weighted_mean(nll, sample_weight)}
 
     def corrupt(self, x):
@@ -233,52 +282,43 @@ class BaseAutoencoder(keras.Model):
     def metrics(self):
         return list(self.trackers.values())
 
-    def _unpack(self, data):
+    @staticmethod
+    def _unpack(data):
         x, _, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
         if isinstance(x, (tuple, list)) and len(x) == 1:
             x = x[0]
-        self._check_batch(x)
-        x = tf.debugging.check_numerics(
-            ops.cast(x, self.compute_dtype), "keras_ae: the input batch `x` contains NaN or Inf"
-        )
         return x, sample_weight
 
-    def _step(self, data, training):
-        x, sample_weight = self._unpack(data)
-        inputs = self.corrupt(x) if training else x
-        outputs = self(inputs, training=training, sample_weight=sample_weight, return_outputs=True)
-        logs = self.compute_loss_terms(x, outputs, sample_weight)
+    def _step(self, x, sample_weight, training):
+        outputs = self(x, training=training, sample_weight=sample_weight, return_outputs=True)
+        # The loss reads the clean input through a numerics check: a NaN batch stops
+        # training with a message instead of silently poisoning the weights.
+        target = backend.assert_finite(outputs["x"], "keras_ae: the input batch `x` contains NaN or Inf")
+        logs = self.compute_loss_terms(target, outputs, sample_weight, training=training)
         loss = logs["reconstruction_loss"]
         if self.losses:
             loss = loss + ops.sum(self.losses)
         logs["loss"] = loss
-        return x, loss, logs
-
-    def _replica_weight(self, batch_size):
-        """Fraction of the global batch held by this replica (1 without distribution).
-
-        Each replica's loss is an average over its local examples; weighting it by
-        local/global batch size makes the all-reduced gradient that of the global batch.
-        """
-        context = tf.distribute.get_replica_context()
-        if context is None or context.num_replicas_in_sync == 1:
-            return 1.0
-        local = ops.cast(batch_size, "float32")
-        return local / context.all_reduce(tf.distribute.ReduceOp.SUM, local)
+        return loss, logs
 
     def train_step(self, data):
-        with tf.GradientTape() as tape:
-            x, loss, logs = self._step(data, training=True)
-            scaled_loss = loss * ops.cast(self._replica_weight(ops.shape(x)[0]), loss.dtype)
-            scaled_loss = self.optimizer.scale_loss(scaled_loss)
+        x, sample_weight = self._unpack(data)
+        batch_size = ops.shape(x)[0]
+
+        def scaled_loss():
+            loss, logs = self._step(x, sample_weight, training=True)
+            scaled = loss * ops.cast(backend.replica_weight(batch_size), loss.dtype)
+            return self.optimizer.scale_loss(scaled), logs
+
         variables = self.trainable_variables
-        gradients = tape.gradient(scaled_loss, variables)
+        (_, logs), gradients = backend.value_and_gradients(scaled_loss, variables)
         self.optimizer.apply(gradients, variables)
         self.train_step_count.assign_add(1)
-        return self._update_trackers(logs, ops.shape(x)[0])
+        return self._update_trackers(logs, batch_size)
 
     def test_step(self, data):
-        x, _, logs = self._step(data, training=False)
+        x, sample_weight = self._unpack(data)
+        _, logs = self._step(x, sample_weight, training=False)
         return self._update_trackers(logs, ops.shape(x)[0])
 
     def _update_trackers(self, logs, batch_size):
@@ -343,11 +383,53 @@ class BaseAutoencoder(keras.Model):
             raise ValueError(
                 f"Argument `z` must have shape (batch, {self.latent_dim}). Received: z with shape={z.shape}"
             )
+        if not np.isfinite(z).all():
+            raise ValueError(f"Argument `z` contains NaN or Inf values. Received: z with shape={z.shape}")
         return self.decoder.predict(z, batch_size=batch_size, verbose=0)
 
     def reconstruct(self, x, batch_size=256):
         """Returns the deterministic reconstructions of `x` as a numpy array."""
         return self.predict(x, batch_size=batch_size, verbose=0)
+
+    # ----------------------------------------------------------------- generation
+    def sample_graph(self, num_samples, seed):
+        """Draws `num_samples` examples from the model's prior as a pure function of `seed`.
+
+        Generative models implement it with TensorFlow-traceable code (it is the body of
+        the exported `sample` signature, where both arguments are tensors).
+
+        Args:
+            num_samples: an int or int32 scalar tensor.
+            seed: an int or int64 scalar tensor.
+
+        Returns:
+            A dict with `"samples"` (data-space means, `(num_samples, *input_shape)`) and
+            `"z"` (the codes they decode).
+        """
+        raise NotImplementedError(f"{type(self).__name__} has no prior to sample from (generative=False).")
+
+    def sample(self, num_samples, seed=None):
+        """Decodes `num_samples` draws from the prior; returns data-space means.
+
+        Args:
+            num_samples: how many samples, >= 1.
+            seed: int seed of the draws; the same seed gives the same samples, here and in
+                the exported `sample` signature. None draws a fresh seed.
+
+        Returns:
+            A numpy array shaped `(num_samples, *input_shape)`.
+        """
+        if not self.generative:
+            raise ValueError(
+                f"{type(self).__name__} is not generative: it has no prior to sample from. "
+                f"Received: model {self.name!r}"
+            )
+        num_samples = check_int("num_samples", num_samples)
+        seed = check_seed(seed)
+        if seed is None:
+            seed = int(np.random.default_rng().integers(2**62))
+        samples = self.sample_graph(num_samples, seed)["samples"]
+        return keras.ops.convert_to_numpy(samples)
 
     def export_for_serving(self, export_dir, version=None, overwrite=False):
         """Exports a TF Serving SavedModel to `export_dir/<version>/`; returns that path.
@@ -373,6 +455,7 @@ class BaseAutoencoder(keras.Model):
                 "hidden_units": self.hidden_units,
                 "filters": self.filters,
                 "activation": self.activation,
+                "seed": self.seed,
                 "encoder": encoder,
                 "decoder": keras.saving.serialize_keras_object(self.decoder_network)
                 if self._user_decoder

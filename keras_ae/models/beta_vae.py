@@ -2,14 +2,9 @@
 
 from keras import ops
 
+from keras_ae._validation import check_int, check_non_negative
 from keras_ae.models.vae import VAE
 from keras_ae.registry import register_model
-
-
-def _check_non_negative(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-        raise ValueError(f"Argument `{name}` must be a non-negative number. Received: {name}={value!r}")
-    return float(value)
 
 
 @register_model("beta_vae")
@@ -57,16 +52,10 @@ class BetaVAE(VAE):
         gamma=1000.0,
         **kwargs,
     ):
-        self.beta = _check_non_negative("beta", beta)
-        self.capacity_max = (
-            None if capacity_max is None else _check_non_negative("capacity_max", capacity_max)
-        )
-        if isinstance(capacity_steps, bool) or not isinstance(capacity_steps, int) or capacity_steps < 1:
-            raise ValueError(
-                f"Argument `capacity_steps` must be an int >= 1. Received: capacity_steps={capacity_steps!r}"
-            )
-        self.capacity_steps = capacity_steps
-        self.gamma = _check_non_negative("gamma", gamma)
+        self.beta = check_non_negative("beta", beta)
+        self.capacity_max = None if capacity_max is None else check_non_negative("capacity_max", capacity_max)
+        self.capacity_steps = check_int("capacity_steps", capacity_steps)
+        self.gamma = check_non_negative("gamma", gamma)
         super().__init__(input_shape=input_shape, latent_dim=latent_dim, **kwargs)
 
     @property
@@ -84,8 +73,8 @@ class BetaVAE(VAE):
             return self.beta * kl
         return self.gamma * ops.abs(kl - ops.cast(self.capacity(), kl.dtype))
 
-    def compute_loss_terms(self, x, outputs, sample_weight=None):
-        logs = super().compute_loss_terms(x, outputs, sample_weight)
+    def compute_loss_terms(self, x, outputs, sample_weight=None, training=False):
+        logs = super().compute_loss_terms(x, outputs, sample_weight, training=training)
         if self.capacity_max is not None:
             logs["capacity"] = self.capacity()
         return logs

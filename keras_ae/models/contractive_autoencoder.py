@@ -1,9 +1,10 @@
 """The contractive autoencoder (Rifai et al.)."""
 
 import keras
-import tensorflow as tf
 from keras import ops
 
+from keras_ae import backend
+from keras_ae._validation import check_choice, check_non_negative
 from keras_ae.models.autoencoder import Autoencoder, is_sigmoid
 from keras_ae.models.base_autoencoder import weighted_mean
 from keras_ae.registry import register_model
@@ -67,21 +68,8 @@ class ContractiveAutoencoder(Autoencoder):
         code_activation="sigmoid",
         **kwargs,
     ):
-        if (
-            isinstance(contractive_weight, bool)
-            or not isinstance(contractive_weight, (int, float))
-            or not (contractive_weight >= 0)
-        ):
-            raise ValueError(
-                "Argument `contractive_weight` (lambda) must be a non-negative number. "
-                f"Received: contractive_weight={contractive_weight!r}"
-            )
-        if jacobian not in JACOBIANS:
-            raise ValueError(
-                f"Unknown jacobian. Expected one of {list(JACOBIANS)}. Received: jacobian={jacobian!r}"
-            )
-        self.contractive_weight = float(contractive_weight)
-        self.jacobian = jacobian
+        self.contractive_weight = check_non_negative("contractive_weight", contractive_weight)
+        self.jacobian = check_choice("jacobian", jacobian, JACOBIANS)
         super().__init__(
             input_shape=input_shape, latent_dim=latent_dim, code_activation=code_activation, **kwargs
         )
@@ -135,10 +123,8 @@ class ContractiveAutoencoder(Autoencoder):
     def autodiff_jacobian_sq_norms(self, x, training=False):
         """Returns `(code, ||J_f(x)||_F^2 per example)` with an exact batch Jacobian."""
         x = ops.convert_to_tensor(x, self.compute_dtype)
-        with tf.GradientTape() as tape:
-            tape.watch(x)
-            code = self.encoder(x, training=training)
-        jacobian = tape.batch_jacobian(code, x)  # (batch, latent_dim, *input_shape)
+        code, jacobian = backend.batch_jacobian(lambda v: self.encoder(v, training=training), x)
+        # jacobian: (batch, latent_dim, *input_shape)
         return code, ops.sum(ops.reshape(ops.square(jacobian), (ops.shape(jacobian)[0], -1)), axis=-1)
 
     def jacobian_sq_norms(self, x, training=False):
@@ -149,32 +135,28 @@ class ContractiveAutoencoder(Autoencoder):
         return self.autodiff_jacobian_sq_norms(x, training=training)
 
     # ----------------------------------------------------------------- forward
-    def call(self, inputs, training=False, sample_weight=None, return_outputs=False):
-        if not return_outputs:
+    def forward(self, x, training=False, sample_weight=None, compute_losses=True):
+        if not compute_losses:
             # predict() and serving want the reconstruction only: no Jacobian there.
-            self._check_batch(inputs)
-            return super().forward(inputs, training=training)["reconstruction"]
-        return super().call(inputs, training=training, sample_weight=sample_weight, return_outputs=True)
-
-    def forward(self, x, training=False, sample_weight=None):
+            return super().forward(x, training=training)
         code, sq_norms = self.jacobian_sq_norms(x, training=training)
         penalty = self.contractive_weight * weighted_mean(sq_norms, sample_weight)
+        # In `model.losses` whenever the model runs in training mode, as Keras' add_loss
+        # contract says, so model(x, training=True) carries its penalty.
         self.add_loss(penalty)
-        params = self.decoder_network(code, training=training)
         return {
             "code": code,
             "contractive_loss": penalty,
             "jacobian_norm": weighted_mean(ops.sqrt(sq_norms), sample_weight),
-            "params": params,
-            "reconstruction": self.likelihood.mean(params),
+            **self.decode_code(code, training=training),
         }
 
     @property
     def metric_names(self):
         return (*super().metric_names, "contractive_loss", "jacobian_norm")
 
-    def compute_loss_terms(self, x, outputs, sample_weight=None):
-        logs = super().compute_loss_terms(x, outputs, sample_weight)
+    def compute_loss_terms(self, x, outputs, sample_weight=None, training=False):
+        logs = super().compute_loss_terms(x, outputs, sample_weight, training=training)
         logs["contractive_loss"] = outputs["contractive_loss"]
         logs["jacobian_norm"] = outputs["jacobian_norm"]
         return logs

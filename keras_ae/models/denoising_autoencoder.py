@@ -1,6 +1,8 @@
 """The denoising autoencoder: reconstruct the clean input from a corrupted one."""
 
-from keras_ae.layers import get_noise_layer
+from keras_ae._validation import check_choice
+from keras_ae.layers import NOISE_LAYERS, get_noise_layer
+from keras_ae.losses import BernoulliLikelihood
 from keras_ae.models.autoencoder import Autoencoder
 from keras_ae.registry import register_model
 
@@ -17,7 +19,6 @@ class DenoisingAutoencoder(Autoencoder):
             `"salt_and_pepper"`.
         noise_level: the fraction of corrupted elements (masking, salt-and-pepper) or
             the Gaussian standard deviation.
-        seed: integer seed of the corruption.
         **kwargs: see `Autoencoder`.
 
     Example:
@@ -29,24 +30,23 @@ class DenoisingAutoencoder(Autoencoder):
         Autoencoders", ICML 2008; Vincent et al., "Stacked Denoising Autoencoders", JMLR 2010.
     """
 
-    def __init__(
-        self, input_shape=None, latent_dim=None, noise="masking", noise_level=0.25, seed=None, **kwargs
-    ):
-        kwargs_noise = (
+    def __init__(self, input_shape=None, latent_dim=None, noise="masking", noise_level=0.25, **kwargs):
+        self.noise = check_choice("noise", noise, NOISE_LAYERS)
+        self.noise_level = noise_level
+        super().__init__(input_shape=input_shape, latent_dim=latent_dim, **kwargs)
+        # Built after the base so that it reads the resolved likelihood: Gaussian noise on
+        # Bernoulli targets is clipped back into [0, 1].
+        clip = (
             {"clip": (0.0, 1.0)}
-            if noise == "gaussian" and kwargs.get("likelihood", "bernoulli") == "bernoulli"
+            if noise == "gaussian" and isinstance(self.likelihood, BernoulliLikelihood)
             else {}
         )
-        self.noise = noise
-        self.noise_level = noise_level
-        self.seed = seed
-        self.corruption = get_noise_layer(noise, noise_level, seed=seed, name="corruption", **kwargs_noise)
-        super().__init__(input_shape=input_shape, latent_dim=latent_dim, **kwargs)
+        self.corruption = get_noise_layer(noise, noise_level, seed=self.seed, name="corruption", **clip)
 
     def corrupt(self, x):
         return self.corruption(x, training=True)
 
     def get_config(self):
         config = super().get_config()
-        config.update({"noise": self.noise, "noise_level": self.noise_level, "seed": self.seed})
+        config.update({"noise": self.noise, "noise_level": self.noise_level})
         return config

@@ -3,8 +3,9 @@
 import keras
 from keras import ops
 
+from keras_ae._validation import check_int, check_number
 from keras_ae.layers import KSparse
-from keras_ae.layers.k_sparse import check_alpha, check_k
+from keras_ae.layers.k_sparse import check_k
 from keras_ae.models.autoencoder import Autoencoder
 from keras_ae.registry import register_model
 
@@ -61,18 +62,16 @@ class KSparseAutoencoder(Autoencoder):
         **kwargs,
     ):
         self.k = check_k("k", k)
-        self.alpha = check_alpha(alpha)
+        self.alpha = check_number("alpha", alpha, minimum=1)
         if k_start is not None:
             check_k("k_start", k_start)
             if k_start < k:
                 raise ValueError(
                     f"Argument `k_start` must be >= k={k}: the schedule lowers k. Received: k_start={k_start}"
                 )
-            if isinstance(total_steps, bool) or not isinstance(total_steps, int) or total_steps < 1:
-                raise ValueError(
-                    "Argument `total_steps` (optimizer steps of the whole run) must be an int >= 1 "
-                    f"when k_start is set. Received: total_steps={total_steps!r}"
-                )
+            check_int(
+                "total_steps", total_steps, what="(optimizer steps of the whole run, needed with k_start)"
+            )
         elif total_steps is not None:
             raise ValueError(
                 f"Argument `total_steps` only applies with a k schedule (k_start). Received: total_steps={total_steps!r}"
@@ -112,21 +111,17 @@ class KSparseAutoencoder(Autoencoder):
     def metric_names(self):
         return (*super().metric_names, "k")
 
-    def forward(self, x, training=False, sample_weight=None):
+    def forward(self, x, training=False, sample_weight=None, compute_losses=True):
+        # Training, evaluation and reconstruction all decode the code the model trains
+        # on (k units), so validation reports the training objective; only `encode`
+        # (the features, as in the paper's test-time encoder) keeps alpha * k units.
         linear_code = self.linear_encoder(x, training=training)
-        k = self.current_k() if training else self.inference_k
-        code = self.k_sparse(linear_code, training=training, k=k if training else None)
-        params = self.decoder_network(code, training=training)
-        return {
-            "code": code,
-            "linear_code": linear_code,
-            "k": k,
-            "params": params,
-            "reconstruction": self.likelihood.mean(params),
-        }
+        k = self.current_k()
+        code = self.k_sparse(linear_code, training=True, k=k)
+        return {"code": code, "linear_code": linear_code, "k": k, **self.decode_code(code, training=training)}
 
-    def compute_loss_terms(self, x, outputs, sample_weight=None):
-        logs = super().compute_loss_terms(x, outputs, sample_weight)
+    def compute_loss_terms(self, x, outputs, sample_weight=None, training=False):
+        logs = super().compute_loss_terms(x, outputs, sample_weight, training=training)
         logs["k"] = ops.cast(outputs["k"], logs["reconstruction_loss"].dtype)
         return logs
 

@@ -3,10 +3,10 @@
 import keras
 from keras import ops
 
+from keras_ae._validation import check_choice, check_non_negative, check_unit_interval
 from keras_ae.models.autoencoder import Autoencoder, is_sigmoid
 from keras_ae.registry import register_model
 from keras_ae.regularizers import KLSparsity, L1Activity
-from keras_ae.regularizers._checks import check_non_negative, check_open_unit_interval
 
 PENALTIES = ("kl", "l1")
 
@@ -54,20 +54,9 @@ class SparseAutoencoder(Autoencoder):
         code_activation="sigmoid",
         **kwargs,
     ):
-        self.sparsity_target = check_open_unit_interval("sparsity_target", sparsity_target)
+        self.sparsity_target = check_unit_interval("sparsity_target", sparsity_target)
         self.sparsity_weight = check_non_negative("sparsity_weight", sparsity_weight)
-        if penalty not in PENALTIES:
-            raise ValueError(
-                f"Unknown penalty. Expected one of {list(PENALTIES)}. Received: penalty={penalty!r}"
-            )
-        self.penalty = penalty
-        encoder = kwargs.get("encoder")
-        if penalty == "kl" and encoder is None and not is_sigmoid(code_activation):
-            raise ValueError(
-                "penalty='kl' compares mean activations with a Bernoulli mean and needs a sigmoid "
-                "code (activations in (0, 1)); use penalty='l1' for other codes. "
-                f"Received: code_activation={code_activation!r}"
-            )
+        self.penalty = check_choice("penalty", penalty, PENALTIES)
         if penalty == "kl":
             self.sparsity_regularizer = KLSparsity(rho=self.sparsity_target, beta=self.sparsity_weight)
         else:
@@ -77,6 +66,13 @@ class SparseAutoencoder(Autoencoder):
         )
 
     def code_layer(self, features, **layer_kwargs):
+        # Only the built-in encoder has a code layer; a user encoder is checked below.
+        if self.penalty == "kl" and not is_sigmoid(self.code_activation):
+            raise ValueError(
+                "penalty='kl' compares mean activations with a Bernoulli mean and needs a sigmoid "
+                "code (activations in (0, 1)); use penalty='l1' for other codes. "
+                f"Received: code_activation={self.code_activation!r}"
+            )
         return super().code_layer(features, activity_regularizer=self.sparsity_regularizer, **layer_kwargs)
 
     def build_encoder(self, inputs, features):
@@ -100,8 +96,8 @@ class SparseAutoencoder(Autoencoder):
     def metric_names(self):
         return (*super().metric_names, "sparsity_loss", "mean_activation")
 
-    def compute_loss_terms(self, x, outputs, sample_weight=None):
-        logs = super().compute_loss_terms(x, outputs, sample_weight)
+    def compute_loss_terms(self, x, outputs, sample_weight=None, training=False):
+        logs = super().compute_loss_terms(x, outputs, sample_weight, training=training)
         code = outputs["code"]
         logs["sparsity_loss"] = self.sparsity_regularizer.penalty(code)
         logs["mean_activation"] = ops.mean(code)

@@ -1,12 +1,13 @@
 """The variational autoencoder (Kingma & Welling)."""
 
 import keras
-import numpy as np
-import tensorflow as tf
+from keras import ops
 
+from keras_ae import backend
+from keras_ae._validation import check_int
 from keras_ae.layers import Sampling
 from keras_ae.losses import gaussian_kl
-from keras_ae.models.base_autoencoder import BaseAutoencoder, check_latent_dim, weighted_mean
+from keras_ae.models.base_autoencoder import BaseAutoencoder, weighted_mean
 from keras_ae.registry import register_model
 
 
@@ -17,12 +18,15 @@ class VAE(BaseAutoencoder):
     The encoder outputs `[z_mean, z_log_var, z]` exactly as in the keras-io VAE example
     (`z` from the `Sampling` layer, equal to `z_mean` at inference); `.decoder` maps
     codes to data-space means. The KL term `KL(q(z|x) || p(z))` is added with
-    `add_loss`; `reconstruction_loss`, `kl_loss` and `elbo` are logged.
+    `add_loss`; `reconstruction_loss`, `kl_loss` and `elbo` are logged. Every reported
+    ELBO is one: its reconstruction term is a Monte Carlo estimate over posterior
+    samples (see `reconstruction_nll`), never the reconstruction of the mean code.
 
     Args:
         input_shape: shape of one example.
         latent_dim: number of latent dimensions.
-        seed: integer seed of the `Sampling` layer.
+        elbo_samples: posterior samples per example for the reconstruction term of the
+            ELBO that `evaluate`, validation and the exported `score` report, >= 1.
         **kwargs: see `BaseAutoencoder`. A user `encoder` may output features (the
             mean and log-variance heads are added), `[z_mean, z_log_var]`, or
             `[z_mean, z_log_var, z]`.
@@ -41,9 +45,11 @@ class VAE(BaseAutoencoder):
         Kingma & Welling, "Auto-Encoding Variational Bayes", ICLR 2014.
     """
 
-    def __init__(self, input_shape=None, latent_dim=None, seed=None, **kwargs):
-        self.seed = seed
-        self.sampling = Sampling(seed=seed, name="sampling")
+    generative = True
+    variational = True
+
+    def __init__(self, input_shape=None, latent_dim=None, elbo_samples=1, **kwargs):
+        self.elbo_samples = check_int("elbo_samples", elbo_samples)
         super().__init__(input_shape=input_shape, latent_dim=latent_dim, **kwargs)
 
     def build_encoder(self, inputs, features):
@@ -62,9 +68,10 @@ class VAE(BaseAutoencoder):
                     f"{z_log_var.shape[-1]}, which do not match latent_dim={self.latent_dim}."
                 )
         else:
-            check_latent_dim(self.latent_dim)
+            check_int("latent_dim", self.latent_dim)
             z_mean = keras.layers.Dense(self.latent_dim, name="z_mean")(features)
             z_log_var = keras.layers.Dense(self.latent_dim, name="z_log_var")(features)
+        self.sampling = Sampling(seed=self.seed, name="sampling")
         z = self.sampling([z_mean, z_log_var])
         return keras.Model(inputs, [z_mean, z_log_var, z], name="encoder")
 
@@ -76,23 +83,48 @@ class VAE(BaseAutoencoder):
         """The term added to the loss for the batch-mean KL `kl`; variants reweight it."""
         return kl
 
-    def forward(self, x, training=False, sample_weight=None):
+    def forward(self, x, training=False, sample_weight=None, compute_losses=True):
         z_mean, z_log_var, z = self.encoder(x, training=training)
-        kl = weighted_mean(gaussian_kl(z_mean, z_log_var), sample_weight)
-        self.add_loss(self.kl_penalty(kl))
-        params = self.decoder_network(z, training=training)
+        kl = gaussian_kl(z_mean, z_log_var)
+        kl_loss = weighted_mean(kl, sample_weight)
+        self.add_loss(self.kl_penalty(kl_loss))
+        # In training `z` is a posterior sample; at inference it is `z_mean`, so the
+        # reconstruction (predict, serving) is deterministic.
         return {
             "code": z_mean,
             "z_mean": z_mean,
             "z_log_var": z_log_var,
             "z": z,
-            "kl_loss": kl,
-            "params": params,
-            "reconstruction": self.likelihood.mean(params),
+            "kl": kl,
+            "kl_loss": kl_loss,
+            **self.decode_code(z, training=training),
         }
 
-    def compute_loss_terms(self, x, outputs, sample_weight=None):
-        logs = super().compute_loss_terms(x, outputs, sample_weight)
+    def reconstruction_nll(self, x, outputs, training=False):
+        """`E_q(z|x)[-log p(x|z)]` per example, estimated with posterior samples.
+
+        In training, the one reparameterized sample of the forward pass. Outside training
+        (evaluate, validation, the exported `score`), `elbo_samples` draws of `z ~ q(z|x)`
+        from a counter-based generator seeded with the model's seed: the estimate is a
+        real Monte Carlo ELBO term (decoding the posterior mean instead would give a
+        number that is not a bound on log p(x)), and evaluating the same data twice
+        gives the same value.
+        """
+        if training:
+            return super().reconstruction_nll(x, outputs, training=True)
+        z_mean, z_log_var = outputs["z_mean"], outputs["z_log_var"]
+        batch = ops.shape(z_mean)[0]
+        eps = backend.stateless_normal(
+            (self.elbo_samples, batch, self.latent_dim), self.seed or 0, dtype=z_mean.dtype, stream=1
+        )
+        z = z_mean[None] + ops.exp(0.5 * z_log_var)[None] * eps
+        params = self.decoder_network(ops.reshape(z, (-1, self.latent_dim)), training=False)
+        targets = ops.tile(x, (self.elbo_samples,) + (1,) * len(self.data_shape))
+        nll = self.likelihood.nll(targets, params)
+        return ops.mean(ops.reshape(nll, (self.elbo_samples, batch)), axis=0)
+
+    def compute_loss_terms(self, x, outputs, sample_weight=None, training=False):
+        logs = super().compute_loss_terms(x, outputs, sample_weight, training=training)
         logs["kl_loss"] = outputs["kl_loss"]
         logs["elbo"] = -(logs["reconstruction_loss"] + outputs["kl_loss"])
         return logs
@@ -102,8 +134,7 @@ class VAE(BaseAutoencoder):
 
         Stateless (counter-based Philox) draws: the same seed gives the same codes in any
         call, process or exported SavedModel, and the first `n` codes of a larger draw
-        equal a draw of `n`. `keras.random` takes only Python-int seeds, and the serving
-        signature receives its seed as a tensor, hence `tf.random` here.
+        equal a draw of `n`.
 
         Args:
             num_samples: how many codes (an int or an int32 scalar tensor).
@@ -112,34 +143,13 @@ class VAE(BaseAutoencoder):
         Returns:
             A float tensor shaped `(num_samples, latent_dim)`.
         """
-        seed = tf.stack([tf.cast(seed, "int64"), tf.constant(0, "int64")])
-        shape = tf.stack([tf.cast(num_samples, "int32"), self.latent_dim])
-        return tf.random.stateless_normal(shape, seed=seed, dtype=self.compute_dtype)
+        return backend.stateless_normal((num_samples, self.latent_dim), seed, dtype=self.compute_dtype)
 
-    def sample(self, num_samples, seed=None, batch_size=256):
-        """Decodes `num_samples` draws from the prior N(0, I); returns data-space means.
-
-        Args:
-            num_samples: how many samples, >= 1.
-            seed: int seed of the draws (see `prior_noise`); the same seed gives the same
-                samples, here and in the exported `sample` signature. None draws a fresh seed.
-            batch_size: decoding batch size.
-
-        Returns:
-            A numpy array shaped `(num_samples, *input_shape)`.
-        """
-        if isinstance(num_samples, bool) or not isinstance(num_samples, (int, np.integer)) or num_samples < 1:
-            raise ValueError(
-                f"Argument `num_samples` must be an int >= 1. Received: num_samples={num_samples!r}"
-            )
-        if seed is None:
-            seed = int(np.random.default_rng().integers(2**62))
-        elif isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-            raise ValueError(f"Argument `seed` must be an int or None. Received: seed={seed!r}")
-        z = self.prior_noise(int(num_samples), int(seed)).numpy()
-        return self.decode(z, batch_size=batch_size)
+    def sample_graph(self, num_samples, seed):
+        z = self.prior_noise(num_samples, seed)
+        return {"samples": self.decoder(z, training=False), "z": z}
 
     def get_config(self):
         config = super().get_config()
-        config["seed"] = self.seed
+        config["elbo_samples"] = self.elbo_samples
         return config

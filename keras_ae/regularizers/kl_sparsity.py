@@ -3,7 +3,7 @@
 import keras
 from keras import ops
 
-from keras_ae.regularizers._checks import check_non_negative, check_open_unit_interval
+from keras_ae._validation import check_non_negative, check_unit_interval
 
 
 @keras.saving.register_keras_serializable(package="keras_ae")
@@ -40,7 +40,7 @@ class KLSparsity(keras.regularizers.Regularizer):
     """
 
     def __init__(self, rho=0.05, beta=3.0):
-        self.rho = check_open_unit_interval("rho", rho)
+        self.rho = check_unit_interval("rho", rho)
         self.beta = check_non_negative("beta", beta)
 
     def mean_activation(self, activations):

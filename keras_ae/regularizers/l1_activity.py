@@ -3,7 +3,7 @@
 import keras
 from keras import ops
 
-from keras_ae.regularizers._checks import check_non_negative
+from keras_ae._validation import check_non_negative
 
 
 @keras.saving.register_keras_serializable(package="keras_ae")

@@ -1,29 +1,38 @@
-"""Training runs in a folder: train (resumable), evaluate, plot and export; the CLI's engine."""
+"""Training runs in a folder: train (resumable), evaluate, plot and export; the CLI's engine.
 
-from keras_ae.runs.run_checkpoint import RunCheckpoint
-from keras_ae.runs.tensorboard_scalars import TensorBoardScalars
-from keras_ae.runs.workflow import (
-    DATASET_PRESETS,
-    DEFAULTS,
-    build_model,
-    evaluate_run,
-    export_run,
-    load_run,
-    plot_run,
-    resolve_config,
-    train_run,
-)
+- `keras_ae.runs.config`: defaults, dataset presets, `resolve_config`, `build_model`.
+- `keras_ae.runs.training`: `train_run`, `load_run`.
+- `keras_ae.runs.tasks`: `evaluate_run`, `plot_run`, `export_run`.
 
-__all__ = [
-    "DATASET_PRESETS",
-    "DEFAULTS",
-    "RunCheckpoint",
-    "TensorBoardScalars",
-    "build_model",
-    "evaluate_run",
-    "export_run",
-    "load_run",
-    "plot_run",
-    "resolve_config",
-    "train_run",
-]
+Names are imported on first use, so the command line can read the settings without
+importing TensorFlow.
+"""
+
+import importlib
+
+_EXPORTS = {
+    "DATASET_PRESETS": "keras_ae.runs.config",
+    "DEFAULTS": "keras_ae.runs.config",
+    "PLOT_KINDS": "keras_ae.runs.config",
+    "build_model": "keras_ae.runs.config",
+    "resolve_config": "keras_ae.runs.config",
+    "ImageSummaries": "keras_ae.runs.image_summaries",
+    "RunCheckpoint": "keras_ae.runs.run_checkpoint",
+    "evaluate_run": "keras_ae.runs.tasks",
+    "export_run": "keras_ae.runs.tasks",
+    "plot_run": "keras_ae.runs.tasks",
+    "load_run": "keras_ae.runs.training",
+    "train_run": "keras_ae.runs.training",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return __all__

@@ -13,20 +13,20 @@ import pytest
 import tensorflow as tf
 
 import keras_ae
-from keras_ae import serving
-from keras_ae.data import load_idx_dataset
-from keras_ae.export import SIGNATURE_NAMES, list_store, models_config_text, reference_models, signature_names
-from tests.conftest import REPO
+from keras_ae.data import load_dataset
+from keras_ae.export import SIGNATURE_NAMES, list_store, models_config_text, signature_names
+from keras_ae.export import client as serving
+from tests.conftest import REPO, load_script
 from tests.test_serving import fake_predict, tf_serving_decode, tf_serving_encode
 
 STORE = REPO / "saved_models"
+reference_models = load_script("benchmarks/reference_models.py")
 NAMES = sorted(reference_models.REFERENCE_MODELS)
 
 
 @pytest.fixture(scope="module")
 def mnist_test(datasets_dir):
-    images, _ = load_idx_dataset(datasets_dir / "mnist", "test")
-    return images.reshape(len(images), -1).astype("float32") / 255.0
+    return load_dataset(str(datasets_dir / "mnist"), "test", as_numpy=True, flatten=True)
 
 
 @pytest.fixture(scope="module")

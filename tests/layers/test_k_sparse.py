@@ -1,5 +1,3 @@
-import json
-
 import keras
 import numpy as np
 import pytest
@@ -67,25 +65,6 @@ def test_tensor_k_matches_python_k_also_under_xla(rng):
         expected = keras.ops.convert_to_numpy(KSparse(k)(x, training=True))
         np.testing.assert_array_equal(layer(x, training=True, k=tf.constant(k)).numpy(), expected)
         np.testing.assert_array_equal(sparse(x, tf.constant(k, "int64")).numpy(), expected)
-
-
-def test_works_in_a_functional_model_with_unknown_batch(rng):
-    inputs = keras.Input((9,))
-    model = keras.Model(inputs, KSparse(3, alpha=2)(keras.layers.Dense(9)(inputs)))
-    out = model.predict(rng.normal(size=(7, 9)).astype("float32"), verbose=0)
-    assert (np.count_nonzero(out, axis=1) == 6).all()
-
-
-def test_config_round_trip(rng):
-    layer = KSparse(3, alpha=2.5, name="ks")
-    config = json.loads(json.dumps(layer.get_config()))
-    clone = KSparse.from_config(config)
-    assert clone.get_config() == config
-    assert (clone.k, clone.alpha, clone.name) == (3, 2.5, "ks")
-    x = rng.normal(size=(4, 10)).astype("float32")
-    np.testing.assert_array_equal(keras.ops.convert_to_numpy(clone(x)), keras.ops.convert_to_numpy(layer(x)))
-    restored = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(layer))
-    assert isinstance(restored, KSparse) and restored.get_config() == config
 
 
 @pytest.mark.parametrize("k", [0, -1, 2.0, "3", None, True])

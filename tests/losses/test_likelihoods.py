@@ -66,21 +66,6 @@ def test_likelihood_layers_and_learned_variance():
     np.testing.assert_allclose(_np(MeanSquaredErrorLikelihood().nll(x, np.zeros((1, 2), "float32"))), [1.0])
 
 
-@pytest.mark.parametrize(
-    "layer",
-    [
-        BernoulliLikelihood(),
-        GaussianLikelihood(variance=0.3, learn_variance=True),
-        MeanSquaredErrorLikelihood(),
-    ],
-)
-def test_config_round_trip(layer):
-    config = layer.get_config()
-    assert type(layer).from_config(config).get_config() == config
-    restored = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(layer))
-    assert type(restored) is type(layer) and restored.get_config() == config
-
-
 def test_get_likelihood_and_bad_arguments():
     assert isinstance(get_likelihood("mse"), MeanSquaredErrorLikelihood)
     with pytest.raises(ValueError, match="likelihood='laplace'"):

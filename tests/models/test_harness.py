@@ -41,6 +41,9 @@ HARNESS_EXTRA = {
 
 MODELS = keras_ae.list_models()
 
+# Models whose `encode` gives other codes than the ones `predict` decodes, and why.
+ENCODE_DIFFERS = {"k_sparse_autoencoder": "encode keeps alpha * k units (features); predict decodes k"}
+
 
 def make_data(n=96, seed=0):
     rng = np.random.default_rng(seed)
@@ -93,8 +96,9 @@ def test_evaluate_predict_encode_decode(trained, name):
     codes = model.encode(x)
     assert codes.shape == (len(x), model.latent_dim)
     decoded = model.decode(codes)
-    # For the VAE family the reconstruction decodes the posterior mean: same numbers.
-    np.testing.assert_allclose(decoded, recon, rtol=1e-5, atol=1e-5)
+    if name not in ENCODE_DIFFERS:
+        # For the VAE family the reconstruction decodes the posterior mean: same numbers.
+        np.testing.assert_allclose(decoded, recon, rtol=1e-5, atol=1e-5)
     # Evaluation is deterministic: corruption and sampling are train-only.
     again = model.evaluate(x, batch_size=32, verbose=0, return_dict=True)
     assert again["reconstruction_loss"] == pytest.approx(logs["reconstruction_loss"], rel=1e-6)

@@ -14,10 +14,10 @@ them (names, dtypes, shapes) before it is sent:
   `tensorflow-cpu`), and `grpcio`, which TensorFlow already depends on.
 
 Example:
-    >>> from keras_ae import serving
-    >>> signatures = serving.load_signatures("saved_models/vae_mnist")   # latest version
+    >>> from keras_ae.export import client
+    >>> signatures = client.load_signatures("saved_models/vae_mnist")   # latest version
     >>> body = signatures["score"].rest_body({"x": x_test[:4]})
-    >>> answer = serving.post_json(serving.rest_url("localhost", "vae_mnist"), body)
+    >>> answer = client.post_json(client.rest_url("localhost", "vae_mnist"), body)
     >>> signatures["score"].parse_rest_response(answer)["score"]         # shape (4,)
 """
 
@@ -42,7 +42,7 @@ def _serving_apis():
         from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc
     except ImportError as error:
         raise ImportError(
-            "The gRPC client of keras_ae.serving needs the optional package tensorflow-serving-api. "
+            "The gRPC client of keras_ae.export.client needs the optional package tensorflow-serving-api. "
             "Install it without its dependencies, which would pull the full tensorflow wheel: "
             "`pip install --no-deps tensorflow-serving-api` (grpcio and protobuf come with TensorFlow)."
         ) from error

@@ -1,6 +1,6 @@
 """Trains the small MNIST reference models and exports them into the model store.
 
-    python -m keras_ae.export.reference_models --mnist-dir DIR --out saved_models
+    python benchmarks/reference_models.py --mnist-dir DIR --out saved_models
 
 (`make reference-models` runs it.) Each model is an MLP 784-256-32 with a Bernoulli
 decoder, trained for a few epochs on the 60,000 MNIST training images (grey levels
@@ -13,10 +13,14 @@ from tensorflow-datasets with `--tfds` (which downloads it once).
 
 import argparse
 import os
+import pathlib
 import sys
 import time
 
 import numpy as np
+
+# Run against this checkout's keras_ae, whatever is installed in the environment.
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
 REFERENCE_MODELS = {
     "autoencoder_mnist": ("autoencoder", {}),
@@ -53,23 +57,18 @@ def load_mnist(mnist_dir=None, use_tfds=False, tfds_data_dir=None):
             into `tfds_data_dir`, default `~/tensorflow_datasets`).
         tfds_data_dir: the tfds data folder.
     """
-    if use_tfds:
-        import tensorflow_datasets as tfds
+    from keras_ae.data import load_dataset
 
-        splits = tfds.load(
-            "mnist", split=["train", "test"], batch_size=-1, as_supervised=True, data_dir=tfds_data_dir
+    if not use_tfds and mnist_dir is None:
+        raise ValueError(
+            "No MNIST folder: pass --mnist-dir DIR (the four IDX files), set KERAS_AE_DATASETS "
+            "(DIR/mnist is used), or pass --tfds to read MNIST through tensorflow-datasets."
         )
-        images = [np.asarray(tfds.as_numpy(split)[0]) for split in splits]
-    else:
-        from keras_ae.data import load_idx_dataset
-
-        if mnist_dir is None:
-            raise ValueError(
-                "No MNIST folder: pass --mnist-dir DIR (the four IDX files), set KERAS_AE_DATASETS "
-                "(DIR/mnist is used), or pass --tfds to read MNIST through tensorflow-datasets."
-            )
-        images = [load_idx_dataset(mnist_dir, split)[0] for split in ("train", "test")]
-    return tuple(x.reshape(len(x), -1).astype("float32") / 255.0 for x in images)
+    source = "mnist" if use_tfds else os.fspath(mnist_dir)
+    return tuple(
+        load_dataset(source, split, as_numpy=True, flatten=True, data_dir=tfds_data_dir if use_tfds else None)
+        for split in ("train", "test")
+    )
 
 
 def train_reference_model(name, x_train, x_test, epochs=3, batch_size=128, learning_rate=1e-3, seed=0):
@@ -109,7 +108,7 @@ def train_reference_model(name, x_train, x_test, epochs=3, batch_size=128, learn
             "seed": seed,
             "wall_time_s": round(wall, 1),
             "final_train_loss": float(history.history["loss"][-1]),
-            "command": "make reference-models  (python -m keras_ae.export.reference_models)",
+            "command": "make reference-models  (python benchmarks/reference_models.py)",
         },
         "metrics": {
             "test": {k: float(v) for k, v in test.items()},
@@ -117,7 +116,7 @@ def train_reference_model(name, x_train, x_test, epochs=3, batch_size=128, learn
             "test_pixel_mse": float(np.mean((recon - x_test) ** 2)),
         },
     }
-    if isinstance(model, keras_ae.VAE):
+    if model.generative:
         # A fingerprint of the seeded `sample` signature, so that a user (and the tests)
         # can check that the same seed gives the same samples on another machine.
         metadata["sample_check"] = {
@@ -131,7 +130,7 @@ def train_reference_model(name, x_train, x_test, epochs=3, batch_size=128, learn
 
 def build_parser():
     parser = argparse.ArgumentParser(
-        prog="python -m keras_ae.export.reference_models",
+        prog="python benchmarks/reference_models.py",
         description="Train the MNIST reference models and export them into a TF Serving model store.",
     )
     parser.add_argument(

@@ -1,0 +1,128 @@
+"""Argument checks shared by every module, with Keras' wording.
+
+Each check returns the value in its canonical Python type, or raises a `ValueError` that names
+the argument and repeats what was received, e.g.
+``Argument `k` must be an int >= 1. Received: k=0``. Booleans are never numbers here
+(`True` is not a seed, a count or a weight), and numpy integer and float scalars are.
+
+Example:
+    >>> from keras_ae._validation import check_int
+    >>> check_int("latent_dim", 16)
+    16
+"""
+
+import math
+import numbers
+
+
+def _is_int(value):
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _is_number(value):
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def check_int(name, value, minimum=1, maximum=None, what=None):
+    """Returns `value` as an int in `[minimum, maximum]`.
+
+    Args:
+        name: the argument's name, as the user wrote it.
+        value: what was received.
+        minimum: the smallest valid value (None: unbounded).
+        maximum: the largest valid value (None: unbounded).
+        what: optional words after the name, e.g. "(optimizer steps of the whole run)".
+
+    Returns:
+        `int(value)`.
+    """
+    valid = _is_int(value)
+    if valid and minimum is not None:
+        valid = value >= minimum
+    if valid and maximum is not None:
+        valid = value <= maximum
+    if not valid:
+        if minimum is not None and maximum is not None:
+            bounds = f" in [{minimum}, {maximum}]"
+        elif minimum is not None:
+            bounds = f" >= {minimum}"
+        elif maximum is not None:
+            bounds = f" <= {maximum}"
+        else:
+            bounds = ""
+        label = f"`{name}` {what}" if what else f"`{name}`"
+        raise ValueError(f"Argument {label} must be an int{bounds}. Received: {name}={value!r}")
+    return int(value)
+
+
+def check_number(name, value, minimum=None, maximum=None, exclusive_minimum=False, exclusive_maximum=False):
+    """Returns `value` as a finite float within the given bounds.
+
+    Args:
+        name: the argument's name.
+        value: what was received.
+        minimum, maximum: bounds (None: unbounded).
+        exclusive_minimum, exclusive_maximum: whether the bound itself is excluded.
+
+    Returns:
+        `float(value)`.
+    """
+    ok = _is_number(value) and math.isfinite(value)
+    if ok and minimum is not None:
+        ok = value > minimum if exclusive_minimum else value >= minimum
+    if ok and maximum is not None:
+        ok = value < maximum if exclusive_maximum else value <= maximum
+    if not ok:
+        if minimum is not None and maximum is not None:
+            bounds = f" in {'(' if exclusive_minimum else '['}{minimum}, {maximum}{')' if exclusive_maximum else ']'}"
+        elif minimum is not None:
+            bounds = f" {'>' if exclusive_minimum else '>='} {minimum}"
+        elif maximum is not None:
+            bounds = f" {'<' if exclusive_maximum else '<='} {maximum}"
+        else:
+            bounds = ""
+        raise ValueError(f"Argument `{name}` must be a finite number{bounds}. Received: {name}={value!r}")
+    return float(value)
+
+
+def check_non_negative(name, value):
+    """Returns `value` as a float >= 0 (weights, rates, capacities)."""
+    return check_number(name, value, minimum=0)
+
+
+def check_seed(value, name="seed"):
+    """Returns `value` as a non-negative int seed, or None ("draw a fresh seed")."""
+    if value is None:
+        return None
+    if not _is_int(value) or value < 0:
+        raise ValueError(f"Argument `{name}` must be an int >= 0 or None. Received: {name}={value!r}")
+    return int(value)
+
+
+def check_choice(name, value, choices):
+    """Returns `value` if it is one of `choices`."""
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"Unknown {name}. Expected one of {list(choices)}. Received: {name}={value!r}")
+    return value
+
+
+def check_bool(name, value):
+    """Returns `value` if it is a bool (not merely truthy)."""
+    if not isinstance(value, bool):
+        raise ValueError(f"Argument `{name}` must be a bool. Received: {name}={value!r}")
+    return value
+
+
+def shape_text(shape):
+    """`(batch, 28, 28, 1)` for a shape whose unknown dimensions are None."""
+    return "(" + ", ".join("batch" if d is None else str(d) for d in shape) + ")"
+
+
+def check_rate(name, value):
+    """Returns `value` as a float probability in [0, 1) (masking and salt-and-pepper rates)."""
+    return check_number(name, value, minimum=0, maximum=1, exclusive_maximum=True)
+
+
+def check_unit_interval(name, value):
+    """Returns `value` as a float strictly between 0 and 1 (target activations)."""
+    return check_number(name, value, minimum=0, maximum=1, exclusive_minimum=True, exclusive_maximum=True)

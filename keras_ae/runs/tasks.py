@@ -1,0 +1,164 @@
+"""What follows training: `evaluate_run`, `plot_run` and `export_run` on a run folder or `.keras` file."""
+
+import os
+
+import numpy as np
+
+from keras_ae._utils import read_json, write_json_atomically
+from keras_ae.data import check_fits, element_shape, load_dataset
+from keras_ae.data.sources import has_split
+from keras_ae.runs.config import HISTORY_FILE, METRICS_FILE, PLOT_KINDS, eval_binarize
+from keras_ae.runs.training import load_run
+
+
+def _data_settings(config, dataset, data_dir, binarize):
+    """The dataset, data_dir and binarization to use: explicit ones, else the run's."""
+    if dataset is None:
+        if config is None:
+            raise ValueError("A bare .keras model has no recorded dataset: pass `dataset` (--dataset).")
+        dataset = config["dataset"]
+    if data_dir is None and config is not None and dataset == config["dataset"]:
+        data_dir = config["data_dir"]
+    if binarize is None and config is not None and dataset == config["dataset"]:
+        binarize = eval_binarize(config["binarize"])
+    return os.fspath(dataset), data_dir, binarize
+
+
+def evaluate_run(run, dataset=None, split="test", batch_size=256, data_dir=None, binarize=None, verbose=0):
+    """Evaluates a run (or `.keras` model) on a dataset split; returns `{metric: value}`.
+
+    By default the run's own dataset and binarization (dynamic becomes a fixed static
+    sample, so that repeated evaluations agree). For a run folder the metrics are also
+    written to `metrics.json`.
+
+    Raises:
+        ValueError: the dataset's examples do not fit the model (the message gives both shapes).
+    """
+    model, config = load_run(run)
+    dataset, data_dir, binarize = _data_settings(config, dataset, data_dir, binarize)
+    data = load_dataset(
+        dataset, split, batch_size=batch_size, binarize=binarize, shuffle=False, data_dir=data_dir
+    )
+    check_fits(element_shape(data), model.data_shape, dataset)
+    metrics = {k: float(v) for k, v in model.evaluate(data, verbose=verbose, return_dict=True).items()}
+    if config is not None:
+        write_json_atomically(
+            os.path.join(os.fspath(run), METRICS_FILE),
+            {"dataset": dataset, "split": split, "metrics": metrics},
+        )
+    return metrics
+
+
+def _first_examples(dataset, split, count, binarize, data_dir):
+    """The first `count` examples of a split (and labels, or None), read batch by batch so a
+    large split is never loaded whole."""
+    try:
+        data = load_dataset(
+            dataset,
+            split,
+            batch_size=512,
+            binarize=binarize,
+            data_dir=data_dir,
+            shuffle=False,
+            with_labels=True,
+        )
+        labelled = True
+    except ValueError as error:
+        if "has no labels" not in str(error):
+            raise
+        data = load_dataset(
+            dataset, split, batch_size=512, binarize=binarize, data_dir=data_dir, shuffle=False
+        )
+        labelled = False
+    xs, ys, seen = [], [], 0
+    for batch in data.as_numpy_iterator():
+        x, y = batch if labelled else (batch, None)
+        xs.append(x)
+        ys.append(y)
+        seen += len(x)
+        if seen >= count:
+            break
+    x = np.concatenate(xs)[:count]
+    return x, (np.concatenate(ys)[:count] if labelled else None)
+
+
+def plot_run(run, out=None, dataset=None, split=None, data_dir=None, kinds=None, num_examples=2000):
+    """Writes every picture that applies to the run's model; returns `{kind: path}`.
+
+    Kinds: `"reconstructions"`, `"samples"`, `"traversals"`, `"manifold"` (generative
+    models), `"latent_scatter"` (labelled data), `"filters"` (a dense first layer, or conv
+    kernels; by default only for models outside the VAE family), `"loss_curves"` (run
+    folders). `kinds=None` writes all that apply.
+
+    Args:
+        run: a run folder or a `.keras` file.
+        out: folder of the PNGs; `run/plots` by default.
+        dataset, data_dir: the examples to show; the run's dataset by default.
+        split: the split to show; by default the run's validation split, else "test" when
+            the dataset has one, else "train".
+        kinds: a subset of the kinds above.
+        num_examples: examples read from the split (encoded for the scatter and the KL
+            ranking of latent dimensions).
+    """
+    from keras_ae import plotting
+
+    model, config = load_run(run)
+    if out is None:
+        if config is None:
+            raise ValueError("Pass `out` (--out) to plot a bare .keras model.")
+        out = os.path.join(os.fspath(run), "plots")
+    dataset, data_dir, binarize = _data_settings(config, dataset, data_dir, None)
+    if split is None:
+        own = config is not None and dataset == config["dataset"] and config["validation_split"]
+        split = own or ("test" if has_split(dataset, "test", data_dir) else "train")
+    x, y = _first_examples(dataset, split, num_examples, binarize, data_dir)
+    check_fits(x.shape[1:], model.data_shape, dataset)
+    generative = model.generative
+    history_path = None if config is None else os.path.join(os.fspath(run), HISTORY_FILE)
+    available = {
+        "reconstructions": lambda p: plotting.plot_reconstructions(model, x[:10], p),
+        "samples": (lambda p: plotting.plot_samples(model, p)) if generative else None,
+        "traversals": (lambda p: plotting.plot_latent_traversals(model, x, p)) if model.variational else None,
+        "manifold": (lambda p: plotting.plot_latent_manifold(model, p, x=x)) if model.variational else None,
+        "latent_scatter": (lambda p: plotting.plot_latent_scatter(model, x, y, p)) if y is not None else None,
+        "filters": (lambda p: plotting.plot_filters(model, p))
+        if plotting.first_layer_kernel(model) is not None
+        else None,
+        "loss_curves": (lambda p: plotting.plot_loss_curves(read_json(history_path), p))
+        if history_path and os.path.isfile(history_path)
+        else None,
+    }
+    if kinds is None:
+        # First-layer filters show strokes for sparse, k-sparse, denoising and contractive
+        # autoencoders; a VAE's look like noise, so they are drawn only when asked for.
+        skip = {"filters"} if generative else set()
+        kinds = [k for k, fn in available.items() if fn is not None and k not in skip]
+    unknown = [k for k in kinds if k not in PLOT_KINDS]
+    if unknown:
+        raise ValueError(f"Unknown plot kinds {unknown}. Expected some of {list(PLOT_KINDS)}.")
+    paths = {}
+    for kind in kinds:
+        if available[kind] is None:
+            raise ValueError(f"The plot {kind!r} does not apply to this model or data.")
+        paths[kind] = available[kind](os.path.join(out, f"{kind}.png"))
+    return paths
+
+
+def export_run(run, export_dir=None, version=None, overwrite=False):
+    """Exports a run's model for TF Serving (`keras_ae.export.export_for_serving`); returns the path.
+
+    Args:
+        run: a run folder or a `.keras` file.
+        export_dir: the model's folder in a store; `run/saved_model` by default. The export
+            goes to `export_dir/<version>/`.
+        version: the model version (an int), or None for the next free one.
+        overwrite: replace an existing version.
+    """
+    from keras_ae.export import export_for_serving
+
+    model, config = load_run(run)
+    if export_dir is None:
+        if config is None:
+            raise ValueError("Pass `export_dir` (--export-dir) to export a bare .keras model.")
+        export_dir = os.path.join(os.fspath(run), "saved_model")
+    return os.fspath(export_for_serving(model, os.fspath(export_dir), version=version, overwrite=overwrite))

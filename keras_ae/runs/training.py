@@ -1,0 +1,163 @@
+"""Training a run folder: `train_run` (resumable) and `load_run`.
+
+Layout of a run folder:
+
+    config.json            the run settings and the model's own config (`runs.config`)
+    checkpoints/           epoch_NNNN.keras + state.json (resume point, history so far)
+    logs/                  TensorBoard logs: scalars and pictures per epoch
+    model.keras            the trained model
+    history.json           per-epoch metrics of the whole run
+    metrics.json           written by `evaluate_run`
+    plots/*.png            written by `plot_run`
+    saved_model/           written by `export_run`
+"""
+
+import os
+import shutil
+
+import keras
+
+from keras_ae._utils import read_json, write_json_atomically
+from keras_ae.data import check_fits, element_shape, load_dataset
+from keras_ae.runs.config import (
+    CONFIG_FILE,
+    HISTORY_FILE,
+    METRICS_FILE,
+    MODEL_FILE,
+    build_model,
+    config_difference,
+    eval_binarize,
+    resolve_config,
+)
+from keras_ae.runs.image_summaries import ImageSummaries
+from keras_ae.runs.run_checkpoint import RunCheckpoint
+from keras_ae.version import __version__
+
+
+def train_run(out, callbacks=(), verbose=1, restart=False, tensorboard=True, keep_checkpoints=1, **settings):
+    """Trains (or resumes) the run in folder `out`; returns `(model, history)`.
+
+    The resolved config is saved as `out/config.json`. A checkpoint is written after every
+    epoch; calling `train_run` again with the same settings resumes from the last
+    checkpoint and trains up to `epochs` (raising `epochs` extends a finished run).
+
+    Args:
+        out: the run folder, e.g. `"runs/vae_digits"`.
+        callbacks: extra Keras callbacks.
+        verbose: Keras' fit verbosity (1: progress bar, 2: one line per epoch, 0: silent).
+        restart: delete the run's checkpoints, logs and results (including `plots/` and
+            `saved_model/`) and train from scratch.
+        tensorboard: write TensorBoard logs under `out/logs` (Keras' `TensorBoard` callback,
+            plus reconstructions and, for generative models, samples as images per epoch).
+        keep_checkpoints: how many of the latest epoch checkpoints to keep, >= 1.
+        **settings: run settings (see `DEFAULTS`): `model`, `dataset`, `epochs`,
+            `batch_size`, `latent_dim`, `learning_rate`, `params` (extra model arguments) ...
+
+    Returns:
+        The trained model and the history of every epoch (`{metric: [values]}`).
+
+    Raises:
+        ValueError: `out` holds a run with different settings (the message lists them).
+
+    Example:
+        >>> model, history = train_run("runs/vae_mnist", model="vae", dataset="mnist",
+        ...                            epochs=20, latent_dim=16)
+    """
+    out = os.fspath(out)
+    config = resolve_config(**settings)
+    config_path = os.path.join(out, CONFIG_FILE)
+    checkpoints = os.path.join(out, "checkpoints")
+    if restart:
+        for name in ("checkpoints", "logs", "plots", "saved_model"):
+            shutil.rmtree(os.path.join(out, name), ignore_errors=True)
+        for name in (CONFIG_FILE, HISTORY_FILE, MODEL_FILE, METRICS_FILE):
+            if os.path.exists(os.path.join(out, name)):
+                os.remove(os.path.join(out, name))
+    elif os.path.isfile(config_path):
+        difference = config_difference(read_json(config_path), config)
+        if difference:
+            details = ", ".join(f"{k}: {old!r} -> {new!r}" for k, (old, new) in difference.items())
+            raise ValueError(
+                f"{out} holds a run with other settings ({details}). Use another --out, or --restart "
+                "to discard it."
+            )
+    state = RunCheckpoint.load_state(checkpoints)
+    initial_epoch = state["epoch"] if state else 0
+    # Resumed epochs get a fresh, reproducible shuffle instead of replaying epoch 1's order.
+    train_data = load_dataset(
+        config["dataset"],
+        config["split"],
+        batch_size=config["batch_size"],
+        binarize=config["binarize"],
+        seed=config["seed"] + initial_epoch,
+        data_dir=config["data_dir"],
+    )
+    validation_data = None
+    if config["validation_split"]:
+        validation_data = load_dataset(
+            config["dataset"],
+            config["validation_split"],
+            batch_size=max(config["batch_size"], 256),
+            binarize=eval_binarize(config["binarize"]),
+            seed=config["seed"],
+            shuffle=False,
+            data_dir=config["data_dir"],
+        )
+    if state:
+        model = keras.models.load_model(state["path"])
+        history = state["history"]
+    else:
+        model = build_model(config, element_shape(train_data))
+        model.compile(optimizer=keras.optimizers.Adam(config["learning_rate"]))
+        history = {}
+    check_fits(element_shape(train_data), model.data_shape, config["dataset"])
+    os.makedirs(out, exist_ok=True)
+    # The model's own constructor arguments beside the settings: what was really built.
+    model_config = keras.saving.serialize_keras_object(model)["config"]
+    write_json_atomically(config_path, dict(config, model_config=model_config, keras_ae_version=__version__))
+
+    if initial_epoch < config["epochs"]:
+        run_callbacks = [RunCheckpoint(checkpoints, history, keep=keep_checkpoints)]
+        if tensorboard:
+            logs = os.path.join(out, "logs")
+            run_callbacks += [
+                keras.callbacks.TensorBoard(logs, write_graph=False),
+                ImageSummaries(logs, validation_data if validation_data is not None else train_data),
+            ]
+        model.fit(
+            train_data,
+            epochs=config["epochs"],
+            initial_epoch=initial_epoch,
+            validation_data=validation_data,
+            callbacks=run_callbacks + list(callbacks),
+            verbose=verbose,
+            shuffle=False,  # the pipeline shuffles (seeded) itself
+        )
+    elif verbose:
+        print(f"{out} is already trained to epoch {initial_epoch} (asked: {config['epochs']}).")
+    model.save(os.path.join(out, MODEL_FILE))
+    write_json_atomically(os.path.join(out, HISTORY_FILE), history)
+    return model, history
+
+
+def load_run(run):
+    """Loads `(model, config)` from a run folder (its `model.keras`, else its last
+    checkpoint), or `(model, None)` from a `.keras` file."""
+    import keras_ae  # noqa: F401  (registers the model classes for deserialization)
+
+    run = os.fspath(run)
+    if os.path.isfile(run) and run.endswith(".keras"):
+        return keras.models.load_model(run), None
+    config_path = os.path.join(run, CONFIG_FILE)
+    if not os.path.isfile(config_path):
+        if not os.path.exists(run):
+            raise FileNotFoundError(f"The run folder {run} does not exist.")
+        raise FileNotFoundError(f"Not a run folder (no {CONFIG_FILE}) nor a .keras file: {run}")
+    config = read_json(config_path)
+    path = os.path.join(run, MODEL_FILE)
+    if not os.path.isfile(path):
+        state = RunCheckpoint.load_state(os.path.join(run, "checkpoints"))
+        if state is None:
+            raise FileNotFoundError(f"The run {run} has neither {MODEL_FILE} nor a checkpoint yet.")
+        path = state["path"]
+    return keras.models.load_model(path), config
