@@ -36,10 +36,12 @@ NOISE = (
 
 def run_commands(commands, cwd):
     """Runs `keras-ae` commands one after the other in ONE fresh Python process (TensorFlow is
-    imported once), the way a user's shell would: no TF log level set. Returns the exit codes
+    imported once), as the console script does: no TF log level set. Returns the exit codes
     and the combined output."""
     script = (
         "import sys\n"
+        # As the `keras-ae` console script starts: the package sees its name in argv[0].
+        "sys.argv = ['keras-ae']\n"
         "from keras_ae.cli import main\n"
         f"for argv in {commands!r}:\n"
         "    print('>>> keras-ae', ' '.join(argv), flush=True)\n"
@@ -78,7 +80,8 @@ def test_train_evaluate_export_plot_end_to_end(tmp_path):
     assert "Epoch 2/2" in train and "━━" in train  # Keras' progress bar
     assert "Trained vae to epoch 2" in train
 
-    metrics = json.loads(evaluate.strip().splitlines()[-2])
+    assert evaluate.strip().splitlines()[-2] == "Wrote runs/tiny/metrics.json"
+    metrics = json.loads(evaluate.strip().splitlines()[-3])
     assert set(metrics) == {"loss", "reconstruction_loss", "kl_loss", "elbo"}
     assert metrics["loss"] == pytest.approx(-metrics["elbo"], rel=1e-3)
 
@@ -114,19 +117,64 @@ def test_train_defaults_are_the_vae_on_digits():
 
 
 def test_bad_inputs_give_clear_errors(capsys, tmp_path):
-    assert cli.main(["train", "vea", "--out", str(tmp_path / "a")]) == 2
+    with pytest.raises(SystemExit) as info:  # refused while parsing, before TensorFlow
+        cli.main(["train", "vea", "--out", str(tmp_path / "a")])
+    assert info.value.code == 2
     err = capsys.readouterr().err
-    assert "Unknown model name. Expected one of [" in err and "'vae'" in err and "'vea'" in err
+    assert "unknown model 'vea'; expected one of" in err and "vae" in err
     assert cli.main(["train", "--dataset", "minst", "--out", str(tmp_path / "b")]) == 2
     err = capsys.readouterr().err
     assert "Unknown dataset. Expected one of [" in err and "'digits'" in err and "'minst'" in err
     assert cli.main(["evaluate", str(tmp_path)]) == 2
     assert "Not a run folder" in capsys.readouterr().err
+    for argv, message in (
+        (["evaluate", str(tmp_path / "missing")], "does not exist"),
+        (["plot", str(tmp_path), "--kinds", "recons"], "unknown plot kinds ['recons']"),
+        (["prepare", "mnist", "--from", str(tmp_path / "nowhere")], "does not exist"),
+    ):
+        with pytest.raises(SystemExit):
+            cli.main(argv)
+        assert message in capsys.readouterr().err, argv
+    assert cli.main(["train", "beta_vae", "--param", "bta=2", "--out", str(tmp_path / "c")]) == 2
+    err = capsys.readouterr().err
+    assert "Unknown --param bta for model 'beta_vae'" in err and "'beta'" in err
+    assert not (tmp_path / "c").exists()  # refused before any data or model
     assert cli.main(["prepare", "mnist", "--from", str(tmp_path), "--data-dir", str(tmp_path / "tfds")]) == 2
     assert "lacks" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         cli.main(["train", "--param", "beta"])  # argparse: KEY=VALUE expected
     assert "expected KEY=VALUE" in capsys.readouterr().err
+
+
+def test_help_list_and_bad_names_answer_without_importing_tensorflow():
+    # As the console script starts (argv[0] is `keras-ae`): nothing heavy is imported.
+    script = (
+        "import sys\n"
+        "sys.argv = ['keras-ae']\n"
+        "from keras_ae.cli import main\n"
+        "assert main(['list']) == 0\n"
+        "try:\n"
+        "    main(['train', 'vea'])\n"
+        "except SystemExit as e:\n"
+        "    assert e.code == 2\n"
+        "print('tensorflow imported:', 'tensorflow' in sys.modules, 'keras' in sys.modules)\n"
+    )
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, env=env
+    )
+    assert result.returncode == 0, result.stderr
+    assert "tensorflow imported: False False" in result.stdout
+
+
+def test_describe_lists_parameters_with_defaults_and_help(capsys):
+    assert cli.main(["describe", "beta_vae"]) == 0
+    text = capsys.readouterr().out
+    assert "beta (default 4.0)" in text and "KL weight" in text
+    assert "elbo_samples (default 1)" in text  # inherited from the VAE
+    assert "latent_dim [--latent-dim]" in text  # from the base, with its flag
+    assert cli.main(["list", "vae"]) == 0
+    assert "elbo_samples (default 1)" in capsys.readouterr().out
 
 
 def test_interrupt_tells_how_to_resume(monkeypatch, capsys, tmp_path):

@@ -57,7 +57,7 @@ def model_outputs(model, signature, inputs):
     if signature in ("serving_default", "reconstruct"):
         return {"reconstruction": model.predict(inputs["x"], verbose=0)}
     if signature == "encode":
-        if isinstance(model, keras_ae.VAE):
+        if model.variational:
             z_mean, z_log_var, _ = model.encoder.predict(inputs["x"], verbose=0)
             return {"z_mean": z_mean, "z_log_var": z_log_var}
         return {"code": model.encode(inputs["x"])}
@@ -71,8 +71,8 @@ def model_outputs(model, signature, inputs):
     if signature == "score":
         x = inputs["x"]
         outputs = model(x, return_outputs=True)
-        nll = model.likelihood.nll(x, outputs["params"]).numpy()
-        if isinstance(model, keras_ae.VAE):
+        nll = model.reconstruction_nll(outputs["x"], outputs).numpy()
+        if model.variational:
             kl = keras_ae.losses.gaussian_kl(outputs["z_mean"], outputs["z_log_var"]).numpy()
             return {"score": nll + kl, "reconstruction_loss": nll, "kl_loss": kl}
         return {"score": nll, "reconstruction_loss": nll}

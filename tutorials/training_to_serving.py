@@ -45,7 +45,7 @@ import numpy as np
 import tensorflow as tf
 
 import keras_ae
-from keras_ae import serving
+from keras_ae.export import client
 from keras_ae.export import export_for_serving, write_models_config
 
 from _common import epochs, figure_path, load_mnist, show_grid
@@ -85,11 +85,11 @@ Serve the store with `tensorflow_model_server --port=8500 --rest_api_port=8501
 """
 ## The signatures, as the server sees them
 
-`serving.load_signatures` reads the SignatureDefs: names, dtypes and shapes, with the
+`client.load_signatures` reads the SignatureDefs: names, dtypes and shapes, with the
 batch dimension free.
 """
 
-signatures = serving.load_signatures(store / "vae_mnist")
+signatures = client.load_signatures(store / "vae_mnist")
 for signature in signatures.values():
     print(signature)
 
@@ -161,7 +161,7 @@ show_grid(
 """
 The gRPC client builds real `tensorflow_serving.apis.predict_pb2.PredictRequest`
 protos (install `tensorflow-serving-api` with `--no-deps`); with a running server,
-`serving.grpc_predict("localhost:8500", request)` sends one.
+`client.grpc_predict("localhost:8500", request)` sends one.
 """
 
 request = signatures["score"].grpc_request(x, model_name="vae_mnist")
