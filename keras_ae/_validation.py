@@ -23,6 +23,25 @@ def _is_number(value):
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
+def _within(value, minimum, maximum, exclusive_minimum=False, exclusive_maximum=False):
+    if minimum is not None and (value <= minimum if exclusive_minimum else value < minimum):
+        return False
+    return maximum is None or (value < maximum if exclusive_maximum else value <= maximum)
+
+
+def _bounds_text(minimum, maximum, exclusive_minimum=False, exclusive_maximum=False):
+    """The bounds in words for a message: ' in [0, 1)', ' >= 1', ' <= 5' or ''."""
+    if minimum is not None and maximum is not None:
+        return (
+            f" in {'(' if exclusive_minimum else '['}{minimum}, {maximum}{')' if exclusive_maximum else ']'}"
+        )
+    if minimum is not None:
+        return f" {'>' if exclusive_minimum else '>='} {minimum}"
+    if maximum is not None:
+        return f" {'<' if exclusive_maximum else '<='} {maximum}"
+    return ""
+
+
 def check_int(name, value, minimum=1, maximum=None, what=None):
     """Returns `value` as an int in `[minimum, maximum]`.
 
@@ -36,22 +55,11 @@ def check_int(name, value, minimum=1, maximum=None, what=None):
     Returns:
         `int(value)`.
     """
-    valid = _is_int(value)
-    if valid and minimum is not None:
-        valid = value >= minimum
-    if valid and maximum is not None:
-        valid = value <= maximum
-    if not valid:
-        if minimum is not None and maximum is not None:
-            bounds = f" in [{minimum}, {maximum}]"
-        elif minimum is not None:
-            bounds = f" >= {minimum}"
-        elif maximum is not None:
-            bounds = f" <= {maximum}"
-        else:
-            bounds = ""
+    if not (_is_int(value) and _within(value, minimum, maximum)):
         label = f"`{name}` {what}" if what else f"`{name}`"
-        raise ValueError(f"Argument {label} must be an int{bounds}. Received: {name}={value!r}")
+        raise ValueError(
+            f"Argument {label} must be an int{_bounds_text(minimum, maximum)}. Received: {name}={value!r}"
+        )
     return int(value)
 
 
@@ -67,21 +75,11 @@ def check_number(name, value, minimum=None, maximum=None, exclusive_minimum=Fals
     Returns:
         `float(value)`.
     """
-    ok = _is_number(value) and math.isfinite(value)
-    if ok and minimum is not None:
-        ok = value > minimum if exclusive_minimum else value >= minimum
-    if ok and maximum is not None:
-        ok = value < maximum if exclusive_maximum else value <= maximum
-    if not ok:
-        if minimum is not None and maximum is not None:
-            bounds = f" in {'(' if exclusive_minimum else '['}{minimum}, {maximum}{')' if exclusive_maximum else ']'}"
-        elif minimum is not None:
-            bounds = f" {'>' if exclusive_minimum else '>='} {minimum}"
-        elif maximum is not None:
-            bounds = f" {'<' if exclusive_maximum else '<='} {maximum}"
-        else:
-            bounds = ""
-        raise ValueError(f"Argument `{name}` must be a finite number{bounds}. Received: {name}={value!r}")
+    bounds = (minimum, maximum, exclusive_minimum, exclusive_maximum)
+    if not (_is_number(value) and math.isfinite(value) and _within(value, *bounds)):
+        raise ValueError(
+            f"Argument `{name}` must be a finite number{_bounds_text(*bounds)}. Received: {name}={value!r}"
+        )
     return float(value)
 
 

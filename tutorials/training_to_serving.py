@@ -45,8 +45,7 @@ import numpy as np
 import tensorflow as tf
 
 import keras_ae
-from keras_ae.export import client
-from keras_ae.export import export_for_serving, write_models_config
+from keras_ae.export import client, export_for_serving, write_models_config
 
 from _common import epochs, figure_path, load_mnist, show_grid
 
