@@ -112,8 +112,13 @@ def check_bool(name, value):
 
 
 def shape_text(shape):
-    """`(batch, 28, 28, 1)` for a shape whose unknown dimensions are None."""
-    return "(" + ", ".join("batch" if d is None else str(d) for d in shape) + ")"
+    """`(batch, 28, 28, 1)` (or `(batch,)`) for a shape whose unknown dimensions are None."""
+    return (
+        "("
+        + ", ".join("batch" if d is None else str(d) for d in shape)
+        + ("," if len(shape) == 1 else "")
+        + ")"
+    )
 
 
 def check_rate(name, value):

@@ -333,6 +333,8 @@ def plot_loss_curves(history, path, title="Loss curves"):
 
     history = getattr(history, "history", history)
     names = [k for k in history if not k.startswith("val_")]
+    if "loss" in history and "elbo" in history and np.allclose(history["loss"], -np.asarray(history["elbo"])):
+        names.remove("elbo")  # the VAE's loss is -elbo: one panel says it
     if not names:
         raise ValueError(f"The history holds no metrics. Received: keys {list(history)}")
     fig, axes = plt.subplots(1, len(names), figsize=(4 * len(names), 3.4), squeeze=False)

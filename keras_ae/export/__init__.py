@@ -3,7 +3,7 @@
 - `export_for_serving(model, dir)`: a SavedModel in the TF Serving layout `dir/<version>/`.
 - `list_store`, `write_models_config`: the store of several models and its `models.config`.
 - `keras_ae.export.client`: REST bodies and gRPC requests for any signature, responses to
-  numpy. It needs numpy only (TensorFlow is not imported), so a client process stays light.
+  numpy.
 
 Everything is imported on first use.
 

@@ -28,6 +28,8 @@ import urllib.request
 
 import numpy as np
 
+from keras_ae._validation import shape_text
+
 PREDICT_METHOD = "tensorflow/serving/predict"
 
 #: TensorFlow DataType enum values of the dtypes the zoo's signatures use.
@@ -145,7 +147,7 @@ class ServingSignature:
                 e is not None and e != d for e, d in zip(shape, value.shape, strict=False)
             ):
                 raise ValueError(
-                    f"Input {key!r} of signature {self.name!r} must have shape {_shape_text(shape)}. "
+                    f"Input {key!r} of signature {self.name!r} must have shape {shape_text(shape)}. "
                     f"Received: {key} with shape={value.shape}"
                 )
             checked[key] = value.astype(dtype, copy=False)
@@ -262,15 +264,6 @@ class ServingSignature:
                 f"Received: {sorted(response.outputs)}"
             )
         return {k: tf.make_ndarray(response.outputs[k]) for k in self.outputs}
-
-
-def _shape_text(shape):
-    return (
-        "("
-        + ", ".join("batch" if d is None else str(d) for d in shape)
-        + ("," if len(shape) == 1 else "")
-        + ")"
-    )
 
 
 # ---------------------------------------------------------------------- signatures
