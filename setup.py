@@ -36,6 +36,8 @@ setup(
         "cpu": ["tensorflow-cpu==2.21.0"],
         "gpu": ["tensorflow[and-cuda]==2.21.0"],
         "dev": ["pytest>=8", "ruff>=0.5"],
+        # The PyTorch column of benchmarks/training_speed.py (skipped when torch is absent).
+        "bench": ["torch>=2.4"],
         # The gRPC client of keras_ae.serving. tensorflow-serving-api declares a dependency
         # on the full `tensorflow` wheel, which must not land beside tensorflow-cpu: with
         # the "cpu" extra, install it as `pip install --no-deps tensorflow-serving-api`

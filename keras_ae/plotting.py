@@ -64,7 +64,10 @@ def _grid(images, path, title, columns=None, normalize=False, cell=1.0):
     n = len(images)
     columns = columns or math.ceil(math.sqrt(n))
     rows = math.ceil(n / columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(cell * columns, cell * rows + 0.6), squeeze=False)
+    # Constrained layout puts the title right above the grid (no empty band under it).
+    fig, axes = plt.subplots(
+        rows, columns, figsize=(cell * columns, cell * rows + 0.4), squeeze=False, layout="constrained"
+    )
     for i, ax in enumerate(axes.flat):
         if i < n:
             _show(ax, images[i], normalize)
@@ -165,7 +168,11 @@ def plot_latent_traversals(model, x, path, dims=None, num_dims=10, steps=9, span
         codes[row * steps : (row + 1) * steps, d] = values
     images = _as_images(model.decode(codes))
     fig, axes = plt.subplots(
-        len(dims), steps, figsize=(1.0 * steps + 1.2, 1.0 * len(dims) + 0.8), squeeze=False
+        len(dims),
+        steps,
+        figsize=(1.0 * steps + 1.2, 1.0 * len(dims) + 0.6),
+        squeeze=False,
+        layout="constrained",
     )
     for row, d in enumerate(dims):
         for col in range(steps):

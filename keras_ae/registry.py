@@ -96,6 +96,16 @@ def get_model_class(name):
     return _CLASSES[name]
 
 
+def import_all_models():
+    """Imports every registered model's module, so Keras can deserialize any of them.
+
+    `import keras_ae` does this, except in the `keras-ae` command, which imports models
+    only when a command needs them: whatever loads a `.keras` file calls it first.
+    """
+    for name in list_models():
+        get_model_class(name)
+
+
 def model_summary(name):
     """The first line of the model's docstring, read from its source without importing it."""
     module, _, attribute = MODELS[check_model_name(name)].partition(":")

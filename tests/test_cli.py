@@ -146,6 +146,33 @@ def test_bad_inputs_give_clear_errors(capsys, tmp_path):
     assert "expected KEY=VALUE" in capsys.readouterr().err
 
 
+def test_each_command_in_its_own_process_like_make_demo(tmp_path):
+    # Every command a fresh console-script process: evaluate, plot and export load models the
+    # process has not imported yet.
+    commands = [
+        [
+            "train",
+            "vae",
+            "--dataset",
+            "digits",
+            *TINY,
+            "--epochs",
+            "1",
+            "--out",
+            "runs/tiny",
+            "--verbose",
+            "0",
+        ],
+        ["evaluate", "runs/tiny"],
+        ["plot", "runs/tiny", "--kinds", "samples"],
+        ["export", "runs/tiny", "--version", "1"],
+    ]
+    for argv in commands:
+        (output,), stderr = run_commands([argv], cwd=tmp_path)
+        assert output.rstrip().endswith("exit 0"), output + stderr
+    assert (tmp_path / "runs" / "tiny" / "saved_model" / "1" / "saved_model.pb").is_file()
+
+
 def test_help_list_and_bad_names_answer_without_importing_tensorflow():
     # As the console script starts (argv[0] is `keras-ae`): nothing heavy is imported.
     script = (

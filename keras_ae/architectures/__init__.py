@@ -2,6 +2,7 @@
 
 from keras_ae.architectures.builders import (
     ARCHITECTURES,
+    DEFAULT_FILTERS,
     DEFAULT_HIDDEN_UNITS,
     build_decoder,
     check_architecture,
@@ -11,6 +12,7 @@ from keras_ae.architectures.builders import (
 
 __all__ = [
     "ARCHITECTURES",
+    "DEFAULT_FILTERS",
     "DEFAULT_HIDDEN_UNITS",
     "build_decoder",
     "check_architecture",

@@ -11,6 +11,7 @@ import keras
 ARCHITECTURES = ("mlp", "conv")
 
 DEFAULT_HIDDEN_UNITS = {"mlp": (512, 256), "conv": (256,)}
+DEFAULT_FILTERS = (32, 64)
 
 
 def check_input_shape(input_shape):

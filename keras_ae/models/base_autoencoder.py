@@ -7,6 +7,7 @@ from keras import ops
 from keras_ae import backend
 from keras_ae._validation import check_int, check_seed
 from keras_ae.architectures import (
+    DEFAULT_FILTERS,
     DEFAULT_HIDDEN_UNITS,
     build_decoder,
     check_architecture,
@@ -42,7 +43,7 @@ class BaseAutoencoder(keras.Model):
         latent_dim: size of the code. Optional when `encoder` is given.
         architecture: `"mlp"` or `"conv"` for the built-in networks.
         hidden_units: dense layer widths of the encoder (the decoder mirrors them).
-        filters: convolution widths (`"conv"` only).
+        filters: convolution widths (`"conv"` only; default (32, 64)).
         activation: hidden activation of the built-in networks.
         encoder: optional user `keras.Model` mapping an example to features or to the code.
         decoder: optional user `keras.Model` mapping the code to the likelihood's
@@ -73,7 +74,7 @@ class BaseAutoencoder(keras.Model):
         latent_dim=None,
         architecture="mlp",
         hidden_units=None,
-        filters=(32, 64),
+        filters=None,
         activation="relu",
         encoder=None,
         decoder=None,
@@ -99,7 +100,10 @@ class BaseAutoencoder(keras.Model):
         self.hidden_units = tuple(
             DEFAULT_HIDDEN_UNITS[architecture] if hidden_units is None else hidden_units
         )
-        self.filters = tuple(filters)
+        # Convolution widths mean something for "conv" only; an MLP records None.
+        self.filters = (
+            tuple(DEFAULT_FILTERS if filters is None else filters) if architecture == "conv" else None
+        )
         self._user_decoder = decoder is not None
         self.activation = activation
         self.likelihood = get_likelihood(likelihood)
@@ -108,7 +112,7 @@ class BaseAutoencoder(keras.Model):
         inputs = keras.Input(self.data_shape, name="x")
         if encoder is None:
             self._user_encoder_name = None
-            features = encoder_body(inputs, architecture, self.hidden_units, filters, activation)
+            features = encoder_body(inputs, architecture, self.hidden_units, self.filters, activation)
         else:
             if tuple(encoder.input_shape[1:]) != self.data_shape:
                 raise ValueError(

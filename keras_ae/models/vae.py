@@ -104,24 +104,23 @@ class VAE(BaseAutoencoder):
         """`E_q(z|x)[-log p(x|z)]` per example, estimated with posterior samples.
 
         In training, the one reparameterized sample of the forward pass. Outside training
-        (evaluate, validation, the exported `score`), `elbo_samples` draws of `z ~ q(z|x)`
-        from a counter-based generator seeded with the model's seed: the estimate is a
-        real Monte Carlo ELBO term (decoding the posterior mean instead would give a
-        number that is not a bound on log p(x)), and evaluating the same data twice
-        gives the same value.
+        (evaluate, validation, the exported `score`), `elbo_samples` draws of `z ~ q(z|x)`:
+        the estimate is a real Monte Carlo ELBO term (decoding the posterior mean instead
+        would give a number that is not a bound on log p(x)). The draws of an example are
+        a pure function of its values and the model's seed (`backend.keyed_normal`), so an
+        example gets the same estimate alone or in any batch, here and in the export, and
+        evaluating the same data twice gives the same value.
         """
         if training:
             return super().reconstruction_nll(x, outputs, training=True)
         z_mean, z_log_var = outputs["z_mean"], outputs["z_log_var"]
-        batch = ops.shape(z_mean)[0]
-        eps = backend.stateless_normal(
-            (self.elbo_samples, batch, self.latent_dim), self.seed or 0, dtype=z_mean.dtype, stream=1
-        )
-        z = z_mean[None] + ops.exp(0.5 * z_log_var)[None] * eps
+        samples = self.elbo_samples
+        keys = backend.example_keys(x, self.seed or 0)
+        eps = backend.keyed_normal(keys, (samples, self.latent_dim), dtype=z_mean.dtype)
+        z = z_mean[:, None] + ops.exp(0.5 * z_log_var)[:, None] * eps  # (batch, samples, latent)
         params = self.decoder_network(ops.reshape(z, (-1, self.latent_dim)), training=False)
-        targets = ops.tile(x, (self.elbo_samples,) + (1,) * len(self.data_shape))
-        nll = self.likelihood.nll(targets, params)
-        return ops.mean(ops.reshape(nll, (self.elbo_samples, batch)), axis=0)
+        nll = self.likelihood.nll(ops.repeat(x, samples, axis=0), params)
+        return ops.mean(ops.reshape(nll, (-1, samples)), axis=1)
 
     def compute_loss_terms(self, x, outputs, sample_weight=None, training=False):
         logs = super().compute_loss_terms(x, outputs, sample_weight, training=training)

@@ -19,6 +19,7 @@ import keras
 
 from keras_ae._utils import read_json, write_json_atomically
 from keras_ae.data import check_fits, element_shape, load_dataset
+from keras_ae.registry import import_all_models
 from keras_ae.runs.config import (
     CONFIG_FILE,
     HISTORY_FILE,
@@ -104,6 +105,7 @@ def train_run(out, callbacks=(), verbose=1, restart=False, tensorboard=True, kee
             data_dir=config["data_dir"],
         )
     if state:
+        import_all_models()
         model = keras.models.load_model(state["path"])
         history = state["history"]
     else:
@@ -143,8 +145,7 @@ def train_run(out, callbacks=(), verbose=1, restart=False, tensorboard=True, kee
 def load_run(run):
     """Loads `(model, config)` from a run folder (its `model.keras`, else its last
     checkpoint), or `(model, None)` from a `.keras` file."""
-    import keras_ae  # noqa: F401  (registers the model classes for deserialization)
-
+    import_all_models()  # the classes Keras looks up by name while loading
     run = os.fspath(run)
     if os.path.isfile(run) and run.endswith(".keras"):
         return keras.models.load_model(run), None

@@ -31,13 +31,23 @@ def vae(data):
 
 def monte_carlo_reconstruction(model, x):
     """Per-example E_q[-log p(x|z)] with the draws the model's evaluation uses: `elbo_samples`
-    counter-based normals from (seed, stream 1), one set per batch (here: one batch)."""
+    normals keyed by each example's values and the model's seed."""
     z_mean, z_log_var, _ = (_np(t) for t in model.encoder(x))
     s, n, d = model.elbo_samples, len(x), model.latent_dim
-    eps = _np(keras_ae.backend.stateless_normal((s, n, d), model.seed or 0, stream=1))
-    z = z_mean[None] + np.exp(0.5 * z_log_var)[None] * eps
-    nll = _np(bernoulli_nll(np.tile(x, (s, 1)), model.decoder_network(z.reshape(s * n, d))))
-    return nll.reshape(s, n).mean(axis=0)
+    eps = _np(keras_ae.backend.keyed_normal(keras_ae.backend.example_keys(x, model.seed or 0), (s, d)))
+    z = z_mean[:, None] + np.exp(0.5 * z_log_var)[:, None] * eps
+    nll = _np(bernoulli_nll(np.repeat(x, s, axis=0), model.decoder_network(z.reshape(n * s, d))))
+    return nll.reshape(n, s).mean(axis=1)
+
+
+def test_evaluation_draws_are_keyed_by_the_example_not_its_batch(vae, data):
+    alone = [vae.evaluate(data[i : i + 1], verbose=0, return_dict=True)["elbo"] for i in (0, 9)]
+    together = monte_carlo_reconstruction(vae, data)
+    kl = _np(gaussian_kl(*vae.encoder(data)[:2]))
+    np.testing.assert_allclose(alone, -(together + kl)[[0, 9]], rtol=1e-5)
+    # The same example twice in one batch gets the same estimate; the keys are distinct otherwise.
+    keys = _np(keras_ae.backend.example_keys(np.concatenate([data, data[:1]]), 0))
+    assert keys[0] == keys[-1] and len(set(keys[:-1].tolist())) == len(data)
 
 
 def test_logged_terms_equal_hand_computation(vae, data):

@@ -1,0 +1,296 @@
+"""Training speed of keras-ae beside plain Keras and PyTorch, measured side by side.
+
+For each model and batch size, every contender trains the same network on the same
+in-memory data, in interleaved rounds (contender A, B, C, then A, B, C again, ...), so a
+machine whose speed drifts (shared cores, turbo) affects all of them alike. The table gives
+training samples per second (median over rounds, after warm-up steps), and the ratios that
+matter: keras-ae over PyTorch (target >= 1.2) and keras-ae over a plain Keras functional
+model trained by Keras' own `fit` (the cost of the custom train step; target >= 0.97).
+The machine's float32 matmul peak (numpy, measured in the same run) puts the numbers in
+scale: the fraction of it a contender uses is `FLOP per sample * samples/s / peak`.
+
+Contenders:
+- `keras-ae`: `create_model(...)` and `compile("adam")`, everything else default.
+- `keras-ae xla=False`, `keras-ae spe=1`: the defaults with one lever turned back
+  (XLA off; one step per execution), to show what each lever buys.
+- `keras fit`: the same layers as a plain Keras functional model with a built-in loss
+  (and the KL by `add_loss` for the VAE), trained by `fit` with the same defaults.
+- `pytorch`: the same network in a plain PyTorch loop (`torch.compile`, fused Adam),
+  only when `torch` is installed (`pip install ".[bench]"`); skipped with a message otherwise.
+
+Usage:
+    python benchmarks/training_speed.py                         # VAE MLP, conv VAE, CAE; batch 128, 512
+    python benchmarks/training_speed.py --models vae --batch-sizes 128 --rounds 3 --steps 100
+    python benchmarks/training_speed.py --output speed.json
+
+Models (Adam 1e-3, Bernoulli likelihood):
+- `vae`: 784-512-256-20 ReLU MLP VAE (the MNIST VAE of the issue; 5.68 MFLOP per sample).
+- `conv_vae`: 28x28x1 conv VAE (the zoo's "conv" architecture, filters 32, 64, latent 16).
+- `cae`: contractive autoencoder 784-1000 sigmoid, tied weights, closed-form Jacobian.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+import numpy as np  # noqa: E402
+
+MODELS = {
+    "vae": {"input_shape": (784,), "latent_dim": 20, "hidden_units": (512, 256)},
+    "conv_vae": {
+        "input_shape": (28, 28, 1),
+        "latent_dim": 16,
+        "architecture": "conv",
+        "hidden_units": (256,),
+    },
+    "cae": {
+        "input_shape": (784,),
+        "latent_dim": 1000,
+        "hidden_units": (),
+        "tied_weights": True,
+        "contractive_weight": 0.1,
+    },
+}
+REGISTRY = {"vae": "vae", "conv_vae": "vae", "cae": "contractive_autoencoder"}
+
+
+def matmul_peak_gflops(n=1024, repeats=20):
+    """The machine's float32 matmul rate with numpy (best of `repeats`), in GFLOP/s."""
+    a = np.random.default_rng(0).standard_normal((n, n)).astype("float32")
+    a @ a
+    best = min(_timed(lambda: a @ a) for _ in range(repeats))
+    return 2 * n**3 / best / 1e9
+
+
+def _timed(fn):
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def dense_flops(sizes):
+    """Training FLOP per sample of a chain of dense layers: forward 2*m*n, backward twice that."""
+    return sum(6 * m * n for m, n in zip(sizes[:-1], sizes[1:], strict=False))
+
+
+def flop_per_sample(name):
+    if name == "vae":
+        # encoder 784-512-256, two heads 256-20, decoder 20-256-512-784
+        return dense_flops([784, 512, 256]) + 2 * dense_flops([256, 20]) + dense_flops([20, 256, 512, 784])
+    if name == "cae":
+        return 2 * dense_flops([784, 1000])
+    return None  # the conv VAE: not counted
+
+
+# ------------------------------------------------------------------------------ Keras
+def keras_ae_fit(name, batch_size, **compile_args):
+    import keras
+
+    import keras_ae
+
+    keras.utils.set_random_seed(0)
+    model = keras_ae.create_model(REGISTRY[name], **MODELS[name])
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), **compile_args)
+    return lambda x, epochs=1: model.fit(x, batch_size=batch_size, epochs=epochs, verbose=0, shuffle=False)
+
+
+def keras_functional_fit(name, batch_size):
+    """The same network as a plain functional model trained by Keras' own train step."""
+    import keras
+    from keras import ops
+
+    keras.utils.set_random_seed(0)
+    spec = MODELS[name]
+    inputs = keras.Input(spec["input_shape"])
+    if name == "cae":
+        code = keras.layers.Dense(spec["latent_dim"], activation="sigmoid")(inputs)
+        logits = keras.layers.Dense(784)(code)
+        model = keras.Model(inputs, logits)
+    else:
+        import keras_ae
+
+        # The zoo's own networks, wired into a functional VAE whose KL is an add_loss.
+        reference = keras_ae.create_model("vae", **spec)
+        z_mean, z_log_var, z = reference.encoder(inputs)
+
+        class KL(keras.layers.Layer):
+            def call(self, mean, log_var):
+                self.add_loss(
+                    ops.mean(-0.5 * ops.sum(1 + log_var - ops.square(mean) - ops.exp(log_var), axis=-1))
+                )
+                return mean
+
+        KL()(z_mean, z_log_var)
+        logits = reference.decoder_network(z)
+        model = keras.Model(inputs, logits)
+
+    def summed_bce(x, logits):
+        x = ops.reshape(x, (ops.shape(x)[0], -1))
+        logits = ops.reshape(logits, (ops.shape(logits)[0], -1))
+        return ops.sum(ops.maximum(logits, 0) - logits * x + ops.log1p(ops.exp(-ops.abs(logits))), axis=-1)
+
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=summed_bce)
+    return lambda x, epochs=1: model.fit(x, x, batch_size=batch_size, epochs=epochs, verbose=0, shuffle=False)
+
+
+# ---------------------------------------------------------------------------- PyTorch
+def pytorch_fit(name, batch_size):
+    import torch
+    from torch import nn
+
+    torch.manual_seed(0)
+    torch.set_num_threads(os.cpu_count() or 1)
+    if name == "conv_vae":
+        return None
+    if name == "vae":
+        encoder = nn.Sequential(
+            nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU(), nn.Linear(256, 40)
+        )
+        decoder = nn.Sequential(
+            nn.Linear(20, 256), nn.ReLU(), nn.Linear(256, 512), nn.ReLU(), nn.Linear(512, 784)
+        )
+
+        def loss_fn(x):
+            mean, log_var = encoder(x).chunk(2, dim=-1)
+            z = mean + torch.exp(0.5 * log_var) * torch.randn_like(mean)
+            logits = decoder(z)
+            bce = nn.functional.binary_cross_entropy_with_logits(logits, x, reduction="none").sum(-1)
+            kl = -0.5 * (1 + log_var - mean**2 - log_var.exp()).sum(-1)
+            return (bce + kl).mean()
+
+        parameters = [*encoder.parameters(), *decoder.parameters()]
+    else:
+        weight = nn.Parameter(torch.randn(1000, 784) * 0.01)
+        b_enc, b_dec = nn.Parameter(torch.zeros(1000)), nn.Parameter(torch.zeros(784))
+
+        def loss_fn(x):
+            h = torch.sigmoid(x @ weight.T + b_enc)
+            logits = h @ weight + b_dec
+            bce = nn.functional.binary_cross_entropy_with_logits(logits, x, reduction="none").sum(-1)
+            jac = ((h * (1 - h)) ** 2 * (weight**2).sum(1)).sum(-1)
+            return (bce + 0.1 * jac).mean()
+
+        parameters = [weight, b_enc, b_dec]
+    optimizer = torch.optim.Adam(parameters, lr=1e-3, fused=True)
+
+    @torch.compile
+    def step(x):
+        optimizer.zero_grad(set_to_none=True)
+        loss = loss_fn(x)
+        loss.backward()
+        return loss
+
+    def fit(x, epochs=1):
+        data = torch.from_numpy(x.reshape(len(x), -1))
+        for _ in range(epochs):
+            for start in range(0, len(data) - batch_size + 1, batch_size):
+                step(data[start : start + batch_size])
+                optimizer.step()
+
+    return fit
+
+
+def torch_available():
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+# ------------------------------------------------------------------------------- main
+def contenders(name, batch_size, with_torch):
+    found = {
+        "keras-ae": keras_ae_fit(name, batch_size),
+        "keras-ae xla=False": keras_ae_fit(name, batch_size, jit_compile=False),
+        "keras-ae spe=1": keras_ae_fit(name, batch_size, steps_per_execution=1),
+        "keras fit": keras_functional_fit(name, batch_size),
+    }
+    if with_torch:
+        fit = pytorch_fit(name, batch_size)
+        if fit is not None:
+            found["pytorch"] = fit
+    return found
+
+
+def measure(name, batch_size, steps, warmup, rounds, with_torch):
+    shape = MODELS[name]["input_shape"]
+    rng = np.random.default_rng(0)
+    x = (rng.uniform(size=(steps * batch_size, *shape)) > 0.5).astype("float32")
+    fits = contenders(name, batch_size, with_torch)
+    for fit in fits.values():  # trace, compile and warm up
+        fit(x[: warmup * batch_size])
+    rates = {label: [] for label in fits}
+    for _ in range(rounds):
+        for label, fit in fits.items():
+            seconds = _timed(lambda fit=fit: fit(x))
+            rates[label].append(len(x) / seconds)
+    return {label: statistics.median(values) for label, values in rates.items()}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--models", default="vae,conv_vae,cae")
+    parser.add_argument("--batch-sizes", default="128,512")
+    parser.add_argument("--steps", type=int, default=200, help="timed steps per contender and round")
+    parser.add_argument("--warmup", type=int, default=100, help="untimed steps first (tracing, XLA)")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--output", help="also write the results as JSON to this path")
+    args = parser.parse_args(argv)
+    names = args.models.split(",")
+    for name in names:
+        if name not in MODELS:
+            parser.error(f"unknown model {name!r}; expected some of {','.join(MODELS)}")
+    with_torch = torch_available()
+    if not with_torch:
+        print("pytorch: not installed, its column is skipped (pip install '.[bench]' adds it)")
+    peak = matmul_peak_gflops()
+    print(f"float32 matmul peak (numpy, 1024x1024): {peak:.0f} GFLOP/s on {os.cpu_count()} cores")
+    results = []
+    for name in names:
+        for batch_size in (int(b) for b in args.batch_sizes.split(",")):
+            rates = measure(name, batch_size, args.steps, args.warmup, args.rounds, with_torch)
+            flop = flop_per_sample(name)
+            row = {"model": name, "batch_size": batch_size, "samples_per_s": rates}
+            row["keras_ae_over_keras_fit"] = rates["keras-ae"] / rates["keras fit"]
+            if "pytorch" in rates:
+                row["keras_ae_over_pytorch"] = rates["keras-ae"] / rates["pytorch"]
+            if flop:
+                row["keras_ae_peak_fraction"] = flop * rates["keras-ae"] / (peak * 1e9)
+            results.append(row)
+            cells = "  ".join(f"{label}: {rate / 1e3:6.2f}k" for label, rate in rates.items())
+            ratios = f"keras-ae/keras fit {row['keras_ae_over_keras_fit']:.2f}"
+            if "keras_ae_over_pytorch" in row:
+                ratios += f", keras-ae/pytorch {row['keras_ae_over_pytorch']:.2f}"
+            if flop:
+                ratios += f", {100 * row['keras_ae_peak_fraction']:.0f}% of peak"
+            print(f"{name:<9} batch {batch_size:<4} samples/s  {cells}  ({ratios})", flush=True)
+    if args.output:
+        import keras
+
+        with open(args.output, "w", encoding="utf-8") as f:
+            json.dump(
+                {
+                    "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+                    "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
+                    "keras": keras.__version__,
+                    "arguments": vars(args),
+                    "matmul_peak_gflops": peak,
+                    "results": results,
+                },
+                f,
+                indent=2,
+            )
+    return results
+
+
+if __name__ == "__main__":
+    main()
