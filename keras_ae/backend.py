@@ -121,3 +121,8 @@ def keyed_normal(keys, shape, dtype="float32"):
     u1, u2 = uniform[:, :size], uniform[:, size:]
     normal = tf.sqrt(-2.0 * tf.math.log(u1)) * tf.cos(2.0 * 3.141592653589793 * u2)
     return tf.cast(tf.reshape(normal, (tf.shape(keys)[0], *shape)), dtype)
+
+
+def in_distribution_scope():
+    """Whether code runs under a `tf.distribute` strategy's scope (other than the default)."""
+    return tf.distribute.has_strategy()

@@ -16,6 +16,9 @@ from keras_ae.architectures import (
 )
 from keras_ae.losses import BernoulliLikelihood, get_likelihood
 
+#: Training steps per call into the compiled graph unless `compile` is told otherwise.
+DEFAULT_STEPS_PER_EXECUTION = 16
+
 
 def weighted_mean(values, sample_weight):
     """Mean of per-example `values` over the batch, Keras' "sum_over_batch_size" way:
@@ -295,13 +298,18 @@ class BaseAutoencoder(keras.Model):
 
     def _step(self, x, sample_weight, training):
         outputs = self(x, training=training, sample_weight=sample_weight, return_outputs=True)
-        # The loss reads the clean input through a numerics check: a NaN batch stops
-        # training with a message instead of silently poisoning the weights.
-        target = backend.assert_finite(outputs["x"], "keras_ae: the input batch `x` contains NaN or Inf")
-        logs = self.compute_loss_terms(target, outputs, sample_weight, training=training)
+        logs = self.compute_loss_terms(outputs["x"], outputs, sample_weight, training=training)
         loss = logs["reconstruction_loss"]
         if self.losses:
             loss = loss + ops.sum(self.losses)
+        # A non-finite loss stops training with a message instead of silently poisoning the
+        # weights. Checking the scalar loss, not the whole input batch, keeps the check
+        # nearly free (a batch-sized check cost 12% of a compiled VAE step).
+        loss = backend.assert_finite(
+            loss,
+            "keras_ae: the loss is NaN or Inf: the batch `x` holds NaN or Inf values, or training "
+            "diverged (try a lower learning rate)",
+        )
         logs["loss"] = loss
         return loss, logs
 
@@ -352,6 +360,39 @@ class BaseAutoencoder(keras.Model):
             return np.zeros((len(x),), "float32")
         return y
 
+    def compile(self, optimizer="adam", *args, steps_per_execution=None, **kwargs):
+        """Keras' `compile`, with a default that removes most of the per-step overhead.
+
+        `steps_per_execution=None` runs `DEFAULT_STEPS_PER_EXECUTION` (16) training steps
+        per call into the traced graph instead of Keras' 1, which removes most of the
+        per-step Python and dispatch cost (about 1.2x for the MNIST VAE at batch 128 on 2
+        cores). As in Keras, batch-level callbacks and the progress bar then see every
+        16th batch; pass `steps_per_execution=1` to call them after every batch. Under a
+        `tf.distribute` strategy's scope the default is 1.
+        `jit_compile` keeps Keras' meaning ("auto": XLA only where a GPU is present);
+        `jit_compile=True` is about 1.2x faster again on a CPU for MLP models, at the cost
+        of an XLA compilation per batch shape, and in-graph NaN checks do not run under XLA.
+        `benchmarks/training_speed.py` measures both levers side by side.
+
+        Args:
+            optimizer: as in Keras (default: `"adam"`).
+            steps_per_execution: int >= 1, or None for the default.
+            *args, **kwargs: Keras' other `compile` arguments (`jit_compile`, ...).
+        """
+        if steps_per_execution is None:
+            # Keras' multi-step loop fails on a partial last execution under a distribution
+            # strategy (MirroredStrategy, tensorflow-cpu 2.21): one step per execution there.
+            steps_per_execution = 1 if backend.in_distribution_scope() else DEFAULT_STEPS_PER_EXECUTION
+        steps_per_execution = check_int("steps_per_execution", steps_per_execution)
+        super().compile(optimizer, *args, steps_per_execution=steps_per_execution, **kwargs)
+
+    def compile_from_config(self, config):
+        """Recompiles a loaded model as it was compiled (Keras skips models that override
+        `compile`; this one only fills in defaults, so the saved config replays exactly)."""
+        self.compile(**keras.saving.deserialize_keras_object(config))
+        if self.built:
+            self.optimizer.build(self.trainable_variables)
+
     def fit(self, x=None, y=None, *args, validation_data=None, sample_weight=None, **kwargs):
         self._check_array(x)
         if validation_data is not None:
@@ -361,9 +402,45 @@ class BaseAutoencoder(keras.Model):
             # Built here, not inside the first traced step: a trace that fails on bad
             # data would otherwise leave variables to be created on a later trace.
             self.optimizer.build(self.trainable_variables)
+        if self._plain_array_fit(x, y, args, kwargs):
+            x = self._array_dataset(x, kwargs.pop("batch_size", None), kwargs.pop("shuffle", True))
+            kwargs["shuffle"] = False  # the pipeline shuffles; Keras would warn about a dataset
         return super().fit(
             x, y, *args, validation_data=validation_data, sample_weight=sample_weight, **kwargs
         )
+
+    @staticmethod
+    def _plain_array_fit(x, y, args, kwargs):
+        """Whether `fit` got one in-memory array and only options `_array_dataset` honours."""
+        keras_only = ("validation_split", "class_weight", "steps_per_epoch")
+        return (
+            isinstance(x, np.ndarray)
+            and y is None
+            and not args
+            and kwargs.get("shuffle", True) in (True, False)
+            and not any(kwargs.get(name) for name in keras_only)
+        )
+
+    @staticmethod
+    def _array_dataset(x, batch_size, shuffle):
+        """An in-memory array as a `tf.data` pipeline that gathers whole shuffled batches.
+
+        Keras' own array adapter slices and re-batches examples every epoch; gathering a
+        batch of shuffled indices from one tensor does the same work in one op, about 15%
+        faster for the MNIST VAE on 2 cores. Shuffling is reseeded every epoch from the
+        global seed (`keras.utils.set_random_seed`), as Keras' shuffling is.
+        """
+        import tensorflow as tf
+
+        batch_size = 32 if batch_size is None else check_int("batch_size", batch_size)
+        data = tf.convert_to_tensor(x)
+        indices = tf.data.Dataset.range(len(x))
+        if shuffle:
+            indices = indices.shuffle(len(x), reshuffle_each_iteration=True)
+        batches = indices.batch(batch_size).map(
+            lambda i: tf.gather(data, i), num_parallel_calls=tf.data.AUTOTUNE
+        )
+        return batches.prefetch(tf.data.AUTOTUNE)
 
     def evaluate(self, x=None, y=None, *args, sample_weight=None, **kwargs):
         self._check_array(x)

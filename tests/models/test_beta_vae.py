@@ -46,7 +46,7 @@ class RecordCapacity(keras.callbacks.Callback):
 
 def test_capacity_ramps_per_optimizer_step_and_validation_never_advances_it(data):
     model = keras_ae.create_model("beta_vae", capacity_max=6.0, capacity_steps=8, gamma=100.0, **KW)
-    model.compile(optimizer="adam")
+    model.compile(optimizer="adam", steps_per_execution=1)  # the callback sees every step
     record = RecordCapacity()
     history = model.fit(data, epochs=3, batch_size=16, validation_data=(data,), callbacks=[record], verbose=0)
     expected = [min(6.0, 6.0 * t / 8) for t in range(12)]

@@ -90,7 +90,7 @@ def test_k_schedule_values_per_optimizer_step(rng):
 
 def test_fit_follows_the_schedule_and_logs_k(rng):
     model = small(k=2, k_start=6, total_steps=8)
-    model.compile(optimizer="adam")
+    model.compile(optimizer="adam", steps_per_execution=1)  # a callback after every batch
     seen = []
     callback = keras.callbacks.LambdaCallback(
         on_train_batch_begin=lambda b, logs: seen.append(int(model.current_k()))
