@@ -1,0 +1,191 @@
+"""The `keras-ae` commands: each turns parsed arguments into calls of `keras_ae.runs`.
+
+TensorFlow is imported inside the commands that need it, never at module level.
+"""
+
+import json
+import os
+import sys
+
+# Model arguments that `train` sets with flags of their own (the rest go through --param).
+_FLAG_PARAMETERS = (
+    "latent_dim",
+    "architecture",
+    "hidden_units",
+    "filters",
+    "activation",
+    "likelihood",
+    "seed",
+)
+
+
+def cmd_list(args):
+    from keras_ae.data.sources import list_datasets
+    from keras_ae.registry import list_models, model_summary
+
+    if args.model:
+        return cmd_describe(args)
+    print("Models (keras-ae train MODEL; `keras-ae describe MODEL` lists its parameters):")
+    for name in list_models():
+        print(f"  {name:<24} {model_summary(name)}")
+    print("\nDatasets (--dataset NAME; also 'tfds:<name>', an IDX folder or an .npz file):")
+    for name, description in list_datasets().items():
+        print(f"  {name:<24} {description}")
+    return 0
+
+
+def _default_text(default):
+    import inspect
+
+    return "required" if default is inspect.Parameter.empty else f"default {default!r}"
+
+
+def cmd_describe(args):
+    from keras_ae.registry import model_parameters, model_summary
+
+    print(f"{args.model}: {model_summary(args.model)}\n")
+    print("Parameters (keras-ae train MODEL --param NAME=VALUE; some have their own flags):")
+    for name, default, description in model_parameters(args.model):
+        flag = f" [--{name.replace('_', '-')}]" if name in _FLAG_PARAMETERS else ""
+        print(f"  {name}{flag} ({_default_text(default)})")
+        if description:
+            print(f"      {description}")
+    return 0
+
+
+def _run_name(args):
+    dataset = os.path.basename(os.path.normpath(args.dataset or "digits")).replace(".npz", "")
+    return os.path.join("runs", f"{args.model or 'vae'}_{dataset.replace('tfds:', '')}")
+
+
+def _train_settings(args):
+    return {
+        "model": args.model,
+        "dataset": args.dataset,
+        "data_dir": args.data_dir,
+        "split": args.split,
+        # None means "the default"; `--validation-split none` turns validation off.
+        "validation_split": args.validation_split,  # "none" turns validation off
+        "binarize": args.binarize,
+        "epochs": args.epochs,
+        "batch_size": args.batch_size,
+        "learning_rate": args.learning_rate,
+        "seed": args.seed,
+        "latent_dim": args.latent_dim,
+        "architecture": args.architecture,
+        "hidden_units": args.hidden_units,
+        "filters": args.filters,
+        "activation": args.activation,
+        "likelihood": args.likelihood,
+        "variance": args.variance,
+        "params": dict(args.param or []) or None,
+    }
+
+
+def _check_params(args):
+    """Refuses `--param` names the model does not take, before any data is loaded."""
+    if not args.param:
+        return
+    from keras_ae.registry import model_parameters
+
+    model = args.model or "vae"
+    accepted = {name for name, _, _ in model_parameters(model)}
+    unknown = sorted({key for key, _ in args.param} - accepted)
+    if unknown:
+        raise ValueError(
+            f"Unknown --param {', '.join(unknown)} for model {model!r}. Expected some of {sorted(accepted)} "
+            f"(`keras-ae describe {model}` explains each)."
+        )
+
+
+def _train(args, out):
+    from keras_ae.runs import train_run
+
+    settings = _train_settings(args)
+    _check_params(args)
+    try:
+        model, history = train_run(
+            out,
+            verbose=args.verbose,
+            restart=args.restart,
+            tensorboard=not args.no_tensorboard,
+            keep_checkpoints=args.keep_checkpoints,
+            **settings,
+        )
+    except KeyboardInterrupt:
+        print(
+            f"\nInterrupted. Run the same command to resume {out} from its last checkpoint.", file=sys.stderr
+        )
+        raise SystemExit(130) from None
+    last = {k: round(v[-1], 4) for k, v in history.items()} if history else {}
+    print(f"Trained {model.registry_name} to epoch {len(next(iter(history.values()), []))}: {last}")
+    print(f"Wrote {os.path.join(out, 'model.keras')} (config.json, history.json, checkpoints/, logs/)")
+    if getattr(model.likelihood, "name_in_registry", None) == "gaussian":
+        print(
+            "Note: with a Gaussian likelihood the losses are negative log-densities, which are negative "
+            "when the variance is small (a density can exceed 1); lower is still better."
+        )
+    return model
+
+
+def cmd_train(args):
+    _train(args, args.out or _run_name(args))
+    return 0
+
+
+def cmd_evaluate(args):
+    from keras_ae.runs import evaluate_run
+
+    metrics = evaluate_run(
+        args.run, dataset=args.dataset, split=args.split, batch_size=args.batch_size, data_dir=args.data_dir
+    )
+    print(json.dumps({k: round(v, 4) for k, v in metrics.items()}))
+    if os.path.isdir(args.run):
+        print(f"Wrote {os.path.join(args.run, 'metrics.json')}")
+    return 0
+
+
+def cmd_plot(args):
+    from keras_ae.runs import plot_run
+
+    paths = plot_run(
+        args.run,
+        out=args.out,
+        dataset=args.dataset,
+        split=args.split,
+        data_dir=args.data_dir,
+        kinds=args.kinds,
+    )
+    for kind, path in paths.items():
+        print(f"{kind:<16} {path}")
+    return 0
+
+
+def cmd_export(args):
+    from keras_ae.runs import export_run
+
+    path = export_run(args.run, export_dir=args.export_dir, version=args.version, overwrite=args.overwrite)
+    print(f"Exported {path}")
+    return 0
+
+
+def cmd_prepare(args):
+    from keras_ae.data import prepare_tfds
+
+    path = prepare_tfds(args.name, getattr(args, "from"), data_dir=args.data_dir)
+    print(
+        f"Prepared {args.name} in {path}; load it offline with data_dir={args.data_dir or '(tfds default)'}"
+    )
+    return 0
+
+
+def cmd_demo(args):
+    from keras_ae.runs import evaluate_run, export_run, plot_run
+
+    out = args.out
+    _train(args, out)
+    print("Test metrics:", json.dumps({k: round(v, 3) for k, v in evaluate_run(out).items()}))
+    for kind, path in plot_run(out).items():
+        print(f"{kind:<16} {path}")
+    print("Exported", export_run(out, version=1, overwrite=True))
+    return 0
