@@ -70,15 +70,6 @@ def assert_finite(x, message):
     return tf.debugging.check_numerics(x, message)
 
 
-def assert_true(condition, message, tensors=()):
-    """Returns a no-op that raises `InvalidArgumentError(message, *tensors)` where
-    `condition` is false; use it with `control_dependencies`, or call it eagerly."""
-    return tf.debugging.Assert(condition, [message, *tensors])
-
-
-control_dependencies = tf.control_dependencies
-
-
 def _mix32(x):
     """lowbias32 (C. Wellons' integer hash): a bijection of uint32 with good avalanche."""
     x = tf.bitwise.bitwise_xor(x, tf.bitwise.right_shift(x, 16))
