@@ -18,7 +18,7 @@ Contenders:
   KL by `add_loss` for the VAE), trained by Keras' own `fit` with Keras' defaults.
 - `keras fit spe=16`: the same with keras-ae's default of 16 steps per execution:
   `keras-ae` over it is the cost of the custom train step (target >= 0.97).
-- `pytorch`: the same network in a plain PyTorch loop (`torch.compile`, fused Adam),
+- `pytorch`: the same network (VAE, conv VAE, CAE) in a plain PyTorch loop (`torch.compile`, fused Adam),
   only when `torch` is installed (`pip install ".[bench]"`); skipped with a message otherwise.
 
 Usage:
@@ -90,7 +90,11 @@ def flop_per_sample(name):
         return dense_flops([784, 512, 256]) + 2 * dense_flops([256, 20]) + dense_flops([20, 256, 512, 784])
     if name == "cae":
         return 2 * dense_flops([784, 1000])
-    return None  # the conv VAE: not counted
+    if name == "conv_vae":
+        conv = 2 * 3 * 3 * (14 * 14 * 1 * 32 + 7 * 7 * 32 * 64)  # forward MACs x 2 of the encoder convs
+        deconv = 2 * 3 * 3 * (7 * 7 * 64 * 64 + 14 * 14 * 64 * 32) + 2 * 3 * 3 * 28 * 28 * 32
+        dense = dense_flops([3136, 256]) + 2 * dense_flops([256, 16]) + dense_flops([16, 256, 3136])
+        return 3 * (conv + deconv) + dense  # backward: twice the forward
 
 
 # ------------------------------------------------------------------------------ Keras
@@ -151,15 +155,30 @@ def pytorch_fit(name, batch_size):
 
     torch.manual_seed(0)
     torch.set_num_threads(os.cpu_count() or 1)
-    if name == "conv_vae":
-        return None
-    if name == "vae":
-        encoder = nn.Sequential(
-            nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU(), nn.Linear(256, 40)
-        )
-        decoder = nn.Sequential(
-            nn.Linear(20, 256), nn.ReLU(), nn.Linear(256, 512), nn.ReLU(), nn.Linear(512, 784)
-        )
+    if name in ("vae", "conv_vae"):
+        if name == "vae":
+            encoder = nn.Sequential(
+                nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU(), nn.Linear(256, 40)
+            )
+            decoder = nn.Sequential(
+                nn.Linear(20, 256), nn.ReLU(), nn.Linear(256, 512), nn.ReLU(), nn.Linear(512, 784)
+            )
+        else:
+            # The zoo's "conv" networks: two stride-2 3x3 convolutions (32, 64), a dense 256
+            # layer, heads of 16; the decoder mirrors them with transposed convolutions.
+            encoder = nn.Sequential(
+                nn.Unflatten(1, (1, 28, 28)),
+                nn.Conv2d(1, 32, 3, stride=2, padding=1), nn.ReLU(),
+                nn.Conv2d(32, 64, 3, stride=2, padding=1), nn.ReLU(),
+                nn.Flatten(), nn.Linear(7 * 7 * 64, 256), nn.ReLU(), nn.Linear(256, 32),
+            )  # fmt: skip
+            decoder = nn.Sequential(
+                nn.Linear(16, 256), nn.ReLU(), nn.Linear(256, 7 * 7 * 64), nn.ReLU(),
+                nn.Unflatten(1, (64, 7, 7)),
+                nn.ConvTranspose2d(64, 64, 3, stride=2, padding=1, output_padding=1), nn.ReLU(),
+                nn.ConvTranspose2d(64, 32, 3, stride=2, padding=1, output_padding=1), nn.ReLU(),
+                nn.Conv2d(32, 1, 3, padding=1), nn.Flatten(),
+            )  # fmt: skip
 
         def loss_fn(x):
             mean, log_var = encoder(x).chunk(2, dim=-1)

@@ -39,7 +39,9 @@ _MODEL_EXPORTS = (
     "ContractiveAutoencoder",
     "DenoisingAutoencoder",
     "KSparseAutoencoder",
+    "PixelCNNPrior",
     "SparseAutoencoder",
+    "VQVAE",
 )
 _REGISTRY_EXPORTS = ("create_model", "get_model_class", "list_models")
 

@@ -117,3 +117,61 @@ def keyed_normal(keys, shape, dtype="float32"):
 def in_distribution_scope():
     """Whether code runs under a `tf.distribute` strategy's scope (other than the default)."""
     return tf.distribute.has_strategy()
+
+
+def all_reduce_sum(x):
+    """Sum of `x` over the replicas in sync (`x` itself without distribution).
+
+    Statistics that update non-trainable state (the EMA codebook) must be summed over the
+    global batch before they are used, or every replica would keep its own codebook.
+    """
+    context = tf.distribute.get_replica_context()
+    if context is None or context.num_replicas_in_sync == 1:
+        return x
+    return context.all_reduce(tf.distribute.ReduceOp.SUM, x)
+
+
+def from_first_replica(x):
+    """The value of `x` on the first replica, on every replica (`x` without distribution).
+
+    Random choices made from local data (the vectors that restart dead codes) differ
+    between replicas; taking the first replica's keeps the replicas' state identical.
+    """
+    context = tf.distribute.get_replica_context()
+    if context is None or context.num_replicas_in_sync == 1:
+        return x
+    first = tf.cast(tf.equal(context.replica_id_in_sync_group, 0), x.dtype)
+    return context.all_reduce(tf.distribute.ReduceOp.SUM, x * first)
+
+
+def stateless_categorical(logits, seed, counter):
+    """One draw per row of `logits` (`(batch, classes)`), a pure function of `seed` and `counter`.
+
+    Autoregressive samplers draw position after position; `counter` (the position) keeps
+    the draws of different positions independent while the whole sample stays a function
+    of one seed, here and in an exported SavedModel.
+
+    Returns:
+        An int32 tensor shaped `(batch,)`.
+    """
+    seed = tf.stack([tf.cast(seed, tf.int64), tf.cast(counter, tf.int64)])
+    draws = tf.random.stateless_categorical(logits, 1, seed=seed, dtype=tf.int32)
+    return draws[:, 0]
+
+
+def assert_indices_in_range(indices, num_embeddings, message):
+    """Returns `indices` behind a run-time check that they lie in `[0, num_embeddings)`.
+
+    `tf.gather` on a GPU returns zeros for an out-of-range index instead of failing; the
+    check makes a bad request to an exported `decode` an error on every device.
+    """
+    ok = tf.logical_and(tf.reduce_all(indices >= 0), tf.reduce_all(indices < num_embeddings))
+    with tf.control_dependencies(
+        [tf.debugging.Assert(ok, [message, tf.reduce_min(indices), tf.reduce_max(indices)])]
+    ):
+        return tf.identity(indices)
+
+
+def cond(pred, true_fn, false_fn):
+    """`tf.cond`: runs only the chosen branch (one-time work such as a k-means initialization)."""
+    return tf.cond(pred, true_fn, false_fn)

@@ -26,6 +26,7 @@ MODELS = {
     "k_sparse_autoencoder": "keras_ae.models.k_sparse_autoencoder:KSparseAutoencoder",
     "sparse_autoencoder": "keras_ae.models.sparse_autoencoder:SparseAutoencoder",
     "vae": "keras_ae.models.vae:VAE",
+    "vq_vae": "keras_ae.models.vq_vae:VQVAE",
 }
 
 # Classes registered so far (built-in ones once imported, user ones when decorated).

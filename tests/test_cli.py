@@ -237,3 +237,32 @@ def test_demo_command_trains_evaluates_plots_and_exports(tmp_path, capsys):
     assert (out / "model.keras").is_file() and (out / "metrics.json").is_file()
     assert (out / "plots" / "samples.png").is_file() and (out / "plots" / "manifold.png").is_file()
     assert (out / "saved_model" / "1" / "saved_model.pb").is_file()
+
+
+def test_vq_vae_trains_its_prior_and_plots_its_codebook(tmp_path):
+    commands = [
+        ["train", "vq_vae", *TINY, "--prior-epochs", "1", "--out", "runs/vq"],
+        ["plot", "runs/vq"],
+        ["export", "runs/vq", "--version", "1"],
+        ["train", "vae", *TINY, "--prior-epochs", "1", "--out", "runs/bad"],
+    ]
+    (train, plot, export, bad), stderr = run_commands(commands, cwd=tmp_path)
+    for output in (train, plot, export):
+        assert output.rstrip().endswith("exit 0"), output + stderr
+    assert "Training the prior over the codes for 1 epochs." in train
+    run = tmp_path / "runs" / "vq"
+    history = json.loads((run / "history.json").read_text())
+    assert len(history["prior_loss"]) == 1 and len(history["val_prior_loss"]) == 1
+    assert {p.stem for p in (run / "plots").glob("*.png")} == {
+        "reconstructions",
+        "samples",
+        "codebook",
+        "loss_curves",
+    }
+    import tensorflow as tf
+
+    loaded = tf.saved_model.load(str(run / "saved_model" / "1"))
+    assert "sample" in loaded.signatures and "sample_from_noise" not in loaded.signatures
+    assert bad.rstrip().endswith("exit 2")
+    assert "prior_epochs trains the learned prior of a discrete model (vq_vae); 'vae' has none" in stderr
+    assert not (tmp_path / "runs" / "bad" / "model.keras").exists()

@@ -26,6 +26,12 @@ FIGURES = {
     ],
     "training_to_serving": ["serving_answers.png", "serving_scores.png"],
     "contractive_autoencoder": ["contractive_jacobian.png", "contractive_reconstructions.png"],
+    "vq_vae": [
+        "vq_vae_codebook_over_training.png",
+        "vq_vae_codebook.png",
+        "vq_vae_reconstructions.png",
+        "vq_vae_samples.png",
+    ],
 }
 
 

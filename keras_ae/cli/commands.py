@@ -79,6 +79,7 @@ def _train_settings(args):
         "likelihood": args.likelihood,
         "variance": args.variance,
         "params": dict(args.param or []) or None,
+        "prior_epochs": args.prior_epochs,
     }
 
 

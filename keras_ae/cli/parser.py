@@ -17,7 +17,7 @@ from keras_ae.cli.commands import (
     cmd_prepare,
     cmd_train,
 )
-from keras_ae.runs.config import DEFAULTS, PLOT_KINDS
+from keras_ae.runs.config import DEFAULT_PRIOR_EPOCHS, DEFAULTS, PLOT_KINDS
 
 
 def _units(text):
@@ -90,6 +90,11 @@ def _add_train_arguments(p, default_out=None):
         "--epochs", type=int, help=f"final epoch count (default: {DEFAULTS['epochs']}; 60 on digits)"
     )
     p.add_argument("--batch-size", type=int, help=f"(default: {DEFAULTS['batch_size']}; 64 on digits)")
+    p.add_argument(
+        "--prior-epochs",
+        type=int,
+        help=f"epochs of the learned prior after training (vq_vae; default: {DEFAULT_PRIOR_EPOCHS}, 0: none)",
+    )
     p.add_argument(
         "--learning-rate",
         "--lr",

@@ -96,7 +96,8 @@ def serving_signatures(model):
           `samples`.
     """
     x_spec = tf.TensorSpec((None, *model.data_shape), tf.float32, name="x")
-    z_spec = tf.TensorSpec((None, model.latent_dim), tf.float32, name="z")
+    code = model.code_spec
+    z_spec = tf.TensorSpec((None, *code.shape), code.dtype, name=code.input_name)
     variational = model.variational
 
     def reconstruct_fn(name):
@@ -111,7 +112,7 @@ def serving_signatures(model):
         codes = model.encoder(x, training=False)
         if variational:
             return {"z_mean": codes[0], "z_log_var": codes[1]}
-        return {"code": _first(codes)}
+        return {code.output_name: _first(codes)}
 
     def decode(z):
         z = _checked(z, z_spec, "decode")
@@ -122,8 +123,9 @@ def serving_signatures(model):
         outputs = model(x, training=False, return_outputs=True)
         nll = model.reconstruction_nll(outputs["x"], outputs, training=False)
         result = {"score": nll, "reconstruction_loss": nll}
-        if variational:
-            result.update({"score": nll + outputs["kl"], "kl_loss": outputs["kl"]})
+        for name, term in model.score_terms(outputs).items():
+            result[name] = term
+            result["score"] = result["score"] + term
         return result
 
     signatures = {

@@ -1,11 +1,14 @@
-"""Keras layers of the zoo: sampling, corruption processes, k-sparsity and tied decoders."""
+"""Keras layers of the zoo: sampling, corruption processes, k-sparsity, tied decoders, vector
+quantization and gated PixelCNN blocks."""
 
 from keras_ae.layers.additive_gaussian_noise import AdditiveGaussianNoise
 from keras_ae.layers.dense_transpose import DenseTranspose
+from keras_ae.layers.gated_pixelcnn import GatedPixelCNNBlock
 from keras_ae.layers.k_sparse import KSparse
 from keras_ae.layers.masking_noise import MaskingNoise
 from keras_ae.layers.salt_and_pepper_noise import SaltAndPepperNoise
 from keras_ae.layers.sampling import Sampling
+from keras_ae.layers.vector_quantizer import VectorQuantizer
 
 NOISE_LAYERS = {
     "masking": MaskingNoise,
@@ -36,10 +39,12 @@ def get_noise_layer(noise, level, seed=None, **kwargs):
 __all__ = [
     "AdditiveGaussianNoise",
     "DenseTranspose",
+    "GatedPixelCNNBlock",
     "KSparse",
     "MaskingNoise",
     "NOISE_LAYERS",
     "SaltAndPepperNoise",
     "Sampling",
+    "VectorQuantizer",
     "get_noise_layer",
 ]

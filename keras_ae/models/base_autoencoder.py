@@ -1,5 +1,7 @@
 """The shared base of every autoencoder: networks, training step and logged terms."""
 
+import collections
+
 import keras
 from keras import ops
 
@@ -15,6 +17,10 @@ from keras_ae.architectures import (
 )
 from keras_ae.losses import BernoulliLikelihood, get_likelihood
 from keras_ae.models.user_api import UserAPI
+
+
+class CodeSpec(collections.namedtuple("CodeSpec", ["shape", "dtype", "input_name", "output_name"])):
+    """Shape (no batch axis) and dtype of a model's codes, and their names in the export."""
 
 
 def weighted_mean(values, sample_weight):
@@ -64,12 +70,20 @@ class BaseAutoencoder(UserAPI, keras.Model):
     - `variational`: the encoder is a diagonal Gaussian posterior `q(z|x)` (outputs
       `[z_mean, z_log_var, z]`) and the model reports an ELBO; the likelihood metrics of
       `keras_ae.evaluation` apply.
+    - `discrete`: codes are integer indices into a codebook (`code_spec`), and the prior
+      is learned after the autoencoder (`fit_prior`): VQ-VAE.
+    - `conv_hidden_units`: whether `hidden_units` (dense layers) exist in the `"conv"`
+      networks too.
     """
 
     #: Whether the model has a prior to sample from (see `sample_graph`).
     generative = False
     #: Whether the model has a Gaussian posterior q(z|x) and reports an ELBO.
     variational = False
+    #: Whether codes are codebook indices with a separately trained prior (`fit_prior`).
+    discrete = False
+    #: Whether the "conv" networks have dense layers (`hidden_units`) after the convolutions.
+    conv_hidden_units = True
 
     def __init__(
         self,
@@ -97,7 +111,7 @@ class BaseAutoencoder(UserAPI, keras.Model):
         if input_shape is None and encoder is not None:
             input_shape = tuple(encoder.input_shape[1:])
         self.data_shape = check_input_shape(input_shape)
-        check_architecture(architecture, self.data_shape if encoder is None else ())
+        check_architecture(architecture, self.data_shape)
         self.architecture = architecture
         # The resolved widths (not None), so get_config and run configs say what was built.
         self.hidden_units = tuple(
@@ -115,7 +129,7 @@ class BaseAutoencoder(UserAPI, keras.Model):
         inputs = keras.Input(self.data_shape, name="x")
         if encoder is None:
             self._user_encoder_name = None
-            features = encoder_body(inputs, architecture, self.hidden_units, self.filters, activation)
+            features = self.build_features(inputs)
         else:
             if tuple(encoder.input_shape[1:]) != self.data_shape:
                 raise ValueError(
@@ -133,11 +147,7 @@ class BaseAutoencoder(UserAPI, keras.Model):
         else:
             self._check_user_decoder(decoder)
             self.decoder_network = decoder
-        z = keras.Input((self.latent_dim,), name="z")
-        # `.decoder` maps codes to reconstructions in data space (probabilities for a
-        # Bernoulli likelihood), as in the keras-io VAE example; training uses the
-        # likelihood parameters of `decoder_network` directly for numerical stability.
-        self.decoder = keras.Model(z, self.likelihood(self.decoder_network(z)), name="decoder")
+        self.decoder = self.build_decoder_model()
 
         # Optimizer steps taken by `train_step`; schedules (capacity, k) read it.
         # It is a weight of the model, so it is saved and restored with it.
@@ -153,6 +163,31 @@ class BaseAutoencoder(UserAPI, keras.Model):
         self.built = True
 
     # ----------------------------------------------------------------- networks
+    @property
+    def code_spec(self):
+        """What `encode` returns and `decode` takes, per example: a `CodeSpec`.
+
+        `shape` (without the batch axis), `dtype`, and the names of the code as the
+        exported `decode` input and `encode` output. Continuous codes by default; VQ-VAE's
+        codes are integer index grids.
+        """
+        return CodeSpec((self.latent_dim,), "float32", "z", "code")
+
+    def build_features(self, inputs):
+        """Returns the built-in encoder body's features of the symbolic `inputs`."""
+        return encoder_body(inputs, self.architecture, self.hidden_units, self.filters, self.activation)
+
+    def build_decoder_model(self):
+        """Returns `.decoder`: a model from codes (`code_spec`) to data-space reconstructions.
+
+        Reconstructions are the likelihood's means (probabilities for a Bernoulli
+        likelihood), as in the keras-io VAE example; training uses the likelihood
+        parameters of `decoder_network` directly, for numerical stability.
+        """
+        spec = self.code_spec
+        z = keras.Input(spec.shape, dtype=spec.dtype, name=spec.input_name)
+        return keras.Model(z, self.likelihood(self.decoder_network(z)), name="decoder")
+
     def build_encoder(self, inputs, features):
         """Returns the encoder `keras.Model` from the symbolic `inputs` and `features`.
 
@@ -281,9 +316,23 @@ class BaseAutoencoder(UserAPI, keras.Model):
         nll = self.reconstruction_nll(x, outputs, training=training)
         return {"reconstruction_loss": weighted_mean(nll, sample_weight)}
 
+    def score_terms(self, outputs):
+        """Per-example terms added to the reconstruction NLL in the exported `score`.
+
+        A dict name -> `(batch,)` tensor from the outputs of `call(..., return_outputs=True)`;
+        the score is the NLL plus their sum (the negative ELBO for the VAE family).
+        """
+        return {}
+
     def corrupt(self, x):
         """The training-time input corruption; the identity unless a variant overrides it."""
         return x
+
+    @property
+    def optimized_variables(self):
+        """The variables `train_step` optimizes: the trainable ones, unless a variant owns a
+        separately trained part (VQ-VAE's prior)."""
+        return self.trainable_variables
 
     @property
     def metrics(self):
@@ -322,7 +371,7 @@ class BaseAutoencoder(UserAPI, keras.Model):
             scaled = loss * ops.cast(backend.replica_weight(batch_size), loss.dtype)
             return self.optimizer.scale_loss(scaled), logs
 
-        variables = self.trainable_variables
+        variables = self.optimized_variables
         (_, logs), gradients = backend.value_and_gradients(scaled_loss, variables)
         self.optimizer.apply(gradients, variables)
         self.train_step_count.assign_add(1)

@@ -71,7 +71,7 @@ class UserAPI:
         `compile`; this one only fills in defaults, so the saved config replays exactly)."""
         self.compile(**keras.saving.deserialize_keras_object(config))
         if self.built:
-            self.optimizer.build(self.trainable_variables)
+            self.optimizer.build(self.optimized_variables)
 
     def fit(self, x=None, y=None, *args, validation_data=None, sample_weight=None, **kwargs):
         self._check_array(x)
@@ -81,7 +81,7 @@ class UserAPI:
         if self.optimizer is not None and not self.optimizer.built:
             # Built here, not inside the first traced step: a trace that fails on bad
             # data would otherwise leave variables to be created on a later trace.
-            self.optimizer.build(self.trainable_variables)
+            self.optimizer.build(self.optimized_variables)
         if self._plain_array_fit(x, y, args, kwargs):
             x = self._array_dataset(x, kwargs.pop("batch_size", None), kwargs.pop("shuffle", True))
             kwargs["shuffle"] = False  # the pipeline shuffles; Keras would warn about a dataset
@@ -138,15 +138,28 @@ class UserAPI:
         return codes[0] if isinstance(codes, (list, tuple)) else codes
 
     def decode(self, z, batch_size=256):
-        """Returns the reconstructions (likelihood means) of codes `z` as a numpy array."""
-        z = np.asarray(z, dtype="float32")
-        if z.ndim != 2 or z.shape[1] != self.latent_dim:
+        """Returns the reconstructions (likelihood means) of codes `z` as a numpy array.
+
+        `z` is shaped `(batch, *model.code_spec.shape)`: latent vectors, or for VQ-VAE
+        grids of codebook indices.
+        """
+        return self.decoder.predict(self._check_codes(z), batch_size=batch_size, verbose=0)
+
+    def _check_codes(self, z):
+        """`z` as an array the decoder takes, or a ValueError naming what is wrong."""
+        shape = self.code_spec.shape
+        z = np.asarray(z)
+        if z.ndim != len(shape) + 1 or tuple(z.shape[1:]) != tuple(shape):
             raise ValueError(
-                f"Argument `z` must have shape (batch, {self.latent_dim}). Received: z with shape={z.shape}"
+                f"Argument `z` must have shape (batch, {', '.join(map(str, shape))}). "
+                f"Received: z with shape={z.shape}"
             )
+        if not np.issubdtype(z.dtype, np.number) or np.issubdtype(z.dtype, np.complexfloating):
+            raise ValueError(f"Argument `z` must hold real numbers. Received: z with dtype={z.dtype}")
+        z = z.astype("float32")
         if not np.isfinite(z).all():
             raise ValueError(f"Argument `z` contains NaN or Inf values. Received: z with shape={z.shape}")
-        return self.decoder.predict(z, batch_size=batch_size, verbose=0)
+        return z
 
     def reconstruct(self, x, batch_size=256):
         """Returns the deterministic reconstructions of `x` as a numpy array."""

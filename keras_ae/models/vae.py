@@ -122,6 +122,9 @@ class VAE(BaseAutoencoder):
         nll = self.likelihood.nll(ops.repeat(x, samples, axis=0), params)
         return ops.mean(ops.reshape(nll, (-1, samples)), axis=1)
 
+    def score_terms(self, outputs):
+        return {"kl_loss": outputs["kl"]}
+
     def compute_loss_terms(self, x, outputs, sample_weight=None, training=False):
         logs = super().compute_loss_terms(x, outputs, sample_weight, training=training)
         logs["kl_loss"] = outputs["kl_loss"]

@@ -18,6 +18,7 @@ PLOT_KINDS = (
     "traversals",
     "manifold",
     "latent_scatter",
+    "codebook",
     "filters",
     "loss_curves",
 )
@@ -45,7 +46,11 @@ DEFAULTS = {
     "likelihood": "bernoulli",
     "variance": None,
     "params": {},
+    # Epochs of the learned prior trained after the autoencoder (discrete models: VQ-VAE);
+    # None: DEFAULT_PRIOR_EPOCHS for them.
+    "prior_epochs": None,
 }
+DEFAULT_PRIOR_EPOCHS = 10
 DATASET_PRESETS = {
     "digits": {
         "epochs": 60,
@@ -107,6 +112,8 @@ def resolve_config(**overrides):
         config["validation_split"] = "test" if has_test else None
     for key in ("epochs", "batch_size"):
         check_int(key, config[key])
+    if config["prior_epochs"] is not None:
+        check_int("prior_epochs", config["prior_epochs"], minimum=0)
     return config
 
 
@@ -142,8 +149,14 @@ def build_model(config, input_shape=None):
     keras.utils.set_random_seed(config["seed"])
     if config.get("model_config") is not None:
         return cls.from_config(config["model_config"])
+    kwargs = model_kwargs(config, input_shape)
+    preset_units = DATASET_PRESETS.get(config["dataset"], {}).get("hidden_units")
+    # The dataset preset's dense widths are for an MLP; this model's conv nets have none.
+    from_preset = preset_units is not None and list(kwargs.get("hidden_units", ())) == list(preset_units)
+    if kwargs.get("architecture") == "conv" and not cls.conv_hidden_units and from_preset:
+        kwargs.pop("hidden_units")
     try:
-        return cls(**model_kwargs(config, input_shape))
+        return cls(**kwargs)
     except TypeError as error:
         raise ValueError(f"Model {config['model']!r} does not accept these arguments: {error}") from None
 

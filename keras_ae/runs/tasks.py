@@ -86,7 +86,8 @@ def plot_run(run, out=None, dataset=None, split=None, data_dir=None, kinds=None,
     """Writes every picture that applies to the run's model; returns `{kind: path}`.
 
     Kinds: `"reconstructions"`, `"samples"`, `"traversals"`, `"manifold"` (generative
-    models), `"latent_scatter"` (labelled data), `"filters"` (a dense first layer, or conv
+    models), `"latent_scatter"` (labelled data, continuous codes), `"codebook"` (code usage
+    and index grids of a VQ-VAE), `"filters"` (a dense first layer, or conv
     kernels; by default only for models outside the VAE family), `"loss_curves"` (run
     folders). `kinds=None` writes all that apply.
 
@@ -120,7 +121,10 @@ def plot_run(run, out=None, dataset=None, split=None, data_dir=None, kinds=None,
         "samples": (lambda p: plotting.plot_samples(model, p)) if generative else None,
         "traversals": (lambda p: plotting.plot_latent_traversals(model, x, p)) if model.variational else None,
         "manifold": (lambda p: plotting.plot_latent_manifold(model, p, x=x)) if model.variational else None,
-        "latent_scatter": (lambda p: plotting.plot_latent_scatter(model, x, y, p)) if y is not None else None,
+        "latent_scatter": (lambda p: plotting.plot_latent_scatter(model, x, y, p))
+        if y is not None and not model.discrete
+        else None,
+        "codebook": (lambda p: plotting.plot_codebook_usage(model, x, p)) if model.discrete else None,
         "filters": (lambda p: plotting.plot_filters(model, p))
         if plotting.first_layer_kernel(model) is not None
         else None,

@@ -22,6 +22,7 @@ from keras_ae.data import check_fits, element_shape, load_dataset
 from keras_ae.registry import import_all_models
 from keras_ae.runs.config import (
     CONFIG_FILE,
+    DEFAULT_PRIOR_EPOCHS,
     HISTORY_FILE,
     METRICS_FILE,
     MODEL_FILE,
@@ -113,6 +114,12 @@ def train_run(out, callbacks=(), verbose=1, restart=False, tensorboard=True, kee
         model.compile(optimizer=keras.optimizers.Adam(config["learning_rate"]))
         history = {}
     check_fits(element_shape(train_data), model.data_shape, config["dataset"])
+    prior_epochs = config["prior_epochs"]
+    if prior_epochs and not model.discrete:
+        raise ValueError(
+            f"prior_epochs trains the learned prior of a discrete model (vq_vae); {config['model']!r} "
+            f"has none. Received: prior_epochs={prior_epochs}"
+        )
     os.makedirs(out, exist_ok=True)
     # The model's own constructor arguments beside the settings: what was really built.
     model_config = keras.saving.serialize_keras_object(model)["config"]
@@ -137,6 +144,18 @@ def train_run(out, callbacks=(), verbose=1, restart=False, tensorboard=True, kee
         )
     elif verbose:
         print(f"{out} is already trained to epoch {initial_epoch} (asked: {config['epochs']}).")
+    if model.discrete and model.prior is None:
+        epochs = DEFAULT_PRIOR_EPOCHS if prior_epochs is None else prior_epochs
+        if epochs:
+            if verbose:
+                print(f"Training the prior over the codes for {epochs} epochs.")
+            prior_history = model.fit_prior(
+                train_data, epochs=epochs, validation_data=validation_data, verbose=verbose
+            )
+            for key, values in prior_history.history.items():
+                # "prior_loss" and "val_prior_loss": plotted together, beside the model's.
+                name = f"val_prior_{key[4:]}" if key.startswith("val_") else f"prior_{key}"
+                history[name] = [float(v) for v in values]
     model.save(os.path.join(out, MODEL_FILE))
     write_json_atomically(os.path.join(out, HISTORY_FILE), history)
     return model, history

@@ -86,3 +86,15 @@ def test_contractive_mnist_fast(datasets_dir, tmp_path):
 def test_scripts_reject_bad_arguments(datasets_dir, tmp_path):
     with pytest.raises(AssertionError, match="--models must list"):
         run_fast("contractive_mnist.py", datasets_dir, tmp_path, "--models", "rbm")
+
+
+def test_vq_vae_mnist_fast(datasets_dir, tmp_path):
+    results, stdout = run_fast("vq_vae_mnist.py", datasets_dir, tmp_path)
+    assert "codes used on test" in stdout
+    assert set(results["variants"]) == {"loss", "ema", "ema_restart"}
+    for entry in results["variants"].values():
+        assert 1 <= entry["test_codes_used"] <= 128
+        assert 1.0 <= entry["test_perplexity"] <= entry["test_codes_used"] + 1e-6
+        assert finite(entry["test_squared_error_per_image"]) and entry["test_squared_error_per_image"] > 0
+    prior = results["variants"]["ema_restart"]
+    assert finite(prior["prior_test_bits_per_code"]) and 0 < prior["prior_test_bits_per_code"] <= 7.5

@@ -10,10 +10,12 @@ import tensorflow as tf
 
 import keras_ae
 from keras_ae.export import SIGNATURE_NAMES, export_for_serving
-from tests.models.test_harness import LATENT_DIM, harness_kwargs, make_data
+from tests.models.test_harness import harness_kwargs, make_data, random_codes
 
 MODELS = keras_ae.list_models()
-GENERATIVE = {name for name in MODELS if issubclass(keras_ae.get_model_class(name), keras_ae.VAE)}
+VARIATIONAL = {name for name in MODELS if keras_ae.get_model_class(name).variational}
+# Generative: the VAE family, and models the harness builds with a prior (VQ-VAE).
+GENERATIVE = VARIATIONAL | {name for name in MODELS if "prior" in harness_kwargs(name)}
 
 EXPECTED_OUTPUTS = {
     "serving_default": {"reconstruction"},
@@ -22,7 +24,7 @@ EXPECTED_OUTPUTS = {
     "sample": {"samples", "z"},
     "sample_from_noise": {"samples"},
 }
-EXPECTED_INPUTS = {"decode": {"z"}, "sample": {"num_samples", "seed"}, "sample_from_noise": {"noise"}}
+EXPECTED_INPUTS = {"sample": {"num_samples", "seed"}, "sample_from_noise": {"noise"}}
 
 
 @pytest.fixture(scope="module")
@@ -53,21 +55,28 @@ def test_signature_names_inputs_and_outputs(exports, name):
     expected = (
         set(SIGNATURE_NAMES) if name in GENERATIVE else set(SIGNATURE_NAMES) - {"sample", "sample_from_noise"}
     )
+    if name not in VARIATIONAL:
+        expected -= {"sample_from_noise"}
     assert set(signatures) == expected
-    variational = name in GENERATIVE
+    model = entry["model"]
+    variational = name in VARIATIONAL
+    code = model.code_spec
+    outputs_of_call = model(make_data(2), return_outputs=True)
     for key, fn in signatures.items():
         inputs = fn.structured_input_signature[1]
-        assert set(inputs) == EXPECTED_INPUTS.get(key, {"x"}), key
+        expected_inputs = {code.input_name} if key == "decode" else EXPECTED_INPUTS.get(key, {"x"})
+        assert set(inputs) == expected_inputs, key
         for spec in inputs.values():
             if key == "sample":
                 assert spec.shape.rank == 0
             else:
-                assert spec.dtype == tf.float32 and spec.shape[0] is None, (key, spec)
+                dtype = tf.as_dtype(code.dtype) if key == "decode" else tf.float32
+                assert spec.dtype == dtype and spec.shape[0] is None, (key, spec)
         outputs = set(fn.structured_outputs)
         if key == "encode":
-            assert outputs == ({"z_mean", "z_log_var"} if variational else {"code"})
+            assert outputs == ({"z_mean", "z_log_var"} if variational else {code.output_name})
         elif key == "score":
-            assert outputs == {"score", "reconstruction_loss"} | ({"kl_loss"} if variational else set())
+            assert outputs == {"score", "reconstruction_loss"} | set(model.score_terms(outputs_of_call))
         else:
             assert outputs == EXPECTED_OUTPUTS[key]
         for generic in ("args_0", "output_0"):
@@ -86,16 +95,17 @@ def test_signatures_equal_the_models_outputs(exports, name):
         )
 
     encoded = signatures["encode"](x=tx)
-    if name in GENERATIVE:
+    if name in VARIATIONAL:
         z_mean, z_log_var, _ = model.encoder.predict(x, verbose=0)
         np.testing.assert_allclose(encoded["z_mean"].numpy(), model.encode(x), rtol=1e-5, atol=1e-6)
         np.testing.assert_allclose(encoded["z_log_var"].numpy(), z_log_var, rtol=1e-5, atol=1e-6)
     else:
-        np.testing.assert_allclose(encoded["code"].numpy(), model.encode(x), rtol=1e-5, atol=1e-6)
+        output_name = model.code_spec.output_name
+        np.testing.assert_allclose(encoded[output_name].numpy(), model.encode(x), rtol=1e-5, atol=1e-6)
 
-    z = np.random.default_rng(2).normal(size=(7, LATENT_DIM)).astype("float32")
+    z = random_codes(model, 7)
     np.testing.assert_allclose(
-        signatures["decode"](z=tf.constant(z))["reconstruction"].numpy(),
+        signatures["decode"](**{model.code_spec.input_name: tf.constant(z)})["reconstruction"].numpy(),
         model.decode(z),
         rtol=1e-5,
         atol=1e-6,
@@ -112,7 +122,14 @@ def test_score_matches_evaluate(exports, name):
     scores = {k: v.numpy() for k, v in signatures["score"](x=tf.constant(x)).items()}
     assert scores["score"].shape == (12,)
     logs = model.evaluate(x, batch_size=12, verbose=0, return_dict=True)
-    if name in GENERATIVE:
+    if name == "vq_vae":
+        # The score is the model's loss per example: reconstruction NLL plus the VQ terms.
+        np.testing.assert_allclose(
+            scores["score"], scores["reconstruction_loss"] + scores["vq_loss"], rtol=1e-6
+        )
+        assert np.mean(scores["score"]) == pytest.approx(logs["loss"], rel=1e-5)
+        assert np.mean(scores["vq_loss"]) == pytest.approx(logs["vq_loss"], rel=1e-4)
+    elif name in VARIATIONAL:
         np.testing.assert_allclose(
             scores["score"], scores["reconstruction_loss"] + scores["kl_loss"], rtol=1e-6
         )
@@ -122,11 +139,11 @@ def test_score_matches_evaluate(exports, name):
         np.testing.assert_array_equal(scores["score"], scores["reconstruction_loss"])
         assert np.mean(scores["score"]) == pytest.approx(logs["reconstruction_loss"], rel=1e-5)
     assert np.mean(scores["reconstruction_loss"]) == pytest.approx(logs["reconstruction_loss"], rel=1e-5)
-    key = "elbo" if name in GENERATIVE else "reconstruction_loss"
+    key = {"vq_vae": "loss"}.get(name, "elbo" if name in VARIATIONAL else "reconstruction_loss")
     for i in (0, 5):
         single = model.evaluate(x[i : i + 1], batch_size=1, verbose=0, return_dict=True)[key]
         alone = signatures["score"](x=tf.constant(x[i : i + 1]))["score"].numpy()[0]
-        assert alone == pytest.approx(-single if name in GENERATIVE else single, rel=1e-5)
+        assert alone == pytest.approx(-single if name in VARIATIONAL else single, rel=1e-5)
         # The Monte Carlo draws are keyed by the example: the same score in any batch.
         assert scores["score"][i] == pytest.approx(alone, rel=1e-5)
 
@@ -141,13 +158,18 @@ def test_sample_is_seeded_and_equals_model_sample(exports, name):
         return {k: v.numpy() for k, v in out.items()}
 
     first, again, other = draw(6, 11), draw(6, 11), draw(6, 12)
-    assert first["samples"].shape == (6, *model.data_shape) and first["z"].shape == (6, model.latent_dim)
+    assert first["samples"].shape == (6, *model.data_shape)
+    assert first["z"].shape == (6, *model.code_spec.shape)
     np.testing.assert_array_equal(first["samples"], again["samples"])
     assert not np.allclose(first["z"], other["z"])
     # Stateless draws: a smaller draw is a prefix of a larger one.
     np.testing.assert_array_equal(draw(2, 11)["z"], first["z"][:2])
     # The model's own numpy API gives the same samples for the same seed.
     np.testing.assert_allclose(model.sample(6, seed=11), first["samples"], rtol=1e-5, atol=1e-6)
+    if name not in VARIATIONAL:
+        # A learned prior over index grids: the samples decode the drawn grids.
+        np.testing.assert_allclose(model.decode(first["z"]), first["samples"], rtol=1e-5, atol=1e-6)
+        return
     # Explicit noise: sample_from_noise decodes exactly those codes.
     from_noise = loaded.signatures["sample_from_noise"](noise=tf.constant(first["z"]))["samples"].numpy()
     np.testing.assert_allclose(from_noise, first["samples"], rtol=1e-6, atol=1e-7)

@@ -31,10 +31,12 @@ import pytest
 from keras_ae.layers import (
     AdditiveGaussianNoise,
     DenseTranspose,
+    GatedPixelCNNBlock,
     KSparse,
     MaskingNoise,
     SaltAndPepperNoise,
     Sampling,
+    VectorQuantizer,
 )
 from keras_ae.losses import BernoulliLikelihood, GaussianLikelihood, MeanSquaredErrorLikelihood
 from keras_ae.regularizers import KLSparsity, L1Activity
@@ -163,6 +165,27 @@ def _dense_transpose_reference(layer, z):
     return z @ _np(layer.kernel).T + _np(layer.bias)
 
 
+def _nearest_code(layer, x):
+    """Each vector replaced by its nearest codebook row, by brute force in float64."""
+    codebook = _np(layer.codebook).astype("float64")
+    flat = x.reshape(-1, codebook.shape[1]).astype("float64")
+    distances = ((flat[:, None, :] - codebook[None]) ** 2).sum(-1)
+    return codebook[distances.argmin(1)].reshape(x.shape)
+
+
+VQ_BAD_KWARGS = (
+    ({"num_embeddings": 0}, "num_embeddings"),
+    ({"embedding_dim": True}, "embedding_dim"),
+    ({"commitment_cost": -1.0}, "commitment_cost"),
+    ({"ema": 1}, "ema"),
+    ({"decay": 1.0}, "decay"),
+    ({"epsilon": 0.0}, "epsilon"),
+    ({"restart_after": 0}, "restart_after"),
+    ({"kmeans_init": "yes"}, "kmeans_init"),
+    ({"seed": True}, "seed"),
+)
+
+
 LAYER_CASES = [
     LayerCase(
         MaskingNoise,
@@ -288,9 +311,64 @@ LAYER_CASES = [
         id="GaussianLikelihood-fixed-variance",
     ),
     LayerCase(MeanSquaredErrorLikelihood, {}, (8, 5), inference_output=_identity),
+    LayerCase(
+        VectorQuantizer,
+        {
+            "num_embeddings": 5,
+            "embedding_dim": 4,
+            "commitment_cost": 0.25,
+            "ema": False,
+            "decay": 0.99,
+            "epsilon": 1e-5,
+            "restart_after": None,
+            "kmeans_init": False,
+            "seed": 15,
+        },
+        (8, 3, 4),
+        input_range=(-1.0, 1.0),
+        num_trainable_weights=1,
+        num_seed_generators=1,
+        # The forward value is the nearest code in training too (straight through).
+        inference_output=_nearest_code,
+        bad_kwargs=VQ_BAD_KWARGS,
+    ),
+    LayerCase(
+        VectorQuantizer,
+        {
+            "num_embeddings": 6,
+            "embedding_dim": 2,
+            "commitment_cost": 0.5,
+            "ema": True,
+            "decay": 0.9,
+            "epsilon": 1e-3,
+            "restart_after": 3,
+            "kmeans_init": True,
+            "seed": 16,
+        },
+        (8, 2, 3, 2),
+        input_range=(-1.0, 1.0),
+        # codebook, EMA counts and sums, unused-step counts, the k-means flag.
+        num_non_trainable_weights=5,
+        num_seed_generators=1,
+        inference_output=_nearest_code,
+        id="VectorQuantizer-ema",
+    ),
+    LayerCase(
+        GatedPixelCNNBlock,
+        {"filters": 6, "kernel_size": 3, "first": False},
+        [(8, 4, 5, 6), (8, 4, 5, 6)],
+        input_range=(-1.0, 1.0),
+        num_trainable_weights=8,  # 4 convolutions, kernel and bias
+        bad_kwargs=(
+            ({"filters": 0}, "filters"),
+            ({"kernel_size": 2}, "kernel_size"),
+            ({"first": 1}, "first"),
+        ),
+    ),
 ]
 
-SEEDED_CASES = [c for c in LAYER_CASES if "seed" in c.init_kwargs]
+# Seeds matter where training draws noise (the quantizer's seed only drives restarts).
+SEEDED_CASES = [c for c in LAYER_CASES if "seed" in c.init_kwargs and c.training_differs]
 BAD_ARGUMENT_CASES = [
     pytest.param(case, overrides, name, id=f"{case.label}-{name}={overrides.get(name, '...')!r}")
     for case in LAYER_CASES
@@ -300,6 +378,11 @@ BAD_ARGUMENT_CASES = [
 
 def layer_cases(cases=LAYER_CASES):
     return [pytest.param(case, id=case.label) for case in cases]
+
+
+def _listed(outputs):
+    """A layer's output(s) as a list (layers such as GatedPixelCNNBlock return two)."""
+    return list(outputs) if isinstance(outputs, list) else [outputs]
 
 
 def _output_shape(shape_of, inputs, multi_input):
@@ -337,18 +420,21 @@ def test_the_list_covers_every_export():
 def test_builds_with_the_shape_of_compute_output_shape(case):
     layer, _ = case.make()
     symbolic = case.symbolic_inputs()
-    outputs = layer(symbolic)
+    outputs = _listed(layer(symbolic))
     assert layer.built
     in_shape = _output_shape(lambda t: tuple(t.shape), symbolic, case.multi_input)
-    assert tuple(outputs.shape) == tuple(layer.compute_output_shape(in_shape))
-    assert outputs.shape[0] is None
+    expected = _listed(layer.compute_output_shape(in_shape))
+    assert [tuple(o.shape) for o in outputs] == [tuple(e) for e in expected]
+    assert all(o.shape[0] is None for o in outputs)
 
     x = case.sample_inputs(np.random.default_rng(0))
     real_shape = _output_shape(lambda a: a.shape, x, case.multi_input)
     for training in (False, True):
-        y = layer(x, training=training)
-        assert tuple(y.shape) == tuple(layer.compute_output_shape(real_shape))
-        assert keras.backend.standardize_dtype(y.dtype) == "float32"
+        ys = _listed(layer(x, training=training))
+        assert [tuple(y.shape) for y in ys] == [
+            tuple(e) for e in _listed(layer.compute_output_shape(real_shape))
+        ]
+        assert all(keras.backend.standardize_dtype(y.dtype) == "float32" for y in ys)
 
     assert len(layer.trainable_weights) == case.num_trainable_weights
     assert len(layer.non_trainable_weights) == case.num_non_trainable_weights

@@ -118,7 +118,7 @@ import keras, keras_ae
 rng = np.random.default_rng(0)
 x = rng.uniform(size=(32, 10)).astype("float32")
 w = rng.uniform(0.2, 2.0, size=32).astype("float32")
-kw = dict(input_shape=(10,), latent_dim=2, hidden_units=(8,))
+kw = dict(input_shape=(10,), latent_dim=2, hidden_units=(8,), **{extra})
 init = keras_ae.create_model("{name}", **kw).get_weights()
 
 def run(strategy):
@@ -137,9 +137,17 @@ print("RESULT" + json.dumps({{"one": one, "two": two}}))
 """
 
 
-@pytest.mark.parametrize("name", ["autoencoder"])
-def test_mirrored_strategy_matches_one_device(name):
-    result = json.loads(run_python(DISTRIBUTED.format(name=name)).split("RESULT", 1)[1])
+@pytest.mark.parametrize(
+    ("name", "extra"),
+    [
+        ("autoencoder", {}),
+        # The EMA codebook: counts and sums must be summed over the replicas before the
+        # update, or each replica would move the codebook by its half of the batch.
+        ("vq_vae", {"num_latents": 3, "num_embeddings": 4, "ema": True, "seed": 1}),
+    ],
+)
+def test_mirrored_strategy_matches_one_device(name, extra):
+    result = json.loads(run_python(DISTRIBUTED.format(name=name, extra=extra)).split("RESULT", 1)[1])
     (loss_one, weights_one), (loss_two, weights_two) = result["one"], result["two"]
     np.testing.assert_allclose(loss_two, loss_one, rtol=1e-5)
     for a, b in zip(weights_one, weights_two, strict=True):

@@ -28,7 +28,21 @@ def harness_kwargs(name):
         "filters": (4, 8),
     }
     kwargs.update(HARNESS_EXTRA.get(name, {}))
+    if name == "vq_vae":
+        # A small PixelCNN prior over the 3x3 index grids: the harness covers sampling,
+        # saving and exporting a VQ-VAE with its prior too.
+        prior = keras_ae.PixelCNNPrior((3, 3), kwargs["num_embeddings"], filters=8, num_blocks=2)
+        kwargs["prior"] = keras.saving.serialize_keras_object(prior)
     return kwargs
+
+
+def random_codes(model, n, seed=2):
+    """`n` valid codes for `model.decode`: normal vectors, or indices for VQ-VAE."""
+    rng = np.random.default_rng(seed)
+    spec = model.code_spec
+    if spec.dtype == "int32":
+        return rng.integers(0, model.num_embeddings, size=(n, *spec.shape)).astype("int32")
+    return rng.normal(size=(n, *spec.shape)).astype("float32")
 
 
 HARNESS_EXTRA = {
@@ -37,6 +51,8 @@ HARNESS_EXTRA = {
     # k <= latent_dim=3; the schedule (3 -> 2 over 5 of 10 steps) runs in the harness too.
     "k_sparse_autoencoder": {"k": 2, "alpha": 3, "k_start": 3, "total_steps": 10},
     "vae": {"seed": 1},
+    # EMA codebook with restarts: the harness runs the non-trainable codebook state too.
+    "vq_vae": {"hidden_units": None, "num_embeddings": 8, "ema": True, "restart_after": 2, "seed": 2},
 }
 
 MODELS = keras_ae.list_models()
@@ -94,7 +110,7 @@ def test_evaluate_predict_encode_decode(trained, name):
     assert recon.shape == x.shape
     np.testing.assert_allclose(model.reconstruct(x), recon, rtol=1e-5, atol=1e-6)
     codes = model.encode(x)
-    assert codes.shape == (len(x), model.latent_dim)
+    assert codes.shape == (len(x), *model.code_spec.shape)
     decoded = model.decode(codes)
     if name not in ENCODE_DIFFERS:
         # For the VAE family the reconstruction decodes the posterior mean: same numbers.

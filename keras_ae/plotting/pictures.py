@@ -1,80 +1,11 @@
-"""Pictures of autoencoders, written as PNG files with matplotlib (headless Agg backend).
+"""Pictures of inputs, reconstructions, samples, latent spaces, filters and loss curves."""
 
-Every function takes a trained model (or a history) and an output path, writes one PNG and
-returns the path, so the same pictures come from Python and from `keras-ae plot`.
-"""
-
-import math
-import os
 import statistics
 
 import numpy as np
 
 from keras_ae._utils import walk_layers
-
-
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _save(fig, path):
-    plt = _pyplot()
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    fig.savefig(path, dpi=100, bbox_inches="tight")
-    plt.close(fig)
-    return path
-
-
-def _as_images(x, data_shape=None):
-    """Examples as displayable images: `(n, h, w)` grey or `(n, h, w, 3)` colour."""
-    x = np.asarray(x)
-    if data_shape is not None and x.ndim == 2 and len(data_shape) == 3:
-        x = x.reshape(-1, *data_shape)
-    if x.ndim == 2:  # flat vectors: square images when possible, else one strip each
-        side = math.isqrt(x.shape[1])
-        return x.reshape(-1, side, side) if side * side == x.shape[1] else x[:, None, :]
-    if x.ndim == 4 and x.shape[-1] == 1:
-        return x[..., 0]
-    if x.ndim == 4 and x.shape[-1] != 3:
-        return x[..., 0]  # multi-channel data: show the first channel
-    return x
-
-
-def _show(ax, image, normalize=False):
-    image = np.asarray(image, dtype="float32")
-    if normalize:  # filters: stretch each one to the full grey range
-        low, high = float(image.min()), float(image.max())
-        image = (image - low) / (high - low) if high > low else np.zeros_like(image)
-    image = np.clip(image, 0.0, 1.0)
-    if image.ndim == 3:
-        ax.imshow(image)
-    else:
-        ax.imshow(image, cmap="gray", vmin=0.0, vmax=1.0, interpolation="nearest")
-    ax.set_xticks([])
-    ax.set_yticks([])
-
-
-def _grid(images, path, title, columns=None, normalize=False, cell=1.0):
-    plt = _pyplot()
-    n = len(images)
-    columns = columns or math.ceil(math.sqrt(n))
-    rows = math.ceil(n / columns)
-    # Constrained layout puts the title right above the grid (no empty band under it).
-    fig, axes = plt.subplots(
-        rows, columns, figsize=(cell * columns, cell * rows + 0.4), squeeze=False, layout="constrained"
-    )
-    for i, ax in enumerate(axes.flat):
-        if i < n:
-            _show(ax, images[i], normalize)
-        else:
-            ax.axis("off")
-    fig.suptitle(title)
-    return _save(fig, path)
+from keras_ae.plotting._figure import _as_images, _grid, _pyplot, _save, _show
 
 
 def plot_reconstructions(model, x, path, n=10, title="Inputs (top) and reconstructions (bottom)"):
@@ -104,8 +35,11 @@ def plot_reconstructions(model, x, path, n=10, title="Inputs (top) and reconstru
     return _save(fig, path)
 
 
-def plot_samples(model, path, n=64, seed=0, title="Samples: decoder means of z ~ N(0, I)"):
-    """Decodes `n` draws from the prior of a generative model (VAE family) into a grid.
+def plot_samples(model, path, n=64, seed=0, title=None):
+    """Decodes `n` draws from the prior of a generative model into a grid.
+
+    The VAE family decodes `z ~ N(0, I)`; a VQ-VAE decodes index grids drawn from its
+    PixelCNN prior.
 
     Returns:
         `path`.
@@ -113,6 +47,12 @@ def plot_samples(model, path, n=64, seed=0, title="Samples: decoder means of z ~
     if not model.generative:
         raise ValueError(
             f"plot_samples needs a generative model (model.generative). Received: {type(model).__name__}"
+        )
+    if title is None:
+        title = (
+            "Samples: decoder means of z ~ N(0, I)"
+            if model.variational
+            else "Samples: decoded draws from the learned prior"
         )
     return _grid(_as_images(model.sample(n, seed=seed)), path, title)
 
@@ -347,9 +287,11 @@ def plot_loss_curves(history, path, title="Loss curves"):
     fig, axes = plt.subplots(1, len(names), figsize=(4 * len(names), 3.4), squeeze=False)
     for ax, name in zip(axes[0], names, strict=True):
         epochs = np.arange(1, len(history[name]) + 1)
-        ax.plot(epochs, history[name], label="train")
+        # Markers keep a one-epoch curve (a prior trained briefly) visible.
+        ax.plot(epochs, history[name], label="train", marker="o", markersize=3)
         if f"val_{name}" in history:
-            ax.plot(np.arange(1, len(history[f"val_{name}"]) + 1), history[f"val_{name}"], label="validation")
+            values = history[f"val_{name}"]
+            ax.plot(np.arange(1, len(values) + 1), values, label="validation", marker="o", markersize=3)
         ax.set_title(name)
         ax.set_xlabel("epoch")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))

@@ -1,0 +1,318 @@
+"""The vector-quantization bottleneck of VQ-VAE: nearest codebook vector, straight through."""
+
+import threading
+
+import keras
+from keras import ops
+
+from keras_ae import backend
+from keras_ae._validation import check_bool, check_int, check_non_negative, check_number, check_seed
+
+
+def backend_in_stateless_scope():
+    return keras.src.backend.in_stateless_scope()
+
+
+#: Lloyd iterations of the optional k-means initialization (on the first training batch).
+KMEANS_ITERATIONS = 10
+
+
+def squared_distances(vectors, codebook):
+    """`||v_i - e_k||^2` for every row of `vectors` (N, D) and `codebook` (K, D): (N, K).
+
+    Expanded as `||v||^2 - 2 v.e + ||e||^2`: one matrix product, never a (N, K, D) tensor.
+    """
+    return (
+        ops.sum(ops.square(vectors), axis=1, keepdims=True)
+        - 2.0 * ops.matmul(vectors, ops.transpose(codebook))
+        + ops.sum(ops.square(codebook), axis=1)[None, :]
+    )
+
+
+@keras.saving.register_keras_serializable(package="keras_ae")
+class VectorQuantizer(keras.layers.Layer):
+    """Replaces each input vector by its nearest codebook vector (VQ-VAE's bottleneck).
+
+    The input's last axis holds vectors of size `embedding_dim` (a `(batch, H, W, D)`
+    grid, a `(batch, N, D)` sequence, ...). Each is replaced by the codebook vector `e_k`
+    nearest in squared Euclidean distance; gradients pass straight through to the input
+    (`z_e + stop_gradient(e - z_e)`). The layer adds with `add_loss`, per example summed
+    over positions and dimensions and averaged over the batch (the scale of the zoo's
+    reconstruction terms):
+
+    - the commitment loss `commitment_cost * ||z_e - sg[e]||^2`, and
+    - with `ema=False`, the codebook loss `||sg[z_e] - e||^2`, which trains the codebook.
+
+    With `ema=True` the codebook is not trained by gradients: after each training batch
+    it is set to the moving averages (decay `decay`) of the sums of the vectors assigned
+    to each code over their counts, with Laplace-smoothed counts (`epsilon`), as in the
+    paper's appendix A.1. Under `tf.distribute` the counts and sums are summed over all
+    replicas first, so the replicas keep one codebook.
+
+    Args:
+        num_embeddings: number of codebook vectors K, >= 1.
+        embedding_dim: size D of each vector; the input's last axis must have this size.
+        commitment_cost: weight beta of the commitment loss, >= 0 (the paper's 0.25).
+        ema: update the codebook by exponential moving averages instead of a loss.
+        decay: EMA decay in [0, 1) (`ema=True` only; the paper's 0.99).
+        epsilon: Laplace smoothing of the EMA counts, > 0.
+        restart_after: re-seed a code unused for this many training batches (global
+            batches) from a vector of the current batch; None never restarts.
+        kmeans_init: initialize the codebook by k-means (10 Lloyd iterations) on the
+            vectors of the first training batch.
+        seed: integer seed of the initialization, restarts and k-means draws.
+        **kwargs: base `Layer` arguments (`name`, `dtype`, ...).
+
+    Returns:
+        Called on `z_e`, the quantized vectors (same shape); with `return_indices=True`,
+        `(quantized, indices)` where `indices` (int32) has the input's shape minus its last
+        axis.
+
+    Example:
+        >>> vq = VectorQuantizer(num_embeddings=128, embedding_dim=16, ema=True, seed=0)
+        >>> quantized, indices = vq(z_e, training=True, return_indices=True)
+        >>> vectors = vq.lookup(indices)  # the codebook vectors of `indices`
+
+    References:
+        van den Oord, Vinyals & Kavukcuoglu, "Neural Discrete Representation Learning",
+        NeurIPS 2017 (section 3.2 and appendix A.1).
+    """
+
+    def __init__(
+        self,
+        num_embeddings,
+        embedding_dim,
+        commitment_cost=0.25,
+        ema=False,
+        decay=0.99,
+        epsilon=1e-5,
+        restart_after=None,
+        kmeans_init=False,
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.num_embeddings = check_int("num_embeddings", num_embeddings)
+        self.embedding_dim = check_int("embedding_dim", embedding_dim)
+        self.commitment_cost = check_non_negative("commitment_cost", commitment_cost)
+        self.ema = check_bool("ema", ema)
+        self.decay = check_number("decay", decay, minimum=0, maximum=1, exclusive_maximum=True)
+        self.epsilon = check_number("epsilon", epsilon, minimum=0, exclusive_minimum=True)
+        self.restart_after = None if restart_after is None else check_int("restart_after", restart_after)
+        self.kmeans_init = check_bool("kmeans_init", kmeans_init)
+        self.seed = check_seed(seed)
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        # One list of added losses per thread, see `_get_own_losses`.
+        self._replica_losses = threading.local()
+
+    def build(self, input_shape):
+        if input_shape[-1] != self.embedding_dim:
+            raise ValueError(
+                f"The vectors to quantize must have size embedding_dim={self.embedding_dim} on their "
+                f"last axis. Received: inputs with shape={tuple(input_shape)}"
+            )
+        shape = (self.num_embeddings, self.embedding_dim)
+        # Rows of expected squared norm 1: on the scale of a freshly initialized encoder.
+        initial = keras.initializers.VarianceScaling(1.0, "fan_out", "uniform", seed=self.seed)(shape)
+        self.codebook = self.add_weight(
+            name="codebook",
+            shape=shape,
+            initializer=lambda shape, dtype=None: ops.cast(initial, dtype),
+            trainable=not self.ema,
+            aggregation="only_first_replica" if self.ema else "none",
+        )
+        if self.ema:
+            # Counts start at 1 and sums at the codebook, so a code that is never used
+            # keeps its vector (sum / count) instead of collapsing to zero.
+            self.ema_count = self.add_weight(
+                name="ema_count",
+                shape=(self.num_embeddings,),
+                initializer="ones",
+                trainable=False,
+                aggregation="only_first_replica",
+            )
+            self.ema_sum = self.add_weight(
+                name="ema_sum",
+                shape=shape,
+                initializer=lambda shape, dtype=None: ops.cast(initial, dtype),
+                trainable=False,
+                aggregation="only_first_replica",
+            )
+        if self.restart_after is not None:
+            self.unused_steps = self.add_weight(
+                name="unused_steps",
+                shape=(self.num_embeddings,),
+                initializer="zeros",
+                trainable=False,
+                aggregation="only_first_replica",
+            )
+        if self.kmeans_init:
+            self.initialized = self.add_weight(
+                name="initialized",
+                shape=(),
+                dtype="bool",
+                initializer="zeros",
+                trainable=False,
+                aggregation="only_first_replica",
+            )
+
+    # ------------------------------------------------------------------ losses
+    # MirroredStrategy runs the replicas' steps in threads over the same layer objects, one
+    # thread at a time, switching at every all-reduce. Keras keeps `add_loss` terms in one
+    # list per layer, which each thread clears when its outermost call starts; the EMA
+    # update's all-reduce sits in the middle of this layer's call, so with one list a
+    # replica would read the other replica's terms too. Each thread keeps its own list.
+    def _thread_losses(self):
+        local = self._replica_losses
+        if not hasattr(local, "losses"):
+            local.losses = []
+        return local.losses
+
+    def add_loss(self, loss):
+        if backend_in_stateless_scope():
+            return super().add_loss(loss)
+        self._thread_losses().extend(keras.tree.flatten(loss))
+
+    def _get_own_losses(self):
+        if backend_in_stateless_scope():
+            return super()._get_own_losses()
+        return list(self._thread_losses())
+
+    def _clear_losses(self):
+        super()._clear_losses()
+        self._thread_losses().clear()
+
+    # ------------------------------------------------------------------ lookups
+    def lookup(self, indices):
+        """The codebook vectors of int `indices` (any shape): shape `(*indices.shape, D)`."""
+        return ops.take(ops.convert_to_tensor(self.codebook), ops.cast(indices, "int32"), axis=0)
+
+    def nearest(self, vectors):
+        """Indices (int32) of the codes nearest to `vectors` (`(..., D)`): shape `(...)`."""
+        flat = ops.reshape(ops.cast(vectors, "float32"), (-1, self.embedding_dim))
+        codebook = ops.cast(ops.convert_to_tensor(self.codebook), "float32")
+        indices = ops.cast(ops.argmin(squared_distances(flat, codebook), axis=1), "int32")
+        return ops.reshape(indices, ops.shape(vectors)[:-1])
+
+    def per_example_loss(self, inputs, quantized):
+        """The VQ terms of each example (summed over its positions and dimensions): `(batch,)`.
+
+        `commitment_cost * ||z_e - e||^2`, plus `||z_e - e||^2` for the codebook loss when
+        `ema=False`. Both have the same value; only their gradients differ.
+        """
+        axes = tuple(range(1, len(inputs.shape)))
+        squared = ops.sum(ops.square(inputs - quantized), axis=axes)
+        return (self.commitment_cost + (0.0 if self.ema else 1.0)) * squared
+
+    # ------------------------------------------------------------------ forward
+    def call(self, inputs, training=False, return_indices=False, sample_weight=None):
+        z_e = ops.cast(inputs, self.compute_dtype)
+        flat = ops.reshape(ops.cast(z_e, "float32"), (-1, self.embedding_dim))
+        if training and self.kmeans_init:
+            self._kmeans_initialize(flat)
+        codebook = ops.cast(ops.convert_to_tensor(self.codebook), "float32")
+        flat_indices = ops.cast(ops.argmin(squared_distances(flat, codebook), axis=1), "int32")
+        quantized = ops.reshape(ops.take(codebook, flat_indices, axis=0), ops.shape(z_e))
+        quantized = ops.cast(quantized, self.compute_dtype)
+        if training and (self.ema or self.restart_after is not None):
+            self._update_codebook(flat, flat_indices)
+
+        axes = tuple(range(1, len(z_e.shape)))
+        commitment = self.commitment_cost * ops.sum(ops.square(z_e - ops.stop_gradient(quantized)), axis=axes)
+        per_example = commitment
+        if not self.ema:
+            per_example = per_example + ops.sum(ops.square(ops.stop_gradient(z_e) - quantized), axis=axes)
+        if sample_weight is not None:
+            weights = ops.reshape(ops.cast(sample_weight, per_example.dtype), ops.shape(per_example))
+            per_example = per_example * weights
+        self.add_loss(ops.mean(per_example))
+
+        # Straight-through estimator: the forward value of `quantized`, the gradient of `z_e`.
+        outputs = z_e + ops.stop_gradient(quantized - z_e)
+        if return_indices:
+            return outputs, ops.reshape(flat_indices, ops.shape(z_e)[:-1])
+        return outputs
+
+    def _kmeans_initialize(self, flat):
+        """On the first training batch: codebook = k-means centres of the batch's vectors."""
+        picks = keras.random.randint((self.num_embeddings,), 0, ops.shape(flat)[0], seed=self.seed_generator)
+
+        def kmeans():
+            centres = ops.take(flat, picks, axis=0)
+            ones = ops.ones((ops.shape(flat)[0],), "float32")
+            for _ in range(KMEANS_ITERATIONS):
+                nearest = ops.argmin(squared_distances(flat, centres), axis=1)
+                sums = ops.segment_sum(flat, nearest, num_segments=self.num_embeddings)
+                counts = ops.segment_sum(ones, nearest, num_segments=self.num_embeddings)
+                centres = ops.where(counts[:, None] > 0, sums / ops.maximum(counts, 1.0)[:, None], centres)
+            return backend.from_first_replica(centres)
+
+        current = ops.cast(ops.convert_to_tensor(self.codebook), "float32")
+        centres = backend.cond(ops.convert_to_tensor(self.initialized), lambda: current, kmeans)
+        self.codebook.assign(ops.cast(centres, self.codebook.dtype))
+        if self.ema:
+            self.ema_sum.assign(centres)
+            self.ema_count.assign(ops.ones_like(self.ema_count))
+        self.initialized.assign(True)
+
+    def _update_codebook(self, flat, flat_indices):
+        """EMA update and dead-code restarts from one training batch (global statistics)."""
+        counts = backend.all_reduce_sum(
+            ops.segment_sum(
+                ops.ones_like(flat_indices, "float32"), flat_indices, num_segments=self.num_embeddings
+            )
+        )
+        codebook = ops.cast(ops.convert_to_tensor(self.codebook), "float32")
+        if self.ema:
+            sums = backend.all_reduce_sum(
+                ops.segment_sum(flat, flat_indices, num_segments=self.num_embeddings)
+            )
+            ema_count = self.ema_count * self.decay + counts * (1.0 - self.decay)
+            ema_sum = self.ema_sum * self.decay + sums * (1.0 - self.decay)
+            total = ops.sum(ema_count)
+            smoothed = (ema_count + self.epsilon) / (total + self.num_embeddings * self.epsilon) * total
+            codebook = ema_sum / smoothed[:, None]
+        if self.restart_after is not None:
+            unused = ops.where(counts > 0, 0.0, self.unused_steps + 1.0)
+            dead = unused >= float(self.restart_after)
+            picks = keras.random.randint(
+                (self.num_embeddings,), 0, ops.shape(flat)[0], seed=self.seed_generator
+            )
+            candidates = backend.from_first_replica(ops.take(flat, picks, axis=0))
+            codebook = ops.where(dead[:, None], candidates, codebook)
+            if self.ema:
+                ema_sum = ops.where(dead[:, None], candidates, ema_sum)
+                ema_count = ops.where(dead, 1.0, ema_count)
+            self.unused_steps.assign(ops.where(dead, 0.0, unused))
+        if self.ema:
+            self.ema_count.assign(ema_count)
+            self.ema_sum.assign(ema_sum)
+        self.codebook.assign(ops.cast(codebook, self.codebook.dtype))
+
+    def compute_output_shape(self, input_shape, return_indices=False):
+        if return_indices:
+            return tuple(input_shape), tuple(input_shape[:-1])
+        return tuple(input_shape)
+
+    def compute_output_spec(self, inputs, training=False, return_indices=False, sample_weight=None):
+        quantized = keras.KerasTensor(inputs.shape, dtype=self.compute_dtype)
+        if return_indices:
+            return quantized, keras.KerasTensor(inputs.shape[:-1], dtype="int32")
+        return quantized
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "num_embeddings": self.num_embeddings,
+                "embedding_dim": self.embedding_dim,
+                "commitment_cost": self.commitment_cost,
+                "ema": self.ema,
+                "decay": self.decay,
+                "epsilon": self.epsilon,
+                "restart_after": self.restart_after,
+                "kmeans_init": self.kmeans_init,
+                "seed": self.seed,
+            }
+        )
+        return config

@@ -1,0 +1,414 @@
+"""The vector-quantized variational autoencoder (van den Oord et al. 2017)."""
+
+import math
+
+import keras
+import numpy as np
+from keras import ops
+
+from keras_ae import backend
+from keras_ae._validation import check_bool, check_int, check_non_negative
+from keras_ae.architectures import encoder_body
+from keras_ae.layers.vector_quantizer import VectorQuantizer
+from keras_ae.models.base_autoencoder import BaseAutoencoder, CodeSpec
+from keras_ae.models.pixelcnn_prior import PixelCNNPrior
+from keras_ae.registry import register_model
+
+
+def residual_stack(x, filters, residual_units, num_blocks, name):
+    """`num_blocks` residual blocks (ReLU, 3x3 conv, ReLU, 1x1 conv), then a ReLU."""
+    for i in range(num_blocks):
+        h = keras.layers.ReLU(name=f"{name}_{i}_relu_a")(x)
+        h = keras.layers.Conv2D(residual_units, 3, padding="same", name=f"{name}_{i}_conv3x3")(h)
+        h = keras.layers.ReLU(name=f"{name}_{i}_relu_b")(h)
+        h = keras.layers.Conv2D(filters, 1, name=f"{name}_{i}_conv1x1")(h)
+        x = keras.layers.Add(name=f"{name}_{i}_add")([x, h])
+    return keras.layers.ReLU(name=f"{name}_relu")(x)
+
+
+class _CodebookLookup(keras.layers.Layer):
+    """Index grids -> codebook vectors of a `VectorQuantizer` (the decoder's input).
+
+    Checks in the graph that indices lie in `[0, num_embeddings)`: a GPU gather would
+    silently return zeros for an exported `decode` request out of range.
+    """
+
+    def __init__(self, quantizer, **kwargs):
+        super().__init__(**kwargs)
+        self.quantizer = quantizer
+
+    def call(self, indices):
+        indices = backend.assert_indices_in_range(
+            ops.cast(indices, "int32"),
+            self.quantizer.num_embeddings,
+            f"keras_ae: code indices must lie in [0, {self.quantizer.num_embeddings}); received min, max",
+        )
+        return self.quantizer.lookup(indices)
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape, self.quantizer.embedding_dim)
+
+
+@register_model("vq_vae")
+class VQVAE(BaseAutoencoder):
+    """Vector-quantized autoencoder: a discrete latent grid and an optional learned prior.
+
+    The encoder maps an image to a grid of vectors `z_e` of size `latent_dim` (a
+    `(H/2^n, W/2^n)` grid for `"conv"`, `num_latents` vectors for `"mlp"`); a
+    `VectorQuantizer` replaces each by its nearest of `num_embeddings` codebook vectors,
+    and the decoder reconstructs from them. The loss is the reconstruction NLL (summed
+    over pixels) plus the VQ terms (`model.losses`). Logged: `reconstruction_loss`,
+    `vq_loss` (codebook + commitment), `perplexity` (exp of the entropy of the batch's
+    code usage; at most `num_embeddings`) and `codebook_usage` (fraction of codes used in
+    the batch).
+
+    Codes are integer index grids: `encode` returns them and `decode` takes them
+    (`code_spec`). A `PixelCNNPrior` over the grids (`fit_prior`) makes the model
+    generative: `sample(n, seed)` draws grids from it and decodes them, in Python and in
+    the exported `sample` signature.
+
+    Networks, as in the paper (its appendix): `"conv"` has `len(filters)` strided 4x4
+    convolutions, a 3x3 convolution and `residual_blocks` residual blocks (ReLU, 3x3
+    conv with `residual_units` channels, ReLU, 1x1 conv), then a 1x1 convolution to
+    `latent_dim`; the decoder mirrors it with strided 4x4 transposed convolutions.
+    `"mlp"` is the zoo's MLP with `num_latents * latent_dim` outputs.
+
+    Args:
+        input_shape: shape of one example.
+        latent_dim: size D of the codebook vectors (the paper's embedding size).
+        num_embeddings: number of codebook vectors K, >= 1.
+        commitment_cost: beta of the commitment loss (0.25).
+        ema: update the codebook by moving averages (decay `decay`) instead of a loss.
+        decay: EMA decay in [0, 1).
+        restart_after: re-seed codes unused for this many training batches; None never.
+        kmeans_init: initialize the codebook by k-means on the first training batch.
+        architecture: `"conv"` (default for image shapes) or `"mlp"`.
+        filters: strided convolution widths (`"conv"`; default (32, 64)).
+        residual_blocks: residual blocks in the encoder and the decoder (`"conv"`), >= 0.
+        residual_units: channels of the residual blocks' 3x3 convolutions (`"conv"`).
+        num_latents: vectors in an MLP's code (`"mlp"` only; default 16).
+        prior: an optional `PixelCNNPrior` (or its config) over the index grids.
+        **kwargs: see `BaseAutoencoder` (`hidden_units` for `"mlp"`, `likelihood`, `seed`,
+            a user `encoder` whose output's last axis has size `latent_dim`, a user
+            `decoder` taking the quantized grid).
+
+    Returns:
+        Called on a batch, its reconstruction through the quantized code.
+
+    Example:
+        >>> vq = keras_ae.create_model("vq_vae", input_shape=(28, 28, 1), latent_dim=16,
+        ...                            num_embeddings=128, ema=True, restart_after=100)
+        >>> vq.compile(optimizer="adam")
+        >>> vq.fit(x_train, epochs=30, batch_size=128)
+        >>> indices = vq.encode(x_test)            # (n, 7, 7) ints in [0, 128)
+        >>> vq.fit_prior(x_train, epochs=20)       # PixelCNN over the index grids
+        >>> images = vq.sample(16, seed=0)
+
+    References:
+        van den Oord, Vinyals & Kavukcuoglu, "Neural Discrete Representation Learning",
+        NeurIPS 2017.
+    """
+
+    discrete = True
+    conv_hidden_units = False
+
+    def __init__(
+        self,
+        input_shape=None,
+        latent_dim=16,
+        num_embeddings=128,
+        commitment_cost=0.25,
+        ema=False,
+        decay=0.99,
+        restart_after=None,
+        kmeans_init=False,
+        architecture=None,
+        hidden_units=None,
+        residual_blocks=2,
+        residual_units=32,
+        num_latents=None,
+        prior=None,
+        **kwargs,
+    ):
+        if architecture is None:
+            shape = (
+                input_shape if input_shape is not None else getattr(kwargs.get("encoder"), "input_shape", ())
+            )
+            architecture = "conv" if shape is not None and len(tuple(shape)) in (3, 4) else "mlp"
+        if architecture == "conv":
+            if hidden_units:
+                raise ValueError(
+                    "VQ-VAE's conv networks have no dense layers; leave `hidden_units` unset. "
+                    f"Received: hidden_units={hidden_units!r}"
+                )
+            hidden_units = ()
+        elif num_latents is None:
+            num_latents = 16
+        if architecture == "conv" and num_latents is not None:
+            raise ValueError(
+                "Argument `num_latents` is for architecture='mlp' (a conv code is a grid). "
+                f"Received: num_latents={num_latents!r}"
+            )
+        self.num_latents = None if num_latents is None else check_int("num_latents", num_latents)
+        self.residual_blocks = check_int("residual_blocks", residual_blocks, minimum=0)
+        self.residual_units = check_int("residual_units", residual_units)
+        # Checked now, built in `build_encoder` (layers assigned before Model.__init__
+        # would not be tracked, and their weights not saved).
+        self._quantizer_kwargs = {
+            "num_embeddings": check_int("num_embeddings", num_embeddings),
+            "embedding_dim": check_int("latent_dim", latent_dim),
+            "commitment_cost": check_non_negative("commitment_cost", commitment_cost),
+            "ema": check_bool("ema", ema),
+            "decay": decay,
+            "restart_after": restart_after,
+            "kmeans_init": check_bool("kmeans_init", kmeans_init),
+        }
+        super().__init__(
+            input_shape=input_shape,
+            latent_dim=latent_dim,
+            architecture=architecture,
+            hidden_units=hidden_units,
+            **kwargs,
+        )
+        self.prior = None
+        if prior is not None:
+            self.attach_prior(prior)
+
+    # ----------------------------------------------------------------- networks
+    @property
+    def num_embeddings(self):
+        return self.quantizer.num_embeddings
+
+    @property
+    def code_spec(self):
+        return CodeSpec(self.latent_grid, "int32", "indices", "indices")
+
+    @property
+    def generative(self):
+        """True once a prior is attached (`fit_prior` or `attach_prior`)."""
+        return self.prior is not None
+
+    def build_features(self, inputs):
+        if self.architecture == "mlp":
+            return encoder_body(inputs, "mlp", self.hidden_units, None, self.activation)
+        x = inputs
+        for i, f in enumerate(self.filters):
+            x = keras.layers.Conv2D(
+                f, 4, strides=2, padding="same", activation="relu", name=f"encoder_conv_{i}"
+            )(x)
+        x = keras.layers.Conv2D(self.filters[-1], 3, padding="same", name="encoder_conv_out")(x)
+        return residual_stack(
+            x, self.filters[-1], self.residual_units, self.residual_blocks, "encoder_residual"
+        )
+
+    def build_encoder(self, inputs, features):
+        if self._user_encoder_name is not None:
+            z_e = features
+            if not hasattr(z_e, "shape") or len(z_e.shape) < 3 or z_e.shape[-1] != self.latent_dim:
+                raise ValueError(
+                    "A VQ-VAE's encoder must output vectors of size latent_dim (the embedding "
+                    f"size) on its last axis, on a grid or sequence. latent_dim={self.latent_dim}; "
+                    f"received an encoder output with shape={getattr(z_e, 'shape', z_e)}"
+                )
+        elif self.architecture == "mlp":
+            z_e = keras.layers.Dense(self.num_latents * self.latent_dim, name="pre_quantization")(features)
+            z_e = keras.layers.Reshape((self.num_latents, self.latent_dim), name="latent_grid")(z_e)
+        else:
+            z_e = keras.layers.Conv2D(self.latent_dim, 1, name="pre_quantization")(features)
+        self.latent_grid = tuple(z_e.shape[1:-1])
+        self.quantizer = VectorQuantizer(**self._quantizer_kwargs, seed=self.seed, name="vector_quantizer")
+        self.encoder_network = keras.Model(inputs, z_e, name="encoder_network")
+        _, indices = self.quantizer(z_e, return_indices=True)
+        return keras.Model(inputs, indices, name="encoder")
+
+    def build_decoder_network(self):
+        grid = keras.Input((*self.latent_grid, self.latent_dim), name="quantized")
+        if self.architecture == "mlp":
+            flat = keras.layers.Flatten(name="decoder_flatten")(grid)
+            x = flat
+            for i, units in enumerate(reversed(self.hidden_units)):
+                x = keras.layers.Dense(units, activation=self.activation, name=f"decoder_dense_{i}")(x)
+            x = keras.layers.Dense(math.prod(self.data_shape), name="decoder_output")(x)
+            x = keras.layers.Reshape(self.data_shape, name="decoder_reshape")(x)
+            return keras.Model(grid, x, name="decoder_network")
+        filters = self.filters
+        x = keras.layers.Conv2D(filters[-1], 3, padding="same", name="decoder_conv_in")(grid)
+        x = residual_stack(x, filters[-1], self.residual_units, self.residual_blocks, "decoder_residual")
+        for i, f in enumerate(reversed(filters[:-1])):
+            x = keras.layers.Conv2DTranspose(
+                f, 4, strides=2, padding="same", activation="relu", name=f"decoder_deconv_{i}"
+            )(x)
+        x = keras.layers.Conv2DTranspose(
+            self.data_shape[-1], 4, strides=2, padding="same", name="decoder_output"
+        )(x)
+        extra_h = x.shape[1] - self.data_shape[0]
+        extra_w = x.shape[2] - self.data_shape[1]
+        if extra_h or extra_w:
+            x = keras.layers.Cropping2D(
+                ((extra_h // 2, extra_h - extra_h // 2), (extra_w // 2, extra_w - extra_w // 2)),
+                name="decoder_crop",
+            )(x)
+        return keras.Model(grid, x, name="decoder_network")
+
+    def _check_user_decoder(self, decoder):
+        expected = (*self.latent_grid, self.latent_dim)
+        if tuple(decoder.input_shape[1:]) != expected:
+            raise ValueError(
+                f"A VQ-VAE's decoder takes the quantized grid of shape {expected}. "
+                f"Received: a decoder with input shape {tuple(decoder.input_shape[1:])}"
+            )
+        if tuple(decoder.output_shape[1:]) != self.data_shape:
+            raise ValueError(
+                f"The decoder's output shape {tuple(decoder.output_shape[1:])} does not match "
+                f"input_shape={self.data_shape}."
+            )
+
+    def build_decoder_model(self):
+        indices = keras.Input(self.latent_grid, dtype="int32", name="indices")
+        vectors = _CodebookLookup(self.quantizer, name="codebook_lookup")(indices)
+        return keras.Model(indices, self.likelihood(self.decoder_network(vectors)), name="decoder")
+
+    @property
+    def optimized_variables(self):
+        if self.prior is None:
+            return self.trainable_variables
+        # The prior is trained by its own `fit`, on the codes of the trained model.
+        prior_ids = {id(v) for v in self.prior.trainable_variables}
+        return [v for v in self.trainable_variables if id(v) not in prior_ids]
+
+    # ----------------------------------------------------------------- forward
+    def forward(self, x, training=False, sample_weight=None, compute_losses=True):
+        z_e = self.encoder_network(x, training=training)
+        quantized, indices = self.quantizer(
+            z_e, training=training, return_indices=True, sample_weight=sample_weight
+        )
+        return {
+            "code": indices,
+            "indices": indices,
+            "z_e": z_e,
+            "quantized": quantized,
+            **self.decode_code(quantized, training=training),
+        }
+
+    @property
+    def metric_names(self):
+        return ("loss", "reconstruction_loss", "vq_loss", "perplexity", "codebook_usage")
+
+    def code_usage(self, indices):
+        """Perplexity and fraction of codes used among `indices` (any shape): two scalars."""
+        flat = ops.reshape(indices, (-1,))
+        counts = ops.segment_sum(ops.ones_like(flat, "float32"), flat, num_segments=self.num_embeddings)
+        probs = counts / ops.maximum(ops.sum(counts), 1.0)
+        entropy = -ops.sum(ops.where(probs > 0, probs * ops.log(ops.maximum(probs, 1e-12)), 0.0))
+        return ops.exp(entropy), ops.mean(ops.cast(counts > 0, "float32"))
+
+    def compute_loss_terms(self, x, outputs, sample_weight=None, training=False):
+        logs = super().compute_loss_terms(x, outputs, sample_weight, training=training)
+        logs["vq_loss"] = ops.sum(self.quantizer.losses)
+        logs["perplexity"], logs["codebook_usage"] = self.code_usage(outputs["indices"])
+        return logs
+
+    def score_terms(self, outputs):
+        return {"vq_loss": self.quantizer.per_example_loss(outputs["z_e"], outputs["quantized"])}
+
+    def _check_codes(self, z):
+        """Index grids for `decode`: integers (or integral floats) in [0, num_embeddings)."""
+        z = np.asarray(z)
+        shape = self.latent_grid
+        if z.ndim != len(shape) + 1 or tuple(z.shape[1:]) != shape:
+            raise ValueError(
+                f"Argument `z` (code indices) must have shape (batch, {', '.join(map(str, shape))}). "
+                f"Received: z with shape={z.shape}"
+            )
+        if np.issubdtype(z.dtype, np.floating):
+            if not np.isfinite(z).all() or not np.array_equal(z, np.round(z)):
+                raise ValueError(
+                    "Argument `z` (code indices) must hold integers. Received: non-integral or "
+                    "non-finite floats"
+                )
+        elif not np.issubdtype(z.dtype, np.integer):
+            raise ValueError(
+                f"Argument `z` (code indices) must hold integers. Received: z with dtype={z.dtype}"
+            )
+        if z.size and (z.min() < 0 or z.max() >= self.num_embeddings):
+            raise ValueError(
+                f"Argument `z` (code indices) must lie in [0, {self.num_embeddings}). "
+                f"Received: values in [{z.min()}, {z.max()}]"
+            )
+        return z.astype("int32")
+
+    # ----------------------------------------------------------------- prior
+    def attach_prior(self, prior):
+        """Attaches a `PixelCNNPrior` (or its config dict) over this model's index grids."""
+        if isinstance(prior, dict):
+            prior = keras.saving.deserialize_keras_object(prior)
+        if not isinstance(prior, PixelCNNPrior):
+            raise ValueError(f"Argument `prior` must be a PixelCNNPrior or None. Received: prior={prior!r}")
+        if prior.grid_shape != self.latent_grid or prior.num_embeddings != self.num_embeddings:
+            raise ValueError(
+                f"The prior models grids {prior.grid_shape} of {prior.num_embeddings} codes; this "
+                f"model's codes are grids {self.latent_grid} of {self.num_embeddings} codes."
+            )
+        self.prior = prior
+        return prior
+
+    def fit_prior(self, x, epochs=10, batch_size=128, validation_data=None, verbose="auto", **prior_kwargs):
+        """Trains the PixelCNN prior on the codes of `x` (creating it on first use).
+
+        Args:
+            x: training images (the prior learns the distribution of their index grids):
+                an array, or a `tf.data.Dataset` of image batches.
+            epochs, batch_size, verbose: as in Keras' `fit`.
+            validation_data: optional images whose codes are the validation set.
+            **prior_kwargs: `PixelCNNPrior` arguments (`filters`, `num_blocks`,
+                `kernel_size`) when the prior is created here.
+
+        Returns:
+            The prior's `History` (`loss` in nats per grid, `bits_per_code`).
+        """
+        if self.prior is None:
+            self.attach_prior(
+                PixelCNNPrior(self.latent_grid, self.num_embeddings, name="prior", **prior_kwargs)
+            )
+        elif prior_kwargs:
+            raise ValueError(
+                f"The prior exists already; it takes no new arguments. Received: {sorted(prior_kwargs)}"
+            )
+        if getattr(self.prior, "optimizer", None) is None:
+            self.prior.compile(optimizer=keras.optimizers.Adam(1e-3))
+        codes = self._codes_of(x)
+        validation = None if validation_data is None else (self._codes_of(validation_data),)
+        return self.prior.fit(
+            codes, epochs=epochs, batch_size=batch_size, validation_data=validation, verbose=verbose
+        )
+
+    def _codes_of(self, x):
+        if isinstance(x, np.ndarray):
+            return self.encode(x)
+        # A dataset of batches (`x` or `(x, ...)` elements): encode it batch by batch.
+        return self.encoder.predict(x, verbose=0)
+
+    def sample_graph(self, num_samples, seed):
+        if self.prior is None:
+            raise ValueError("This VQ-VAE has no prior to sample from: train one with `model.fit_prior(x)`.")
+        indices = self.prior.sample_graph(num_samples, seed)
+        return {"samples": self.decoder(indices, training=False), "z": indices}
+
+    # ----------------------------------------------------------------- config
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "num_embeddings": self.num_embeddings,
+                "commitment_cost": self.quantizer.commitment_cost,
+                "ema": self.quantizer.ema,
+                "decay": self.quantizer.decay,
+                "restart_after": self.quantizer.restart_after,
+                "kmeans_init": self.quantizer.kmeans_init,
+                "residual_blocks": self.residual_blocks,
+                "residual_units": self.residual_units,
+                "num_latents": self.num_latents,
+                "prior": None if self.prior is None else keras.saving.serialize_keras_object(self.prior),
+            }
+        )
+        return config
