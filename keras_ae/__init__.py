@@ -33,6 +33,7 @@ _LAZY_SUBPACKAGES = (
     "runs",
 )
 _MODEL_EXPORTS = (
+    "DRAW",
     "VAE",
     "Autoencoder",
     "BetaVAE",

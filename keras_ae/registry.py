@@ -23,6 +23,7 @@ MODELS = {
     "beta_vae": "keras_ae.models.beta_vae:BetaVAE",
     "contractive_autoencoder": "keras_ae.models.contractive_autoencoder:ContractiveAutoencoder",
     "denoising_autoencoder": "keras_ae.models.denoising_autoencoder:DenoisingAutoencoder",
+    "draw": "keras_ae.models.draw:DRAW",
     "k_sparse_autoencoder": "keras_ae.models.k_sparse_autoencoder:KSparseAutoencoder",
     "sparse_autoencoder": "keras_ae.models.sparse_autoencoder:SparseAutoencoder",
     "vae": "keras_ae.models.vae:VAE",

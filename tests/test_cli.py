@@ -266,3 +266,31 @@ def test_vq_vae_trains_its_prior_and_plots_its_codebook(tmp_path):
     assert bad.rstrip().endswith("exit 2")
     assert "prior_epochs trains the learned prior of a discrete model (vq_vae); 'vae' has none" in stderr
     assert not (tmp_path / "runs" / "bad" / "model.keras").exists()
+
+
+def test_draw_trains_and_plots_its_steps(tmp_path):
+    params = ["--param", "steps=3", "--param", "read_size=2", "--param", "write_size=3"]
+    commands = [
+        [
+            "train",
+            "draw",
+            "--split",
+            "train[:128]",
+            "--epochs",
+            "1",
+            "--latent-dim",
+            "2",
+            *params,
+            "--out",
+            "runs/d",
+        ],
+        ["plot", "runs/d"],
+    ]
+    (train, plot), stderr = run_commands(commands, cwd=tmp_path)
+    for output in (train, plot):
+        assert output.rstrip().endswith("exit 0"), output + stderr
+    # The digits preset's dense widths do not reach DRAW, whose networks are LSTMs.
+    config = json.loads((tmp_path / "runs" / "d" / "config.json").read_text())
+    assert config["model_config"]["steps"] == 3 and "hidden_units" not in config["model_config"]
+    expected = {"reconstructions", "samples", "generation_steps", "attention_steps", "loss_curves"}
+    assert {p.stem for p in (tmp_path / "runs" / "d" / "plots").glob("*.png")} == expected

@@ -22,6 +22,7 @@ RUNNABLE = (
     'model = keras_ae.create_model("vae"',
     "sae = keras_ae.create_model(",
     "path = export_for_serving(",
+    "vq = keras_ae.create_model(",
 )
 
 
@@ -66,6 +67,7 @@ def test_the_runnable_blocks_run(tmp_path, monkeypatch):
         namespace["restored"].predict(x_test, verbose=0), namespace["recons"], atol=1e-5
     )
     assert namespace["samples"].shape == (16, 28, 28, 1)
+    assert namespace["indices"].shape == (8, 7, 7) and namespace["vq_samples"].shape == (16, 28, 28, 1)
     assert (tmp_path / "saved_models" / "my_vae" / "2" / "saved_model.pb").is_file()
     assert (tmp_path / "saved_models" / "models.config").is_file()
 

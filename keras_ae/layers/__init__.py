@@ -1,8 +1,9 @@
 """Keras layers of the zoo: sampling, corruption processes, k-sparsity, tied decoders, vector
-quantization and gated PixelCNN blocks."""
+quantization, gated PixelCNN blocks and DRAW's attention."""
 
 from keras_ae.layers.additive_gaussian_noise import AdditiveGaussianNoise
 from keras_ae.layers.dense_transpose import DenseTranspose
+from keras_ae.layers.draw_attention import AttentiveRead, AttentiveWrite, GaussianFilterbank
 from keras_ae.layers.gated_pixelcnn import GatedPixelCNNBlock
 from keras_ae.layers.k_sparse import KSparse
 from keras_ae.layers.masking_noise import MaskingNoise
@@ -38,7 +39,10 @@ def get_noise_layer(noise, level, seed=None, **kwargs):
 
 __all__ = [
     "AdditiveGaussianNoise",
+    "AttentiveRead",
+    "AttentiveWrite",
     "DenseTranspose",
+    "GaussianFilterbank",
     "GatedPixelCNNBlock",
     "KSparse",
     "MaskingNoise",

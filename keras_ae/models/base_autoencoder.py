@@ -72,8 +72,9 @@ class BaseAutoencoder(UserAPI, keras.Model):
       `keras_ae.evaluation` apply.
     - `discrete`: codes are integer indices into a codebook (`code_spec`), and the prior
       is learned after the autoencoder (`fit_prior`): VQ-VAE.
-    - `conv_hidden_units`: whether `hidden_units` (dense layers) exist in the `"conv"`
-      networks too.
+    - `dense_architectures`: the architectures whose networks have the dense layers of
+      `hidden_units` (all of them, but for VQ-VAE's conv nets and DRAW's LSTMs).
+    - `sequential`: the model draws its output in steps (`generation_steps`): DRAW.
     """
 
     #: Whether the model has a prior to sample from (see `sample_graph`).
@@ -82,8 +83,10 @@ class BaseAutoencoder(UserAPI, keras.Model):
     variational = False
     #: Whether codes are codebook indices with a separately trained prior (`fit_prior`).
     discrete = False
-    #: Whether the "conv" networks have dense layers (`hidden_units`) after the convolutions.
-    conv_hidden_units = True
+    #: Architectures whose networks have the dense layers of `hidden_units`.
+    dense_architectures = ("mlp", "conv")
+    #: Whether the model draws its output in steps (`generation_steps`, `attention_boxes`).
+    sequential = False
 
     def __init__(
         self,

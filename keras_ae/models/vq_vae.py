@@ -110,7 +110,7 @@ class VQVAE(BaseAutoencoder):
     """
 
     discrete = True
-    conv_hidden_units = False
+    dense_architectures = ("mlp",)
 
     def __init__(
         self,

@@ -16,13 +16,16 @@ from keras_ae.plotting.pictures import (
     plot_reconstructions,
     plot_samples,
 )
+from keras_ae.plotting.steps import plot_attention_steps, plot_generation_steps
 
 __all__ = [
     "code_counts",
     "first_layer_kernel",
     "latent_kl_per_dim",
+    "plot_attention_steps",
     "plot_codebook_usage",
     "plot_filters",
+    "plot_generation_steps",
     "plot_latent_manifold",
     "plot_latent_scatter",
     "plot_latent_traversals",

@@ -19,6 +19,8 @@ PLOT_KINDS = (
     "manifold",
     "latent_scatter",
     "codebook",
+    "generation_steps",
+    "attention_steps",
     "filters",
     "loss_curves",
 )
@@ -151,9 +153,10 @@ def build_model(config, input_shape=None):
         return cls.from_config(config["model_config"])
     kwargs = model_kwargs(config, input_shape)
     preset_units = DATASET_PRESETS.get(config["dataset"], {}).get("hidden_units")
-    # The dataset preset's dense widths are for an MLP; this model's conv nets have none.
+    # A dataset preset's dense widths do not apply to networks without dense layers (VQ-VAE's
+    # conv nets, DRAW's LSTMs); widths the user gives still reach the model (and its checks).
     from_preset = preset_units is not None and list(kwargs.get("hidden_units", ())) == list(preset_units)
-    if kwargs.get("architecture") == "conv" and not cls.conv_hidden_units and from_preset:
+    if from_preset and kwargs.get("architecture") not in cls.dense_architectures:
         kwargs.pop("hidden_units")
     try:
         return cls(**kwargs)

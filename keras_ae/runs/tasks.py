@@ -87,7 +87,8 @@ def plot_run(run, out=None, dataset=None, split=None, data_dir=None, kinds=None,
 
     Kinds: `"reconstructions"`, `"samples"`, `"traversals"`, `"manifold"` (generative
     models), `"latent_scatter"` (labelled data, continuous codes), `"codebook"` (code usage
-    and index grids of a VQ-VAE), `"filters"` (a dense first layer, or conv
+    and index grids of a VQ-VAE), `"generation_steps"` and `"attention_steps"` (DRAW's canvas
+    step by step, with its glimpses), `"filters"` (a dense first layer, or conv
     kernels; by default only for models outside the VAE family), `"loss_curves"` (run
     folders). `kinds=None` writes all that apply.
 
@@ -122,11 +123,17 @@ def plot_run(run, out=None, dataset=None, split=None, data_dir=None, kinds=None,
         "traversals": (lambda p: plotting.plot_latent_traversals(model, x, p)) if model.variational else None,
         "manifold": (lambda p: plotting.plot_latent_manifold(model, p, x=x)) if model.variational else None,
         "latent_scatter": (lambda p: plotting.plot_latent_scatter(model, x, y, p))
-        if y is not None and not model.discrete
+        if y is not None and len(model.code_spec.shape) == 1 and not model.discrete
+        else None,
+        "generation_steps": (lambda p: plotting.plot_generation_steps(model, p))
+        if model.sequential
+        else None,
+        "attention_steps": (lambda p: plotting.plot_attention_steps(model, x, p))
+        if model.sequential and (model.read_size or model.write_size)
         else None,
         "codebook": (lambda p: plotting.plot_codebook_usage(model, x, p)) if model.discrete else None,
         "filters": (lambda p: plotting.plot_filters(model, p))
-        if plotting.first_layer_kernel(model) is not None
+        if not model.sequential and plotting.first_layer_kernel(model) is not None
         else None,
         "loss_curves": (lambda p: plotting.plot_loss_curves(read_json(history_path), p))
         if history_path and os.path.isfile(history_path)

@@ -30,8 +30,11 @@ import pytest
 
 from keras_ae.layers import (
     AdditiveGaussianNoise,
+    AttentiveRead,
+    AttentiveWrite,
     DenseTranspose,
     GatedPixelCNNBlock,
+    GaussianFilterbank,
     KSparse,
     MaskingNoise,
     SaltAndPepperNoise,
@@ -171,6 +174,53 @@ def _nearest_code(layer, x):
     flat = x.reshape(-1, codebook.shape[1]).astype("float64")
     distances = ((flat[:, None, :] - codebook[None]) ** 2).sum(-1)
     return codebook[distances.argmin(1)].reshape(x.shape)
+
+
+def _paper_filterbank(params, height, width, n):
+    """Gregor et al. (2015) eq. 21-26 evaluated directly, one example at a time, in float64."""
+    out_y, out_x, out_gamma = [], [], []
+    for gx_, gy_, log_sigma2, log_delta, log_gamma in params.astype("float64"):
+        gx, gy = (width + 1) / 2 * (gx_ + 1), (height + 1) / 2 * (gy_ + 1)
+        delta = (max(height, width) - 1) / (n - 1) * np.exp(log_delta)
+        sigma2 = np.exp(log_sigma2)
+        fx = np.array(
+            [[np.exp(-((a - (gx + (i - n / 2 - 0.5) * delta)) ** 2) / (2 * sigma2)) for a in range(1, width + 1)]
+             for i in range(1, n + 1)]
+        )  # fmt: skip
+        fy = np.array(
+            [[np.exp(-((b - (gy + (j - n / 2 - 0.5) * delta)) ** 2) / (2 * sigma2)) for b in range(1, height + 1)]
+             for j in range(1, n + 1)]
+        )  # fmt: skip
+        out_x.append(fx / fx.sum(1, keepdims=True))
+        out_y.append(fy / fy.sum(1, keepdims=True))
+        out_gamma.append([np.exp(log_gamma)])
+    return np.array(out_y), np.array(out_x), np.array(out_gamma)
+
+
+def _filterbank_reference(layer, h):
+    params = h @ _np(layer.params.kernel) + _np(layer.params.bias)
+    return _paper_filterbank(params, layer.image_height, layer.image_width, layer.glimpse_size)
+
+
+def _read_reference(layer, x, x_hat, h):
+    fy, fx, gamma = _filterbank_reference(layer.filterbank, h)
+    glimpses = [np.einsum("bnh,bhwc,bmw->bnmc", fy, image, fx) for image in (x, x_hat)]
+    return gamma * np.concatenate(glimpses, axis=-1).reshape(len(x), -1)
+
+
+def _write_reference(layer, h):
+    fy, fx, gamma = _filterbank_reference(layer.filterbank, h)
+    n = layer.glimpse_size
+    patch = (h @ _np(layer.patch.kernel) + _np(layer.patch.bias)).reshape(len(h), n, n, layer.channels)
+    return np.einsum("bnh,bnmc,bmw->bhwc", fy, patch, fx) / gamma[:, :, None, None]
+
+
+DRAW_BAD_KWARGS = (
+    ({"glimpse_size": 7}, "glimpse_size"),
+    ({"glimpse_size": 0}, "glimpse_size"),
+    ({"image_height": 0}, "image_height"),
+    ({"image_width": 2.5}, "image_width"),
+)
 
 
 VQ_BAD_KWARGS = (
@@ -354,6 +404,33 @@ LAYER_CASES = [
         id="VectorQuantizer-ema",
     ),
     LayerCase(
+        GaussianFilterbank,
+        {"image_height": 5, "image_width": 6, "glimpse_size": 3},
+        (8, 7),
+        input_range=(-0.5, 0.5),
+        num_trainable_weights=2,
+        inference_output=_filterbank_reference,
+        bad_kwargs=DRAW_BAD_KWARGS,
+    ),
+    LayerCase(
+        AttentiveRead,
+        {"image_height": 5, "image_width": 6, "glimpse_size": 2},
+        [(8, 5, 6, 2), (8, 5, 6, 2), (8, 7)],
+        input_range=(-0.5, 0.5),
+        num_trainable_weights=2,
+        inference_output=_read_reference,
+        bad_kwargs=DRAW_BAD_KWARGS,
+    ),
+    LayerCase(
+        AttentiveWrite,
+        {"image_height": 5, "image_width": 6, "channels": 2, "glimpse_size": 3},
+        (8, 7),
+        input_range=(-0.5, 0.5),
+        num_trainable_weights=4,
+        inference_output=_write_reference,
+        bad_kwargs=(*DRAW_BAD_KWARGS, ({"channels": 0}, "channels")),
+    ),
+    LayerCase(
         GatedPixelCNNBlock,
         {"filters": 6, "kernel_size": 3, "first": False},
         [(8, 4, 5, 6), (8, 4, 5, 6)],
@@ -489,7 +566,8 @@ def test_save_and_load_in_a_functional_model(case, tmp_path):
     assert restored.get_config() == layer.get_config()
     for saved, back in zip(model.get_weights(), loaded.get_weights(), strict=True):
         np.testing.assert_array_equal(back, saved)
-    np.testing.assert_array_equal(loaded.predict(x, verbose=0), expected)
+    for got, want in zip(_listed(loaded.predict(x, verbose=0)), _listed(expected), strict=True):
+        np.testing.assert_array_equal(got, want)
 
 
 # --- (4) training against inference ---------------------------------------------------
@@ -503,18 +581,24 @@ def test_training_and_inference_behaviour(case):
     layer(x)  # builds
     _randomize(layer.weights, rng)
 
-    inference = _np(layer(x))
-    np.testing.assert_array_equal(_np(layer(x, training=False)), inference)
+    inference = [_np(y) for y in _listed(layer(x))]
+    for got, want in zip(_listed(layer(x, training=False)), inference, strict=True):
+        np.testing.assert_array_equal(_np(got), want)
     if case.inference_output is not None:
         arrays = x if case.multi_input else [x]
-        np.testing.assert_allclose(inference, case.inference_output(layer, *arrays), rtol=1e-5, atol=1e-6)
+        reference = case.inference_output(layer, *arrays)
+        reference = list(reference) if isinstance(reference, (list, tuple)) else [reference]
+        for got, want in zip(inference, reference, strict=True):
+            np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
 
-    training = _np(layer(x, training=True))
-    assert training.shape == inference.shape
+    training = [_np(y) for y in _listed(layer(x, training=True))]
+    assert [t.shape for t in training] == [i.shape for i in inference]
     if case.training_differs:
-        assert not np.array_equal(training, inference)
+        assert not all(np.array_equal(t, i) for t, i in zip(training, inference, strict=True))
     else:
-        np.testing.assert_array_equal(training, inference)
+        for t, i in zip(training, inference, strict=True):
+            np.testing.assert_array_equal(t, i)
+    training, inference = training[0], inference[0]
 
     if case.kept_per_row:
         train_k, inference_k = case.kept_per_row

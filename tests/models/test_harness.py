@@ -48,6 +48,18 @@ def random_codes(model, n, seed=2):
 HARNESS_EXTRA = {
     "beta_vae": {"capacity_max": 5.0, "capacity_steps": 10},
     "denoising_autoencoder": {"noise": "salt_and_pepper", "noise_level": 0.2, "seed": 3},
+    # LSTMs over 3 steps with attentive read (2x2) and write (3x3); no conv options.
+    "draw": {
+        "architecture": None,
+        "hidden_units": None,
+        "filters": None,
+        "steps": 3,
+        "encoder_units": 8,
+        "decoder_units": 8,
+        "read_size": 2,
+        "write_size": 3,
+        "seed": 4,
+    },
     # k <= latent_dim=3; the schedule (3 -> 2 over 5 of 10 steps) runs in the harness too.
     "k_sparse_autoencoder": {"k": 2, "alpha": 3, "k_start": 3, "total_steps": 10},
     "vae": {"seed": 1},

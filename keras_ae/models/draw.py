@@ -1,0 +1,337 @@
+"""DRAW: the recurrent, attentive variational autoencoder (Gregor et al. 2015)."""
+
+import math
+
+import keras
+import numpy as np
+from keras import ops
+
+from keras_ae import backend
+from keras_ae._validation import check_int
+from keras_ae.layers import Sampling
+from keras_ae.layers.draw_attention import AttentiveRead, AttentiveWrite
+from keras_ae.losses import gaussian_kl
+from keras_ae.models.base_autoencoder import BaseAutoencoder, CodeSpec, weighted_mean
+from keras_ae.registry import register_model
+
+
+def _zeros(like, units):
+    """Zeros `(batch, units)` with the batch size of `like` (also on symbolic tensors)."""
+    return ops.repeat(ops.zeros_like(like[:, :1]), units, axis=1)
+
+
+@register_model("draw")
+class DRAW(BaseAutoencoder):
+    """Deep Recurrent Attentive Writer: a VAE that draws its reconstruction in `steps` strokes.
+
+    At each step t = 1..T (weights shared across steps), with the canvas `c` in logit space:
+
+        x_hat_t = x - sigmoid(c_{t-1})
+        r_t = read(x, x_hat_t, h_dec_{t-1})
+        h_enc_t = LSTM_enc([r_t, h_dec_{t-1}]);  z_t ~ N(mu(h_enc_t), sigma(h_enc_t)^2)
+        h_dec_t = LSTM_dec(z_t);  c_t = c_{t-1} + write(h_dec_t)
+
+    and the reconstruction is the likelihood of `x` given `c_T` (logits for the Bernoulli
+    likelihood). The KL term is summed over steps and latent units, added with
+    `add_loss`; `reconstruction_loss`, `kl_loss` and `elbo` are logged as for the VAE.
+    Without attention (`read_size=None`, `write_size=None`) the read is `[x, x_hat]` and
+    the write a dense map of `h_dec`; with them, N x N glimpses through a grid of
+    Gaussian filters (`AttentiveRead`, `AttentiveWrite`).
+
+    Codes are the sequences of posterior means, `(batch, steps, latent_dim)`: `encode`
+    returns them, `decode` draws from them; `sample` decodes prior draws, and
+    `generation_steps` returns the canvas after every step. In training `z_t` comes from
+    the `Sampling` layer; `evaluate` (and the exported `score`) use one posterior sample
+    per example keyed by its values, so they report a real ELBO; `predict` decodes the
+    means (deterministic).
+
+    Args:
+        input_shape: an image shape `(height, width, channels)` (or a vector shape
+            without attention).
+        latent_dim: size of each `z_t`.
+        steps: T, the number of steps, >= 1.
+        encoder_units, decoder_units: LSTM sizes.
+        read_size: glimpse size N of the attentive read, or None to read the whole image.
+        write_size: patch size N of the attentive write, or None for a dense write.
+        **kwargs: `likelihood`, `seed`, `name` (see `BaseAutoencoder`).
+
+    Returns:
+        Called on a batch, the reconstruction from the posterior means.
+
+    Example:
+        >>> draw = keras_ae.create_model("draw", input_shape=(28, 28, 1), latent_dim=100,
+        ...                              steps=64, read_size=2, write_size=5)
+        >>> draw.compile(optimizer=keras.optimizers.Adam(1e-3, clipnorm=10.0))
+        >>> draw.fit(x_train_binary, epochs=20, batch_size=64)
+        >>> canvases = draw.generation_steps(16, seed=0)  # (16, 64, 28, 28, 1)
+
+    References:
+        Gregor, Danihelka, Graves, Rezende & Wierstra, "DRAW: A Recurrent Neural Network
+        For Image Generation", ICML 2015.
+    """
+
+    generative = True
+    sequential = True
+    dense_architectures = ()
+
+    def __init__(
+        self,
+        input_shape=None,
+        latent_dim=10,
+        steps=10,
+        encoder_units=256,
+        decoder_units=256,
+        read_size=None,
+        write_size=None,
+        **kwargs,
+    ):
+        for name in ("encoder", "decoder"):
+            if kwargs.get(name) is not None:
+                raise ValueError(f"DRAW builds its own recurrent networks. Received: {name}={kwargs[name]!r}")
+        for name, allowed in (("architecture", ("mlp",)), ("hidden_units", ((),)), ("filters", ())):
+            value = kwargs.pop(name, None)
+            if value is not None and (tuple(value) if isinstance(value, list) else value) not in allowed:
+                raise ValueError(
+                    f"DRAW's networks are LSTMs: `{name}` does not apply. Received: {name}={value!r}"
+                )
+        self.steps = check_int("steps", steps)
+        self.encoder_units = check_int("encoder_units", encoder_units)
+        self.decoder_units = check_int("decoder_units", decoder_units)
+        self.read_size = None if read_size is None else check_int("read_size", read_size)
+        self.write_size = None if write_size is None else check_int("write_size", write_size)
+        if (self.read_size or self.write_size) and (input_shape is None or len(tuple(input_shape)) != 3):
+            raise ValueError(
+                "Attention (read_size, write_size) needs an image input_shape (height, width, channels). "
+                f"Received: input_shape={input_shape!r}"
+            )
+        super().__init__(input_shape=input_shape, latent_dim=latent_dim, hidden_units=(), **kwargs)
+
+    # ----------------------------------------------------------------- networks
+    @property
+    def code_spec(self):
+        return CodeSpec((self.steps, self.latent_dim), "float32", "z", "code")
+
+    def build_features(self, inputs):
+        return inputs
+
+    def build_encoder(self, inputs, features):
+        check_int("latent_dim", self.latent_dim)
+        shape = self.data_shape
+        self._size = math.prod(shape)
+        if self.read_size is not None:
+            self.reader = AttentiveRead(shape[0], shape[1], self.read_size, name="read")
+        if self.write_size is not None:
+            self.writer = AttentiveWrite(shape[0], shape[1], shape[2], self.write_size, name="write")
+        else:
+            self.writer = keras.layers.Dense(self._size, name="write")
+        self.encoder_cell = keras.layers.LSTMCell(self.encoder_units, name="encoder_lstm")
+        self.decoder_cell = keras.layers.LSTMCell(self.decoder_units, name="decoder_lstm")
+        self.z_mean_layer = keras.layers.Dense(self.latent_dim, name="z_mean")
+        self.z_log_var_layer = keras.layers.Dense(self.latent_dim, name="z_log_var")
+        self.sampling = Sampling(seed=self.seed, name="sampling")
+        path = self.unroll(inputs, noise="mean")
+        return keras.Model(inputs, [path["z_mean"], path["z_log_var"], path["z"]], name="encoder")
+
+    def build_decoder_network(self):
+        z = keras.Input(self.code_spec.shape, name="z")
+        return keras.Model(z, self.draw_canvas(z)[-1], name="decoder_network")
+
+    # ----------------------------------------------------------------- the recurrence
+    def _write(self, h_dec):
+        update = self.writer(h_dec)
+        return ops.reshape(update, (-1, self._size))
+
+    def _read(self, x, x_hat, h_dec):
+        if self.read_size is None:
+            return ops.concatenate([x, x_hat], axis=-1)
+        shape = (-1, *self.data_shape)
+        return self.reader([ops.reshape(x, shape), ops.reshape(x_hat, shape), h_dec])
+
+    def unroll(self, x, noise="sample", training=False):
+        """Runs the T steps of DRAW on images `x`; returns the path's tensors.
+
+        Args:
+            x: a batch of examples.
+            noise: how `z_t` is drawn: `"sample"` (the `Sampling` layer, training),
+                `"mean"` (`z_t` = posterior mean) or a `(batch, steps, latent_dim)` tensor
+                of standard normal draws.
+            training: passed to the layers.
+
+        Returns:
+            A dict of `z_mean`, `z_log_var`, `z` (`(batch, steps, latent_dim)`), the
+            decoder states `h_dec` (`(batch, steps, decoder_units)`) and `logits`: the
+            final canvas `c_T`, shaped like one example.
+        """
+        flat = ops.reshape(ops.cast(x, self.compute_dtype), (-1, self._size))
+        canvas = ops.zeros_like(flat)
+        h_dec = _zeros(flat, self.decoder_units)
+        enc_state = [_zeros(flat, self.encoder_units)] * 2
+        dec_state = [h_dec, h_dec]
+        means, log_vars, zs, states = [], [], [], []
+        for t in range(self.steps):
+            x_hat = flat - ops.sigmoid(canvas)
+            r = self._read(flat, x_hat, h_dec)
+            h_enc, enc_state = self.encoder_cell(
+                ops.concatenate([r, h_dec], axis=-1), enc_state, training=training
+            )
+            z_mean, z_log_var = self.z_mean_layer(h_enc), self.z_log_var_layer(h_enc)
+            if isinstance(noise, str):
+                z = self.sampling([z_mean, z_log_var], training=noise == "sample")
+            else:
+                z = z_mean + ops.exp(0.5 * z_log_var) * noise[:, t]
+            h_dec, dec_state = self.decoder_cell(z, dec_state, training=training)
+            canvas = canvas + self._write(h_dec)
+            means.append(z_mean)
+            log_vars.append(z_log_var)
+            zs.append(z)
+            states.append(h_dec)
+        return {
+            "z_mean": ops.stack(means, axis=1),
+            "z_log_var": ops.stack(log_vars, axis=1),
+            "z": ops.stack(zs, axis=1),
+            "h_dec": ops.stack(states, axis=1),
+            "logits": ops.reshape(canvas, (-1, *self.data_shape)),
+        }
+
+    def draw_canvas(self, z, training=False):
+        """The decoder alone: canvases (logits, shaped like an example) after each step of `z`."""
+        h_dec = _zeros(z[:, 0], self.decoder_units)
+        state = [h_dec, h_dec]
+        canvas = None
+        canvases = []
+        for t in range(self.steps):
+            h_dec, state = self.decoder_cell(z[:, t], state, training=training)
+            update = self._write(h_dec)
+            canvas = update if canvas is None else canvas + update
+            canvases.append(ops.reshape(canvas, (-1, *self.data_shape)))
+        return canvases
+
+    # ----------------------------------------------------------------- forward and losses
+    @property
+    def metric_names(self):
+        return ("loss", "reconstruction_loss", "kl_loss", "elbo")
+
+    def kl_penalty(self, kl):
+        return kl
+
+    def forward(self, x, training=False, sample_weight=None, compute_losses=True):
+        path = self.unroll(x, noise="sample" if training else "mean", training=training)
+        outputs = {
+            "code": path["z_mean"],
+            "z_mean": path["z_mean"],
+            "z_log_var": path["z_log_var"],
+            "z": path["z"],
+            **self._decoded(path["logits"]),
+        }
+        if compute_losses:
+            if not training:
+                # A real ELBO outside training: one posterior path per example, its draws keyed
+                # by the example's values (the same score alone or in any batch).
+                keys = backend.example_keys(ops.reshape(x, (ops.shape(x)[0], -1)), self.seed or 0)
+                eps = backend.keyed_normal(keys, self.code_spec.shape, dtype=self.compute_dtype)
+                path = self.unroll(x, noise=eps, training=False)
+            # KL summed over latent units (gaussian_kl) and over the T steps.
+            kl = ops.sum(
+                ops.reshape(
+                    gaussian_kl(
+                        ops.reshape(path["z_mean"], (-1, self.latent_dim)),
+                        ops.reshape(path["z_log_var"], (-1, self.latent_dim)),
+                    ),
+                    (-1, self.steps),
+                ),
+                axis=1,
+            )
+            outputs["kl"] = kl
+            outputs["kl_loss"] = weighted_mean(kl, sample_weight)
+            outputs["loss_params"] = path["logits"]
+            self.add_loss(self.kl_penalty(outputs["kl_loss"]))
+        return outputs
+
+    def _decoded(self, logits):
+        return {"params": logits, "reconstruction": self.likelihood.mean(logits)}
+
+    def reconstruction_nll(self, x, outputs, training=False):
+        """`-log p(x | c_T)` per example, for the path whose KL is in the loss."""
+        return self.likelihood.nll(x, outputs["loss_params"])
+
+    def compute_loss_terms(self, x, outputs, sample_weight=None, training=False):
+        logs = super().compute_loss_terms(x, outputs, sample_weight, training=training)
+        logs["kl_loss"] = outputs["kl_loss"]
+        logs["elbo"] = -(logs["reconstruction_loss"] + outputs["kl_loss"])
+        return logs
+
+    def score_terms(self, outputs):
+        return {"kl_loss": outputs["kl"]}
+
+    # ----------------------------------------------------------------- generation
+    def sample_graph(self, num_samples, seed):
+        z = backend.stateless_normal(
+            (num_samples, self.steps * self.latent_dim), seed, dtype=self.compute_dtype
+        )
+        z = ops.reshape(z, (-1, self.steps, self.latent_dim))
+        return {"samples": self.decoder(z, training=False), "z": z}
+
+    def generation_steps(self, num_samples=16, seed=None, x=None):
+        """The canvas after each of the T steps, as images (the paper's figures).
+
+        Args:
+            num_samples: prior samples to draw (ignored when `x` is given).
+            seed: seed of the prior draws (as `sample`).
+            x: optional examples: the canvases of their reconstructions (posterior means).
+
+        Returns:
+            A numpy array `(n, steps, *input_shape)` of likelihood means.
+        """
+        if x is not None:
+            self._check_array(np.asarray(x))
+            z = self.encode(np.asarray(x))
+        else:
+            seed = int(np.random.default_rng().integers(2**62)) if seed is None else seed
+            z = self.sample_graph(check_int("num_samples", num_samples), seed)["z"]
+        canvases = self.draw_canvas(ops.convert_to_tensor(z, "float32"))
+        return ops.convert_to_numpy(ops.stack([self.likelihood.mean(c) for c in canvases], axis=1))
+
+    def attention_boxes(self, x):
+        """Where the read and the write attend at each step of the reconstruction of `x`.
+
+        Returns:
+            A dict with `"read"` and `"write"` (those with attention), each a numpy array
+            `(n, steps, 3)` of the grid centre `(g_X, g_Y)` and the side `N * delta` of
+            the attended square, in 1-based pixel coordinates.
+        """
+        x = np.asarray(x)
+        self._check_array(x)
+        path = self.unroll(ops.convert_to_tensor(x), noise="mean")
+        h_dec = ops.convert_to_numpy(path["h_dec"])
+        previous = np.concatenate([np.zeros_like(h_dec[:, :1]), h_dec[:, :-1]], axis=1)
+        boxes = {}
+        for name, layer, states in (
+            ("read", getattr(self, "reader", None), previous),
+            ("write", self.writer if self.write_size is not None else None, h_dec),
+        ):
+            if layer is None:
+                continue
+            bank = layer.filterbank
+            params = ops.convert_to_numpy(bank.params(states.reshape(-1, states.shape[-1])))
+            gx = (bank.image_width + 1) / 2 * (params[:, 0] + 1)
+            gy = (bank.image_height + 1) / 2 * (params[:, 1] + 1)
+            n = bank.glimpse_size
+            delta = (max(bank.image_height, bank.image_width) - 1) / max(n - 1, 1) * np.exp(params[:, 3])
+            boxes[name] = np.stack([gx, gy, n * delta], axis=-1).reshape(len(x), self.steps, 3)
+        return boxes
+
+    # ----------------------------------------------------------------- config
+    def get_config(self):
+        config = super().get_config()
+        for key in ("architecture", "hidden_units", "filters", "activation", "encoder", "decoder"):
+            config.pop(key, None)
+        config.update(
+            {
+                "steps": self.steps,
+                "encoder_units": self.encoder_units,
+                "decoder_units": self.decoder_units,
+                "read_size": self.read_size,
+                "write_size": self.write_size,
+            }
+        )
+        return config

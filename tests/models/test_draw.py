@@ -1,0 +1,110 @@
+"""DRAW specifics: the ELBO by hand, the recurrence, generation steps, bad arguments.
+
+Fit/evaluate/save/load/export run in the shared harnesses (with attention).
+"""
+
+import keras
+import numpy as np
+import pytest
+
+import keras_ae
+from keras_ae import backend
+from tests.models.test_harness import make_data
+
+KW = {
+    "input_shape": (12, 12, 1),
+    "latent_dim": 3,
+    "steps": 4,
+    "encoder_units": 8,
+    "decoder_units": 8,
+    "seed": 5,
+}
+
+
+def _np(x):
+    return keras.ops.convert_to_numpy(x)
+
+
+@pytest.mark.parametrize("attention", [{}, {"read_size": 2, "write_size": 3}])
+def test_evaluate_reports_the_elbo_of_one_keyed_path_by_hand(attention):
+    model = keras_ae.create_model("draw", **KW, **attention)
+    model.compile(optimizer="adam")
+    x = make_data(16)
+    logs = model.evaluate(x, batch_size=16, verbose=0, return_dict=True)
+    keys = backend.example_keys(x.reshape(16, -1), 5)
+    eps = backend.keyed_normal(keys, (4, 3))
+    path = model.unroll(x, noise=eps)
+    mean, log_var = _np(path["z_mean"]).astype("float64"), _np(path["z_log_var"]).astype("float64")
+    # KL summed over the 4 steps and the 3 latent units: the constant is -1/2 per unit and step.
+    kl = 0.5 * np.sum(mean**2 + np.exp(log_var) - log_var - 1.0, axis=(1, 2))
+    logits = _np(path["logits"]).astype("float64").reshape(16, -1)
+    target = x.reshape(16, -1)
+    nll = np.sum(np.maximum(logits, 0) - logits * target + np.log1p(np.exp(-np.abs(logits))), axis=1)
+    assert logs["kl_loss"] == pytest.approx(kl.mean(), rel=1e-4)
+    assert logs["reconstruction_loss"] == pytest.approx(nll.mean(), rel=1e-5)
+    assert logs["elbo"] == pytest.approx(-(kl + nll).mean(), rel=1e-5)
+
+
+def test_the_canvas_accumulates_writes_and_the_decoder_alone_reproduces_it():
+    model = keras_ae.create_model("draw", **KW, read_size=2, write_size=3)
+    x = make_data(5)
+    codes = model.encode(x)
+    assert codes.shape == (5, 4, 3)
+    canvases = model.draw_canvas(keras.ops.convert_to_tensor(codes))
+    # The mean path's final canvas is the prediction; each step adds one write.
+    np.testing.assert_allclose(
+        _np(model.likelihood.mean(canvases[-1])), model.predict(x, verbose=0), rtol=1e-5, atol=1e-6
+    )
+    steps = model.generation_steps(x=x)
+    assert steps.shape == (5, 4, 12, 12, 1)
+    np.testing.assert_allclose(steps[:, -1], model.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
+    # The error image drives the reads: a different input changes the first step's code only
+    # through the read, and the first canvas is the same write for every input given z_1.
+    assert not np.allclose(codes[0], codes[1])
+
+
+def test_samples_are_the_last_generation_step():
+    model = keras_ae.create_model("draw", **KW)
+    steps = model.generation_steps(6, seed=3)
+    samples = model.sample(6, seed=3)
+    assert steps.shape == (6, 4, 12, 12, 1)
+    np.testing.assert_allclose(steps[:, -1], samples, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(model.sample(6, seed=3), samples)
+    assert not np.allclose(model.sample(6, seed=4), samples)
+
+
+def test_training_lowers_the_negative_elbo():
+    keras.utils.set_random_seed(0)
+    model = keras_ae.create_model("draw", **KW, read_size=2, write_size=3)
+    model.compile(optimizer=keras.optimizers.Adam(1e-2))
+    x = make_data(128)
+    history = model.fit(x, epochs=4, batch_size=32, verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0] - 5.0
+    assert np.allclose(np.asarray(history.history["loss"]), -np.asarray(history.history["elbo"]), rtol=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "pattern"),
+    [
+        ({"steps": 0}, "steps=0"),
+        ({"read_size": 13}, r"image size \(12x12\). Received: glimpse_size=13"),
+        ({"write_size": 0}, "write_size=0"),
+        ({"encoder_units": 0}, "encoder_units=0"),
+        ({"input_shape": (144,), "read_size": 2}, r"image input_shape.*input_shape=\(144,\)"),
+        ({"hidden_units": (16,)}, r"hidden_units=\(16,\)"),
+        ({"architecture": "conv"}, "architecture='conv'"),
+    ],
+)
+def test_bad_arguments_are_refused_by_name(overrides, pattern):
+    with pytest.raises(ValueError, match=pattern):
+        keras_ae.create_model("draw", **{**KW, **overrides})
+
+
+def test_vector_inputs_work_without_attention():
+    model = keras_ae.create_model(
+        "draw", input_shape=(20,), latent_dim=2, steps=3, encoder_units=4, decoder_units=4
+    )
+    model.compile(optimizer="adam")
+    x = (np.random.default_rng(0).uniform(size=(32, 20)) > 0.5).astype("float32")
+    assert np.isfinite(model.fit(x, epochs=1, batch_size=16, verbose=0).history["loss"][0])
+    assert model.sample(2, seed=0).shape == (2, 20)
