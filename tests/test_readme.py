@@ -23,6 +23,7 @@ RUNNABLE = (
     "sae = keras_ae.create_model(",
     "path = export_for_serving(",
     "vq = keras_ae.create_model(",
+    "draw = keras_ae.create_model(",
 )
 
 
@@ -68,6 +69,7 @@ def test_the_runnable_blocks_run(tmp_path, monkeypatch):
     )
     assert namespace["samples"].shape == (16, 28, 28, 1)
     assert namespace["indices"].shape == (8, 7, 7) and namespace["vq_samples"].shape == (16, 28, 28, 1)
+    assert namespace["canvases"].shape == (16, 8, 28, 28, 1) and set(namespace["boxes"]) == {"read", "write"}
     assert (tmp_path / "saved_models" / "my_vae" / "2" / "saved_model.pb").is_file()
     assert (tmp_path / "saved_models" / "models.config").is_file()
 

@@ -26,6 +26,7 @@ FIGURES = {
     ],
     "training_to_serving": ["serving_answers.png", "serving_scores.png"],
     "contractive_autoencoder": ["contractive_jacobian.png", "contractive_reconstructions.png"],
+    "draw": ["draw_elbo.png", "draw_generation.png", "draw_attention.png", "draw_samples.png"],
     "vq_vae": [
         "vq_vae_codebook_over_training.png",
         "vq_vae_codebook.png",

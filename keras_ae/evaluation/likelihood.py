@@ -1,4 +1,5 @@
-"""Likelihood evaluation of VAE-family models: ELBO split, importance-weighted log p(x), active units.
+"""Likelihood evaluation of VAE-family models (and DRAW): ELBO split, importance-weighted
+log p(x), active units.
 
 All functions read the model through three public pieces: `model.encoder` (outputs
 `[z_mean, z_log_var, z]`), `model.decoder_network` (codes -> likelihood parameters) and
@@ -25,6 +26,15 @@ def _check_vae(model):
             "Expected a variational model (model.variational is True: the VAE family, whose "
             f"encoder outputs [z_mean, z_log_var, z]). Received: model of type {type(model).__name__}"
         )
+
+
+def _check_iwae(model):
+    if getattr(model, "variational", False) or hasattr(model, "log_importance_weights"):
+        return
+    raise ValueError(
+        "Expected a variational model (the VAE family) or one with `log_importance_weights` "
+        f"(DRAW). Received: model of type {type(model).__name__}"
+    )
 
 
 def _as_float_array(model, x):
@@ -70,6 +80,22 @@ def _log_weights_function(model, jit_compile):
     return log_weights
 
 
+def _sequential_log_weights_function(model, jit_compile):
+    """A compiled `(x, eps) -> log p(x, z) - log q(z | x)` for models whose posterior is a
+    sequence (DRAW): `eps` `(b, c, *code_shape)` are the standard normal draws of `c` paths
+    for each of `b` examples; the model runs each path (`log_importance_weights`)."""
+    shape, dtype = tuple(model.code_spec.shape), model.compute_dtype
+    signature = [tf.TensorSpec((None, *model.data_shape), dtype), tf.TensorSpec((None, None, *shape), dtype)]
+
+    @tf.function(input_signature=signature, jit_compile=jit_compile)
+    def log_weights(x, eps):
+        b, c = ops.shape(eps)[0], ops.shape(eps)[1]
+        values = model.log_importance_weights(ops.repeat(x, c, axis=0), ops.reshape(eps, (b * c, *shape)))
+        return ops.reshape(values, (b, c))
+
+    return log_weights
+
+
 def _posterior(model, x):
     outputs = model.encoder(x, training=False)
     return outputs[0], outputs[1]
@@ -87,8 +113,12 @@ def importance_weighted_log_likelihood(
     Memory is bounded by `max_rows`: at most that many decoder evaluations at once
     (samples are chunked; several examples share a call when `k` is small).
 
+    For a model whose posterior is a sequence (DRAW), each importance sample is a whole
+    path `z_1..z_T`, and its weight sums the prior and posterior terms over the steps
+    (`model.log_importance_weights`).
+
     Args:
-        model: a VAE-family model (encoder outputs `[z_mean, z_log_var, z]`).
+        model: a VAE-family model (encoder outputs `[z_mean, z_log_var, z]`), or DRAW.
         x: float array `(n, *input_shape)`, e.g. binarized MNIST for a Bernoulli decoder.
         num_samples: `k`, the number of importance samples per example, >= 1.
         max_rows: decoder evaluations per call (memory bound), >= 1.
@@ -106,14 +136,16 @@ def importance_weighted_log_likelihood(
     References:
         Burda, Grosse & Salakhutdinov, "Importance Weighted Autoencoders", ICLR 2016, eq. 8.
     """
-    _check_vae(model)
+    _check_iwae(model)
     x = _as_float_array(model, x)
     num_samples = check_int("num_samples", num_samples)
     max_rows = check_int("max_rows", max_rows)
     seed = check_int("seed", seed, minimum=0)
     chunk = min(num_samples, max_rows)
     examples_per_call = max(1, max_rows // chunk)
-    log_weights = _log_weights_function(model, bool(jit_compile))
+    sequential = not getattr(model, "variational", False)
+    make = _sequential_log_weights_function if sequential else _log_weights_function
+    log_weights = make(model, bool(jit_compile))
     seed_generator = keras.random.SeedGenerator(seed)
     d = model.latent_dim
     results = np.empty(len(x), dtype=np.float64)
@@ -121,15 +153,20 @@ def importance_weighted_log_likelihood(
     progress = keras.utils.Progbar(len(x), verbose=verbose, unit_name="example") if verbose else None
     for start in range(0, len(x), examples_per_call):
         batch = ops.convert_to_tensor(x[start : start + examples_per_call])
-        z_mean, z_log_var = _posterior(model, batch)
+        if not sequential:
+            z_mean, z_log_var = _posterior(model, batch)
         b = batch.shape[0]
         # A running log-sum-exp over sample chunks keeps memory at one chunk.
         running_max = np.full(b, -np.inf)
         running_sum = np.zeros(b)
         for done in range(0, num_samples, chunk):
             c = min(chunk, num_samples - done)
-            eps = keras.random.normal((b, c, d), dtype=z_mean.dtype, seed=seed_generator)
-            values = ops.convert_to_numpy(log_weights(batch, z_mean, z_log_var, eps)).astype(np.float64)
+            if sequential:
+                eps = keras.random.normal((b, c, *model.code_spec.shape), dtype=batch.dtype, seed=seed_generator)
+                values = ops.convert_to_numpy(log_weights(batch, eps)).astype(np.float64)
+            else:
+                eps = keras.random.normal((b, c, d), dtype=z_mean.dtype, seed=seed_generator)
+                values = ops.convert_to_numpy(log_weights(batch, z_mean, z_log_var, eps)).astype(np.float64)
             new_max = np.maximum(running_max, values.max(axis=1))
             running_sum = running_sum * np.exp(running_max - new_max) + np.exp(values - new_max[:, None]).sum(
                 axis=1

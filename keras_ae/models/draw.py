@@ -263,6 +263,27 @@ class DRAW(BaseAutoencoder):
     def score_terms(self, outputs):
         return {"kl_loss": outputs["kl"]}
 
+    def log_importance_weights(self, x, eps):
+        """`log p(x, z) - log q(z | x)` per example for the path drawn with `eps`.
+
+        The importance weight of one DRAW path: with `z_t = mu_t + sigma_t * eps_t`,
+        `log q = sum_t sum_j (-eps^2/2 - log sigma - log(2 pi)/2)` and
+        `log p(z) = sum_t sum_j (-z^2/2 - log(2 pi)/2)`, plus `log p(x | c_T)`
+        (`keras_ae.evaluation.importance_weighted_log_likelihood` averages their exponents).
+
+        Args:
+            x: examples `(batch, *input_shape)`.
+            eps: standard normal draws `(batch, steps, latent_dim)`.
+
+        Returns:
+            A `(batch,)` tensor of nats.
+        """
+        path = self.unroll(x, noise=eps)
+        half_log_2pi = 0.5 * math.log(2.0 * math.pi)
+        log_q = ops.sum(-0.5 * ops.square(eps) - 0.5 * path["z_log_var"] - half_log_2pi, axis=(1, 2))
+        log_prior = ops.sum(-0.5 * ops.square(path["z"]) - half_log_2pi, axis=(1, 2))
+        return -self.likelihood.nll(x, path["logits"]) + log_prior - log_q
+
     # ----------------------------------------------------------------- generation
     def sample_graph(self, num_samples, seed):
         z = backend.stateless_normal(

@@ -98,3 +98,12 @@ def test_vq_vae_mnist_fast(datasets_dir, tmp_path):
         assert finite(entry["test_squared_error_per_image"]) and entry["test_squared_error_per_image"] > 0
     prior = results["variants"]["ema_restart"]
     assert finite(prior["prior_test_bits_per_code"]) and 0 < prior["prior_test_bits_per_code"] <= 7.5
+
+
+def test_draw_mnist_fast(datasets_dir, tmp_path):
+    results, stdout = run_fast("draw_mnist.py", datasets_dir, tmp_path)
+    assert "80.97" in stdout and "87.4" in stdout
+    assert set(results["models"]) == {"attention", "no_attention", "vae"}
+    for entry in results["models"].values():
+        assert finite(entry["test_nll"]) and 0 < entry["test_nll"] < 800
+        assert entry["seconds_per_epoch"] > 0

@@ -108,3 +108,36 @@ def test_vector_inputs_work_without_attention():
     x = (np.random.default_rng(0).uniform(size=(32, 20)) > 0.5).astype("float32")
     assert np.isfinite(model.fit(x, epochs=1, batch_size=16, verbose=0).history["loss"][0])
     assert model.sample(2, seed=0).shape == (2, 20)
+
+
+def test_importance_weighted_bound_works_on_draw_paths():
+    from keras_ae.evaluation import importance_weighted_log_likelihood
+
+    keras.utils.set_random_seed(1)
+    model = keras_ae.create_model("draw", **KW, read_size=2, write_size=3)
+    model.compile(optimizer=keras.optimizers.Adam(1e-2))
+    x = make_data(64)
+    model.fit(x, epochs=2, batch_size=32, verbose=0)
+    x = x[:16]
+    # log w of one path by hand: log p(x | c_T) + log N(z; 0, I) - log N(z; mu, sigma^2).
+    eps = np.random.default_rng(2).normal(size=(16, 4, 3)).astype("float32")
+    path = model.unroll(x, noise=eps)
+    mean, log_var = _np(path["z_mean"]).astype("float64"), _np(path["z_log_var"]).astype("float64")
+    z = mean + np.exp(0.5 * log_var) * eps
+    np.testing.assert_allclose(_np(path["z"]), z, rtol=1e-5, atol=1e-6)
+    logits, target = _np(path["logits"]).astype("float64").reshape(16, -1), x.reshape(16, -1)
+    log_px = -np.sum(np.maximum(logits, 0) - logits * target + np.log1p(np.exp(-np.abs(logits))), axis=1)
+    log_prior = np.sum(-0.5 * z**2 - 0.5 * np.log(2 * np.pi), axis=(1, 2))
+    log_q = np.sum(
+        -0.5 * ((z - mean) ** 2) / np.exp(log_var) - 0.5 * log_var - 0.5 * np.log(2 * np.pi), axis=(1, 2)
+    )
+    np.testing.assert_allclose(
+        _np(model.log_importance_weights(x, eps)), log_px + log_prior - log_q, rtol=1e-4
+    )
+    logs = model.evaluate(x, batch_size=16, verbose=0, return_dict=True)
+    # E[L_1] is the ELBO; L_k grows with k (Burda et al., theorem 1).
+    l1 = importance_weighted_log_likelihood(model, x, num_samples=1, seed=0, jit_compile=False, verbose=0)
+    l64 = importance_weighted_log_likelihood(model, x, num_samples=64, seed=0, jit_compile=False, verbose=0)
+    assert l1.shape == l64.shape == (16,)
+    assert l64.mean() > l1.mean()
+    assert abs(l1.mean() - logs["elbo"]) < 3.0
