@@ -1,4 +1,4 @@
-"""Encoder and decoder builders (MLP and convolutional)."""
+"""Encoder and decoder builders (MLP, convolutional, and VQ-VAE's residual networks)."""
 
 from keras_ae.architectures.builders import (
     ARCHITECTURES,
@@ -9,6 +9,7 @@ from keras_ae.architectures.builders import (
     check_input_shape,
     encoder_body,
 )
+from keras_ae.architectures.residual import residual_decoder, residual_encoder_body, residual_stack
 
 __all__ = [
     "ARCHITECTURES",
@@ -18,4 +19,7 @@ __all__ = [
     "check_architecture",
     "check_input_shape",
     "encoder_body",
+    "residual_decoder",
+    "residual_encoder_body",
+    "residual_stack",
 ]

@@ -100,7 +100,7 @@ def build_decoder(
     such as 28 or 7 work.
 
     Args:
-        latent_dim: size of the code.
+        latent_dim: size of the code, or the shape of a grid of code vectors (flattened).
         output_shape: shape of one example, e.g. `(28, 28, 1)`.
         architecture: `"mlp"` or `"conv"`.
         hidden_units: dense widths of the *encoder*; the decoder uses them reversed.
@@ -118,8 +118,13 @@ def build_decoder(
     hidden_units = _check_units(
         "hidden_units", DEFAULT_HIDDEN_UNITS[architecture] if hidden_units is None else hidden_units
     )
-    z = keras.Input((latent_dim,), name="z")
-    x = z
+    if isinstance(latent_dim, tuple):
+        # A grid or sequence of code vectors (VQ-VAE's MLP): flattened into the dense layers.
+        z = keras.Input(latent_dim, name="quantized")
+        x = keras.layers.Flatten(name="decoder_flatten")(z)
+    else:
+        z = keras.Input((latent_dim,), name="z")
+        x = z
     for i, units in enumerate(reversed(hidden_units)):
         x = keras.layers.Dense(units, activation=activation, name=f"decoder_dense_{i}")(x)
     if architecture == "mlp":

@@ -162,7 +162,9 @@ def importance_weighted_log_likelihood(
         for done in range(0, num_samples, chunk):
             c = min(chunk, num_samples - done)
             if sequential:
-                eps = keras.random.normal((b, c, *model.code_spec.shape), dtype=batch.dtype, seed=seed_generator)
+                eps = keras.random.normal(
+                    (b, c, *model.code_spec.shape), dtype=batch.dtype, seed=seed_generator
+                )
                 values = ops.convert_to_numpy(log_weights(batch, eps)).astype(np.float64)
             else:
                 eps = keras.random.normal((b, c, d), dtype=z_mean.dtype, seed=seed_generator)

@@ -1,29 +1,16 @@
 """The vector-quantized variational autoencoder (van den Oord et al. 2017)."""
 
-import math
-
 import keras
 import numpy as np
 from keras import ops
 
 from keras_ae import backend
 from keras_ae._validation import check_bool, check_int, check_non_negative
-from keras_ae.architectures import encoder_body
+from keras_ae.architectures import build_decoder, encoder_body, residual_decoder, residual_encoder_body
 from keras_ae.layers.vector_quantizer import VectorQuantizer
 from keras_ae.models.base_autoencoder import BaseAutoencoder, CodeSpec
-from keras_ae.models.pixelcnn_prior import PixelCNNPrior
+from keras_ae.models.learned_prior import LearnedPrior
 from keras_ae.registry import register_model
-
-
-def residual_stack(x, filters, residual_units, num_blocks, name):
-    """`num_blocks` residual blocks (ReLU, 3x3 conv, ReLU, 1x1 conv), then a ReLU."""
-    for i in range(num_blocks):
-        h = keras.layers.ReLU(name=f"{name}_{i}_relu_a")(x)
-        h = keras.layers.Conv2D(residual_units, 3, padding="same", name=f"{name}_{i}_conv3x3")(h)
-        h = keras.layers.ReLU(name=f"{name}_{i}_relu_b")(h)
-        h = keras.layers.Conv2D(filters, 1, name=f"{name}_{i}_conv1x1")(h)
-        x = keras.layers.Add(name=f"{name}_{i}_add")([x, h])
-    return keras.layers.ReLU(name=f"{name}_relu")(x)
 
 
 class _CodebookLookup(keras.layers.Layer):
@@ -50,7 +37,7 @@ class _CodebookLookup(keras.layers.Layer):
 
 
 @register_model("vq_vae")
-class VQVAE(BaseAutoencoder):
+class VQVAE(LearnedPrior, BaseAutoencoder):
     """Vector-quantized autoencoder: a discrete latent grid and an optional learned prior.
 
     The encoder maps an image to a grid of vectors `z_e` of size `latent_dim` (a
@@ -183,23 +170,10 @@ class VQVAE(BaseAutoencoder):
     def code_spec(self):
         return CodeSpec(self.latent_grid, "int32", "indices", "indices")
 
-    @property
-    def generative(self):
-        """True once a prior is attached (`fit_prior` or `attach_prior`)."""
-        return self.prior is not None
-
     def build_features(self, inputs):
         if self.architecture == "mlp":
             return encoder_body(inputs, "mlp", self.hidden_units, None, self.activation)
-        x = inputs
-        for i, f in enumerate(self.filters):
-            x = keras.layers.Conv2D(
-                f, 4, strides=2, padding="same", activation="relu", name=f"encoder_conv_{i}"
-            )(x)
-        x = keras.layers.Conv2D(self.filters[-1], 3, padding="same", name="encoder_conv_out")(x)
-        return residual_stack(
-            x, self.filters[-1], self.residual_units, self.residual_blocks, "encoder_residual"
-        )
+        return residual_encoder_body(inputs, self.filters, self.residual_units, self.residual_blocks)
 
     def build_encoder(self, inputs, features):
         if self._user_encoder_name is not None:
@@ -222,33 +196,12 @@ class VQVAE(BaseAutoencoder):
         return keras.Model(inputs, indices, name="encoder")
 
     def build_decoder_network(self):
-        grid = keras.Input((*self.latent_grid, self.latent_dim), name="quantized")
+        grid_shape = (*self.latent_grid, self.latent_dim)
         if self.architecture == "mlp":
-            flat = keras.layers.Flatten(name="decoder_flatten")(grid)
-            x = flat
-            for i, units in enumerate(reversed(self.hidden_units)):
-                x = keras.layers.Dense(units, activation=self.activation, name=f"decoder_dense_{i}")(x)
-            x = keras.layers.Dense(math.prod(self.data_shape), name="decoder_output")(x)
-            x = keras.layers.Reshape(self.data_shape, name="decoder_reshape")(x)
-            return keras.Model(grid, x, name="decoder_network")
-        filters = self.filters
-        x = keras.layers.Conv2D(filters[-1], 3, padding="same", name="decoder_conv_in")(grid)
-        x = residual_stack(x, filters[-1], self.residual_units, self.residual_blocks, "decoder_residual")
-        for i, f in enumerate(reversed(filters[:-1])):
-            x = keras.layers.Conv2DTranspose(
-                f, 4, strides=2, padding="same", activation="relu", name=f"decoder_deconv_{i}"
-            )(x)
-        x = keras.layers.Conv2DTranspose(
-            self.data_shape[-1], 4, strides=2, padding="same", name="decoder_output"
-        )(x)
-        extra_h = x.shape[1] - self.data_shape[0]
-        extra_w = x.shape[2] - self.data_shape[1]
-        if extra_h or extra_w:
-            x = keras.layers.Cropping2D(
-                ((extra_h // 2, extra_h - extra_h // 2), (extra_w // 2, extra_w - extra_w // 2)),
-                name="decoder_crop",
-            )(x)
-        return keras.Model(grid, x, name="decoder_network")
+            return build_decoder(grid_shape, self.data_shape, "mlp", self.hidden_units, None, self.activation)
+        return residual_decoder(
+            grid_shape, self.data_shape, self.filters, self.residual_units, self.residual_blocks
+        )
 
     def _check_user_decoder(self, decoder):
         expected = (*self.latent_grid, self.latent_dim)
@@ -267,14 +220,6 @@ class VQVAE(BaseAutoencoder):
         indices = keras.Input(self.latent_grid, dtype="int32", name="indices")
         vectors = _CodebookLookup(self.quantizer, name="codebook_lookup")(indices)
         return keras.Model(indices, self.likelihood(self.decoder_network(vectors)), name="decoder")
-
-    @property
-    def optimized_variables(self):
-        if self.prior is None:
-            return self.trainable_variables
-        # The prior is trained by its own `fit`, on the codes of the trained model.
-        prior_ids = {id(v) for v in self.prior.trainable_variables}
-        return [v for v in self.trainable_variables if id(v) not in prior_ids]
 
     # ----------------------------------------------------------------- forward
     def forward(self, x, training=False, sample_weight=None, compute_losses=True):
@@ -336,63 +281,6 @@ class VQVAE(BaseAutoencoder):
                 f"Received: values in [{z.min()}, {z.max()}]"
             )
         return z.astype("int32")
-
-    # ----------------------------------------------------------------- prior
-    def attach_prior(self, prior):
-        """Attaches a `PixelCNNPrior` (or its config dict) over this model's index grids."""
-        if isinstance(prior, dict):
-            prior = keras.saving.deserialize_keras_object(prior)
-        if not isinstance(prior, PixelCNNPrior):
-            raise ValueError(f"Argument `prior` must be a PixelCNNPrior or None. Received: prior={prior!r}")
-        if prior.grid_shape != self.latent_grid or prior.num_embeddings != self.num_embeddings:
-            raise ValueError(
-                f"The prior models grids {prior.grid_shape} of {prior.num_embeddings} codes; this "
-                f"model's codes are grids {self.latent_grid} of {self.num_embeddings} codes."
-            )
-        self.prior = prior
-        return prior
-
-    def fit_prior(self, x, epochs=10, batch_size=128, validation_data=None, verbose="auto", **prior_kwargs):
-        """Trains the PixelCNN prior on the codes of `x` (creating it on first use).
-
-        Args:
-            x: training images (the prior learns the distribution of their index grids):
-                an array, or a `tf.data.Dataset` of image batches.
-            epochs, batch_size, verbose: as in Keras' `fit`.
-            validation_data: optional images whose codes are the validation set.
-            **prior_kwargs: `PixelCNNPrior` arguments (`filters`, `num_blocks`,
-                `kernel_size`) when the prior is created here.
-
-        Returns:
-            The prior's `History` (`loss` in nats per grid, `bits_per_code`).
-        """
-        if self.prior is None:
-            self.attach_prior(
-                PixelCNNPrior(self.latent_grid, self.num_embeddings, name="prior", **prior_kwargs)
-            )
-        elif prior_kwargs:
-            raise ValueError(
-                f"The prior exists already; it takes no new arguments. Received: {sorted(prior_kwargs)}"
-            )
-        if getattr(self.prior, "optimizer", None) is None:
-            self.prior.compile(optimizer=keras.optimizers.Adam(1e-3))
-        codes = self._codes_of(x)
-        validation = None if validation_data is None else (self._codes_of(validation_data),)
-        return self.prior.fit(
-            codes, epochs=epochs, batch_size=batch_size, validation_data=validation, verbose=verbose
-        )
-
-    def _codes_of(self, x):
-        if isinstance(x, np.ndarray):
-            return self.encode(x)
-        # A dataset of batches (`x` or `(x, ...)` elements): encode it batch by batch.
-        return self.encoder.predict(x, verbose=0)
-
-    def sample_graph(self, num_samples, seed):
-        if self.prior is None:
-            raise ValueError("This VQ-VAE has no prior to sample from: train one with `model.fit_prior(x)`.")
-        indices = self.prior.sample_graph(num_samples, seed)
-        return {"samples": self.decoder(indices, training=False), "z": indices}
 
     # ----------------------------------------------------------------- config
     def get_config(self):
