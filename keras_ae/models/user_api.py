@@ -21,11 +21,17 @@ class UserAPI:
 
     def _check_array(self, x, arg="x"):
         """Eager checks of array inputs, so bad data fails before any graph is traced."""
+        if x is None:
+            raise ValueError(
+                f"Argument `{arg}` is required: an array or a tf.data.Dataset of examples. Received: {arg}=None"
+            )
         if isinstance(x, (tuple, list)) and len(x) >= 1:
             x = x[0]
         if not isinstance(x, np.ndarray):
             return
         self._check_batch(x)
+        if len(x) == 0:
+            raise ValueError(f"Argument `{arg}` holds no examples. Received: {arg} with shape={x.shape}")
         if not np.isfinite(x).all():
             raise ValueError(
                 f"Argument `{arg}` contains NaN or Inf values. Received: {arg} with shape={x.shape}"
@@ -149,6 +155,8 @@ class UserAPI:
         """`z` as an array the decoder takes, or a ValueError naming what is wrong."""
         shape = self.code_spec.shape
         z = np.asarray(z)
+        if z.ndim >= 1 and len(z) == 0:
+            raise ValueError(f"Argument `z` holds no codes. Received: z with shape={z.shape}")
         if z.ndim != len(shape) + 1 or tuple(z.shape[1:]) != tuple(shape):
             raise ValueError(
                 f"Argument `z` must have shape (batch, {', '.join(map(str, shape))}). "

@@ -260,6 +260,8 @@ class VQVAE(LearnedPrior, BaseAutoencoder):
         """Index grids for `decode`: integers (or integral floats) in [0, num_embeddings)."""
         z = np.asarray(z)
         shape = self.latent_grid
+        if z.ndim >= 1 and len(z) == 0:
+            raise ValueError(f"Argument `z` (code indices) holds no codes. Received: z with shape={z.shape}")
         if z.ndim != len(shape) + 1 or tuple(z.shape[1:]) != shape:
             raise ValueError(
                 f"Argument `z` (code indices) must have shape (batch, {', '.join(map(str, shape))}). "

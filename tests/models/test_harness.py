@@ -229,3 +229,19 @@ def test_bad_inputs_raise_clear_errors(name):
         keras_ae.create_model(name, **{**harness_kwargs(name), "latent_dim": 0})
     with pytest.raises(ValueError, match="likelihood='poisson'"):
         keras_ae.create_model(name, **{**harness_kwargs(name), "likelihood": "poisson"})
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_missing_or_empty_inputs_raise_clear_errors(name):
+    model = keras_ae.create_model(name, **harness_kwargs(name))
+    model.compile(optimizer="adam")
+    empty = np.zeros((0, *INPUT_SHAPE), "float32")
+    for method in (model.fit, model.evaluate, model.predict):
+        with pytest.raises(ValueError, match="Argument `x` is required.*x=None"):
+            method(None)
+        with pytest.raises(ValueError, match=r"holds no examples.*shape=\(0, 12, 12, 1\)"):
+            method(empty)
+    with pytest.raises(ValueError, match="holds no examples"):
+        model.encode(empty)
+    with pytest.raises(ValueError, match="holds no codes"):
+        model.decode(np.zeros((0, *model.code_spec.shape), model.code_spec.dtype))
