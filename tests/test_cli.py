@@ -245,11 +245,14 @@ def test_vq_vae_trains_its_prior_and_plots_its_codebook(tmp_path):
         ["plot", "runs/vq"],
         ["export", "runs/vq", "--version", "1"],
         ["train", "vae", *TINY, "--prior-epochs", "1", "--out", "runs/bad"],
+        ["train", "vq_vae", *TINY, "--prior-epochs", "1", "--out", "runs/vq"],
     ]
-    (train, plot, export, bad), stderr = run_commands(commands, cwd=tmp_path)
-    for output in (train, plot, export):
+    (train, plot, export, bad, again), stderr = run_commands(commands, cwd=tmp_path)
+    for output in (train, plot, export, again):
         assert output.rstrip().endswith("exit 0"), output + stderr
     assert "Training the prior over the codes for 1 epochs." in train
+    # The same command on the finished run keeps its model and prior.
+    assert "already trained to epoch 2" in again and "Training the prior" not in again
     run = tmp_path / "runs" / "vq"
     history = json.loads((run / "history.json").read_text())
     assert len(history["prior_loss"]) == 1 and len(history["val_prior_loss"]) == 1

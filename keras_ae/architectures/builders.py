@@ -41,10 +41,16 @@ def check_architecture(architecture, input_shape):
         )
 
 
-def _check_units(name, units):
-    units = tuple(units)
-    if not all(isinstance(u, int) and not isinstance(u, bool) and u > 0 for u in units):
+def check_units(name, units, non_empty=False):
+    """Returns `units` (layer widths) as a tuple of positive ints, else a ValueError naming `name`."""
+    if isinstance(units, (str, bytes)) or not hasattr(units, "__iter__"):
         raise ValueError(f"Argument `{name}` must be a sequence of positive ints. Received: {name}={units!r}")
+    units = tuple(units)
+    if not all(isinstance(u, int) and not isinstance(u, bool) and u > 0 for u in units) or (
+        non_empty and not units
+    ):
+        what = "a non-empty sequence" if non_empty else "a sequence"
+        raise ValueError(f"Argument `{name}` must be {what} of positive ints. Received: {name}={units!r}")
     return units
 
 
@@ -68,12 +74,12 @@ def encoder_body(inputs, architecture, hidden_units=None, filters=(32, 64), acti
     Returns:
         The symbolic feature tensor, shape `(batch, hidden_units[-1])`.
     """
-    hidden_units = _check_units(
+    hidden_units = check_units(
         "hidden_units", DEFAULT_HIDDEN_UNITS[architecture] if hidden_units is None else hidden_units
     )
     x = inputs
     if architecture == "conv":
-        for i, f in enumerate(_check_units("filters", filters)):
+        for i, f in enumerate(check_units("filters", filters)):
             x = keras.layers.Conv2D(
                 f, 3, strides=2, padding="same", activation=activation, name=f"encoder_conv_{i}"
             )(x)
@@ -115,7 +121,7 @@ def build_decoder(
         >>> build_decoder(16, (28, 28, 1), "conv").output_shape
         (None, 28, 28, 1)
     """
-    hidden_units = _check_units(
+    hidden_units = check_units(
         "hidden_units", DEFAULT_HIDDEN_UNITS[architecture] if hidden_units is None else hidden_units
     )
     if isinstance(latent_dim, tuple):
@@ -131,7 +137,7 @@ def build_decoder(
         x = keras.layers.Dense(math.prod(output_shape), name="decoder_output")(x)
         x = keras.layers.Reshape(output_shape, name="decoder_reshape")(x)
     else:
-        filters = _check_units("filters", filters)
+        filters = check_units("filters", filters)
         height, width, channels = output_shape
         h, w = _downsampled(height, len(filters)), _downsampled(width, len(filters))
         x = keras.layers.Dense(h * w * filters[-1], activation=activation, name="decoder_project")(x)

@@ -2,6 +2,8 @@
 
 import keras
 
+from keras_ae.architectures.builders import check_units
+
 
 def residual_stack(x, filters, residual_units, num_blocks, name):
     """`num_blocks` residual blocks (ReLU, 3x3 conv, ReLU, 1x1 conv), then a ReLU."""
@@ -20,6 +22,7 @@ def residual_encoder_body(inputs, filters, residual_units, residual_blocks):
     Each stride-2 convolution halves the height and width (rounding up), so a 28x28
     image becomes a 7x7 grid with two of them.
     """
+    filters = check_units("filters", filters, non_empty=True)
     x = inputs
     for i, f in enumerate(filters):
         x = keras.layers.Conv2D(f, 4, strides=2, padding="same", activation="relu", name=f"encoder_conv_{i}")(

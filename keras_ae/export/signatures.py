@@ -4,10 +4,12 @@ Every signature takes one argument (a tensor, or a dict of tensors for `sample`)
 endpoint also loads back as a `keras.layers.TFSMLayer`, and returns a dict, so every
 output of the SavedModel has a meaningful name. They are written generically against
 `BaseAutoencoder` (any autoencoder, including subclasses added later), using only the
-public pieces every model has: `call`, `.encoder`, `.decoder`, `reconstruction_nll` and
-the class's declared capabilities: `generative` models (a prior: `sample_graph`) add the
-sampling signatures, `variational` ones (a Gaussian posterior) export its parameters and
-the KL term of their score.
+public pieces every model has: `call`, `.encoder`, `.decoder`, `reconstruction_nll`,
+`code_spec` (the shape, dtype and names of the codes: float vectors, DRAW's sequences or
+VQ-VAE's int32 index grids), `score_terms` (the per-example terms added to the score: KL,
+VQ) and the class's declared capabilities: `generative` models (a prior: `sample_graph`)
+add the sampling signatures, `variational` ones (a Gaussian posterior) export its
+parameters and `sample_from_noise`.
 """
 
 import tensorflow as tf
@@ -77,19 +79,23 @@ def serving_signatures(model):
     Returns:
         A dict `{name: (fn, input_signature)}` in `signature_names(model)` order, ready
         for `keras.export.ExportArchive.add_endpoint(name, fn, input_signature)`.
-        Inputs (all float32 with a free batch dimension, except the scalars of `sample`):
+        Inputs have a free batch dimension; they are float32, except the scalars of `sample`
+        and the codes of `decode`, whose dtype is `model.code_spec.dtype` (int32 indices for
+        VQ-VAE):
 
         - `serving_default`, `reconstruct`: `x` -> `reconstruction` (deterministic:
           the VAE family decodes the posterior mean), equal to `model.predict(x)`.
         - `encode`: `x` -> `code` (`z_mean`, `z_log_var` for the VAE family), as
           `model.encode` / `model.encoder`.
-        - `decode`: `z` -> `reconstruction`, equal to `model.decode(z)`.
+        - `decode`: codes (`z`, or VQ-VAE's `indices`) -> `reconstruction`, equal to
+          `model.decode(z)`.
         - `score`: `x` -> per-example anomaly `score` (higher is more anomalous) and its
           parts: the reconstruction negative log-likelihood `reconstruction_loss` (the
-          model's own likelihood, summed over features), plus `kl_loss` for variational
-          models, whose score is the negative ELBO (its reconstruction term a seeded
-          Monte Carlo estimate over `elbo_samples` posterior draws). Their batch means
-          equal `evaluate`'s `reconstruction_loss` and `-elbo`.
+          model's own likelihood, summed over features), plus the model's `score_terms`:
+          `kl_loss` for the VAE family and DRAW, whose score is the negative ELBO (its
+          reconstruction term a seeded Monte Carlo estimate, the same draws as
+          `evaluate`'s), and `vq_loss` for VQ-VAE, whose score is its training loss. Their
+          batch means equal `evaluate`'s `reconstruction_loss` and `-elbo` (or `loss`).
         - `sample` (generative models): `{num_samples: int32 scalar, seed: int64 scalar}`
           -> `samples` and their codes `z`, equal to `model.sample(num_samples, seed)`.
         - `sample_from_noise` (variational models): `noise` (standard normal codes) ->

@@ -122,8 +122,10 @@ class VectorQuantizer(keras.layers.Layer):
             aggregation="only_first_replica" if self.ema else "none",
         )
         if self.ema:
-            # Counts start at 1 and sums at the codebook, so a code that is never used
-            # keeps its vector (sum / count) instead of collapsing to zero.
+            # Counts start at 1 and sums at the codebook: an unused code keeps its vector
+            # (sum / count) for as long as its decayed count dominates the Laplace
+            # smoothing, then shrinks towards 0 (after about ln(1/epsilon) / (1 - decay)
+            # batches, ~1150 with the defaults); `restart_after` re-seeds it before that.
             self.ema_count = self.add_weight(
                 name="ema_count",
                 shape=(self.num_embeddings,),
@@ -235,7 +237,11 @@ class VectorQuantizer(keras.layers.Layer):
 
     def _kmeans_initialize(self, flat):
         """On the first training batch: codebook = k-means centres of the batch's vectors."""
-        picks = keras.random.randint((self.num_embeddings,), 0, ops.shape(flat)[0], seed=self.seed_generator)
+        # Distinct starting vectors (a permutation; repeats only when the batch has fewer
+        # vectors than codes): a repeated centre never wins the argmin and stays dead.
+        count = ops.shape(flat)[0]
+        order = keras.random.shuffle(ops.arange(count), seed=self.seed_generator)
+        picks = ops.take(order, ops.mod(ops.arange(self.num_embeddings), count))
 
         def kmeans():
             centres = ops.take(flat, picks, axis=0)
@@ -247,12 +253,14 @@ class VectorQuantizer(keras.layers.Layer):
                 centres = ops.where(counts[:, None] > 0, sums / ops.maximum(counts, 1.0)[:, None], centres)
             return backend.from_first_replica(centres)
 
+        initialized = ops.convert_to_tensor(self.initialized)
         current = ops.cast(ops.convert_to_tensor(self.codebook), "float32")
-        centres = backend.cond(ops.convert_to_tensor(self.initialized), lambda: current, kmeans)
+        centres = backend.cond(initialized, lambda: current, kmeans)
         self.codebook.assign(ops.cast(centres, self.codebook.dtype))
         if self.ema:
-            self.ema_sum.assign(centres)
-            self.ema_count.assign(ops.ones_like(self.ema_count))
+            # Only the first batch resets the moving averages; later batches keep them.
+            self.ema_sum.assign(ops.where(initialized, self.ema_sum, centres))
+            self.ema_count.assign(ops.where(initialized, self.ema_count, ops.ones_like(self.ema_count)))
         self.initialized.assign(True)
 
     def _update_codebook(self, flat, flat_indices):

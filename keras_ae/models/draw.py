@@ -7,7 +7,7 @@ import numpy as np
 from keras import ops
 
 from keras_ae import backend
-from keras_ae._validation import check_int
+from keras_ae._validation import check_int, check_seed
 from keras_ae.layers import Sampling
 from keras_ae.layers.draw_attention import AttentiveRead, AttentiveWrite
 from keras_ae.losses import gaussian_kl
@@ -24,9 +24,10 @@ def _zeros(like, units):
 class DRAW(BaseAutoencoder):
     """Deep Recurrent Attentive Writer: a VAE that draws its reconstruction in `steps` strokes.
 
-    At each step t = 1..T (weights shared across steps), with the canvas `c` in logit space:
+    At each step t = 1..T (weights shared across steps), with the canvas `c` holding the
+    likelihood's parameters (logits for the Bernoulli likelihood, whose mean is sigmoid(c)):
 
-        x_hat_t = x - sigmoid(c_{t-1})
+        x_hat_t = x - mean(c_{t-1})
         r_t = read(x, x_hat_t, h_dec_{t-1})
         h_enc_t = LSTM_enc([r_t, h_dec_{t-1}]);  z_t ~ N(mu(h_enc_t), sigma(h_enc_t)^2)
         h_dec_t = LSTM_dec(z_t);  c_t = c_{t-1} + write(h_dec_t)
@@ -104,6 +105,12 @@ class DRAW(BaseAutoencoder):
                 "Attention (read_size, write_size) needs an image input_shape (height, width, channels). "
                 f"Received: input_shape={input_shape!r}"
             )
+        for name, size in (("read_size", self.read_size), ("write_size", self.write_size)):
+            if size is not None and size > max(input_shape[0], input_shape[1]):
+                raise ValueError(
+                    f"Argument `{name}` (a glimpse size) must be at most the image size "
+                    f"({input_shape[0]}x{input_shape[1]}). Received: {name}={size}"
+                )
         super().__init__(input_shape=input_shape, latent_dim=latent_dim, hidden_units=(), **kwargs)
 
     # ----------------------------------------------------------------- networks
@@ -169,7 +176,9 @@ class DRAW(BaseAutoencoder):
         dec_state = [h_dec, h_dec]
         means, log_vars, zs, states = [], [], [], []
         for t in range(self.steps):
-            x_hat = flat - ops.sigmoid(canvas)
+            # The error image: what the canvas's current reconstruction (the likelihood's
+            # mean: sigmoid(c) for a Bernoulli likelihood) still gets wrong.
+            x_hat = flat - self.likelihood.mean(canvas)
             r = self._read(flat, x_hat, h_dec)
             h_enc, enc_state = self.encoder_cell(
                 ops.concatenate([r, h_dec], axis=-1), enc_state, training=training
@@ -307,6 +316,7 @@ class DRAW(BaseAutoencoder):
             self._check_array(np.asarray(x))
             z = self.encode(np.asarray(x))
         else:
+            seed = check_seed(seed)
             seed = int(np.random.default_rng().integers(2**62)) if seed is None else seed
             z = self.sample_graph(check_int("num_samples", num_samples), seed)["z"]
         canvases = self.draw_canvas(ops.convert_to_tensor(z, "float32"))

@@ -1,5 +1,7 @@
 """An autoregressive prior over grids of codebook indices (VQ-VAE's learned prior)."""
 
+import math
+
 import keras
 import numpy as np
 from keras import ops
@@ -7,6 +9,19 @@ from keras import ops
 from keras_ae import backend
 from keras_ae._validation import check_int, check_seed
 from keras_ae.layers.gated_pixelcnn import GatedPixelCNNBlock
+
+
+def _fold(length):
+    """A sequence of `length` codes as a near-square `(rows, columns)` grid in raster order.
+
+    The order of the positions (and so the factorization `prod_i p(c_i | c_<i)`) is the
+    same; on a grid the vertical stack sees whole earlier rows, where one long row would
+    limit the context to the horizontal stack's reach.
+    """
+    columns = (
+        next(w for w in range(math.isqrt(length - 1) + 1, length + 1) if length % w == 0) if length > 1 else 1
+    )
+    return (length // columns, columns)
 
 
 @keras.saving.register_keras_serializable(package="keras_ae")
@@ -21,7 +36,8 @@ class PixelCNNPrior(keras.Model):
     batch) and `bits_per_code` the same per position in bits.
 
     Args:
-        grid_shape: `(H, W)` of the index grids (an MLP VQ-VAE's `(N,)` is read as `(1, N)`).
+        grid_shape: `(H, W)` of the index grids, or `(N,)` for an MLP VQ-VAE's codes (laid
+            out in raster order on a near-square grid of N positions, e.g. 4x4 for 16).
         num_embeddings: number of codes K, >= 1.
         filters: channels of the blocks, >= 1.
         num_blocks: gated blocks, >= 1.
@@ -54,7 +70,7 @@ class PixelCNNPrior(keras.Model):
         self.filters = check_int("filters", filters)
         self.num_blocks = check_int("num_blocks", num_blocks)
         self.kernel_size = check_int("kernel_size", kernel_size)
-        self._grid_2d = self.grid_shape if len(self.grid_shape) == 2 else (1, self.grid_shape[0])
+        self._grid_2d = self.grid_shape if len(self.grid_shape) == 2 else _fold(self.grid_shape[0])
         self.embedding = keras.layers.Embedding(self.num_embeddings, self.filters, name="embedding")
         self.blocks = [
             GatedPixelCNNBlock(self.filters, self.kernel_size, first=i == 0, name=f"gated_block_{i}")

@@ -105,10 +105,16 @@ def train_run(out, callbacks=(), verbose=1, restart=False, tensorboard=True, kee
             shuffle=False,
             data_dir=config["data_dir"],
         )
+    final_path = os.path.join(out, MODEL_FILE)
     if state:
         import_all_models()
-        model = keras.models.load_model(state["path"])
+        finished = initial_epoch >= config["epochs"] and os.path.isfile(final_path)
+        # A finished run reloads its final model, which holds what was trained after the
+        # epochs (a VQ-VAE's prior); otherwise training resumes from the last checkpoint.
+        model = keras.models.load_model(final_path if finished else state["path"])
         history = state["history"]
+        if finished and os.path.isfile(os.path.join(out, HISTORY_FILE)):
+            history = read_json(os.path.join(out, HISTORY_FILE))
     else:
         model = build_model(config, element_shape(train_data))
         model.compile(optimizer=keras.optimizers.Adam(config["learning_rate"]))
@@ -149,6 +155,7 @@ def train_run(out, callbacks=(), verbose=1, restart=False, tensorboard=True, kee
         if epochs:
             if verbose:
                 print(f"Training the prior over the codes for {epochs} epochs.")
+            keras.utils.set_random_seed(config["seed"])
             prior_history = model.fit_prior(
                 train_data, epochs=epochs, validation_data=validation_data, verbose=verbose
             )
@@ -156,7 +163,7 @@ def train_run(out, callbacks=(), verbose=1, restart=False, tensorboard=True, kee
                 # "prior_loss" and "val_prior_loss": plotted together, beside the model's.
                 name = f"val_prior_{key[4:]}" if key.startswith("val_") else f"prior_{key}"
                 history[name] = [float(v) for v in values]
-    model.save(os.path.join(out, MODEL_FILE))
+    model.save(final_path)
     write_json_atomically(os.path.join(out, HISTORY_FILE), history)
     return model, history
 

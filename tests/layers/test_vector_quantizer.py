@@ -141,3 +141,17 @@ def test_kmeans_initialization_finds_the_clusters_once():
 def test_embedding_size_mismatch_is_refused():
     with pytest.raises(ValueError, match=r"embedding_dim=4.*shape=\(2, 3, 5\)"):
         VectorQuantizer(8, 4)(np.zeros((2, 3, 5), "float32"))
+
+
+def test_kmeans_initialization_keeps_the_ema_history_after_the_first_batch():
+    rng = np.random.default_rng(5)
+    decay = 0.9
+    layer = VectorQuantizer(4, 2, ema=True, decay=decay, kmeans_init=True, seed=5)
+    batches = [rng.normal(size=(10, 4, 2)).astype("float32") for _ in range(3)]
+    layer(batches[0][:1])
+    for z in batches:
+        layer(z, training=True)
+    # After the first batch's reset to counts of 1, each batch adds its 40 vectors:
+    # total = decay^3 * 4 + (1 - decay) * 40 * (decay^2 + decay + 1).
+    expected = decay**3 * 4 + (1 - decay) * 40 * (decay**2 + decay + 1)
+    assert float(np.sum(_np(layer.ema_count))) == pytest.approx(expected, rel=1e-5)

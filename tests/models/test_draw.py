@@ -87,7 +87,8 @@ def test_training_lowers_the_negative_elbo():
     ("overrides", "pattern"),
     [
         ({"steps": 0}, "steps=0"),
-        ({"read_size": 13}, r"image size \(12x12\). Received: glimpse_size=13"),
+        ({"read_size": 13}, r"image size \(12x12\). Received: read_size=13"),
+        ({"write_size": 20}, "write_size=20"),
         ({"write_size": 0}, "write_size=0"),
         ({"encoder_units": 0}, "encoder_units=0"),
         ({"input_shape": (144,), "read_size": 2}, r"image input_shape.*input_shape=\(144,\)"),

@@ -188,3 +188,24 @@ def test_sampling_needs_a_prior_then_works_after_fit_prior():
     np.testing.assert_array_equal(model.sample(4, seed=5), samples)
     with pytest.raises(ValueError, match="takes no new arguments"):
         model.fit_prior(x, epochs=1, filters=4)
+
+
+def test_pixelcnn_over_a_sequence_sees_its_whole_past():
+    # An MLP VQ-VAE's 16 codes are laid out 4x4 in raster order: the last position's
+    # conditional reaches the first, and no position sees itself or a later one.
+    prior = PixelCNNPrior((16,), 5, filters=8, num_blocks=3)
+    rng = np.random.default_rng(3)
+    codes = rng.integers(0, 5, size=(2, 16))
+    logits = prior(codes).numpy()
+    changed = codes.copy()
+    changed[:, 0] = (changed[:, 0] + 1) % 5
+    assert not np.allclose(prior(changed).numpy()[:, 15], logits[:, 15])
+    later = codes.copy()
+    later[:, 9:] = rng.integers(0, 5, size=(2, 7))
+    np.testing.assert_allclose(prior(later).numpy()[:, :10], logits[:, :10], atol=1e-5)
+
+
+@pytest.mark.parametrize("filters", [(), (0,), (-3, 8), ("a",)])
+def test_bad_filters_are_refused_by_name(filters):
+    with pytest.raises(ValueError, match=r"Argument `filters` must be a non-empty sequence of positive ints"):
+        keras_ae.create_model("vq_vae", **{**KW, "filters": filters})
