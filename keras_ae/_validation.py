@@ -129,3 +129,32 @@ def check_rate(name, value):
 def check_unit_interval(name, value):
     """Returns `value` as a float strictly between 0 and 1 (target activations)."""
     return check_number(name, value, minimum=0, maximum=1, exclusive_minimum=True, exclusive_maximum=True)
+
+
+def check_code_indices(name, values, num_embeddings, integral_floats=False):
+    """Returns numpy `values` as int32 codebook indices in `[0, num_embeddings)`.
+
+    Args:
+        name: the argument's name, for the message.
+        values: a numpy array (its shape is checked by the caller).
+        num_embeddings: the number of codes.
+        integral_floats: also accept floats holding whole numbers (decoded from JSON).
+    """
+    import numpy as np
+
+    if integral_floats and np.issubdtype(values.dtype, np.floating):
+        if not np.isfinite(values).all() or not np.array_equal(values, np.round(values)):
+            raise ValueError(
+                f"Argument `{name}` (code indices) must hold integers. Received: non-integral or "
+                "non-finite floats"
+            )
+    elif not np.issubdtype(values.dtype, np.integer):
+        raise ValueError(
+            f"Argument `{name}` (code indices) must hold integers. Received: {name} with dtype={values.dtype}"
+        )
+    if values.size and (values.min() < 0 or values.max() >= num_embeddings):
+        raise ValueError(
+            f"Argument `{name}` (code indices) must lie in [0, {num_embeddings}). "
+            f"Received: values in [{values.min()}, {values.max()}]"
+        )
+    return values.astype("int32")

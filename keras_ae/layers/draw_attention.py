@@ -49,20 +49,34 @@ def filterbank(params, image_height, image_width, glimpse_size):
     return bank(mu_y, image_height), bank(mu_x, image_width), ops.exp(log_gamma)
 
 
-def _check_image(image_height, image_width, glimpse_size):
-    height = check_int("image_height", image_height)
-    width = check_int("image_width", image_width)
-    size = check_int("glimpse_size", glimpse_size)
-    if size > max(height, width):
-        raise ValueError(
-            f"Argument `glimpse_size` must be at most the image size ({height}x{width}). "
-            f"Received: glimpse_size={glimpse_size}"
+class _ImageAttention(keras.layers.Layer):
+    """What DRAW's attention layers share: the image size and the glimpse size N, checked."""
+
+    def __init__(self, image_height, image_width, glimpse_size, **kwargs):
+        super().__init__(**kwargs)
+        self.image_height = check_int("image_height", image_height)
+        self.image_width = check_int("image_width", image_width)
+        self.glimpse_size = check_int("glimpse_size", glimpse_size)
+        if self.glimpse_size > max(self.image_height, self.image_width):
+            raise ValueError(
+                f"Argument `glimpse_size` must be at most the image size ({self.image_height}x"
+                f"{self.image_width}). Received: glimpse_size={glimpse_size}"
+            )
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "image_height": self.image_height,
+                "image_width": self.image_width,
+                "glimpse_size": self.glimpse_size,
+            }
         )
-    return height, width, size
+        return config
 
 
 @keras.saving.register_keras_serializable(package="keras_ae")
-class GaussianFilterbank(keras.layers.Layer):
+class GaussianFilterbank(_ImageAttention):
     """DRAW's attention parameters, a linear map of the decoder state, as a filterbank.
 
     A dense layer maps `h_dec` to the five parameters of `filterbank`; the layer
@@ -86,10 +100,7 @@ class GaussianFilterbank(keras.layers.Layer):
     """
 
     def __init__(self, image_height, image_width, glimpse_size, **kwargs):
-        super().__init__(**kwargs)
-        self.image_height, self.image_width, self.glimpse_size = _check_image(
-            image_height, image_width, glimpse_size
-        )
+        super().__init__(image_height, image_width, glimpse_size, **kwargs)
         self.params = keras.layers.Dense(5, name="attention_params")
 
     def build(self, input_shape):
@@ -102,20 +113,9 @@ class GaussianFilterbank(keras.layers.Layer):
         batch, n = input_shape[0], self.glimpse_size
         return [(batch, n, self.image_height), (batch, n, self.image_width), (batch, 1)]
 
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "image_height": self.image_height,
-                "image_width": self.image_width,
-                "glimpse_size": self.glimpse_size,
-            }
-        )
-        return config
-
 
 @keras.saving.register_keras_serializable(package="keras_ae")
-class AttentiveRead(keras.layers.Layer):
+class AttentiveRead(_ImageAttention):
     """DRAW's read with attention: N x N glimpses of the image and of the error image.
 
     `read(x, x_hat, h_dec) = gamma * [F_Y x F_X^T, F_Y x_hat F_X^T]` (eq. 27), each channel
@@ -135,10 +135,7 @@ class AttentiveRead(keras.layers.Layer):
     """
 
     def __init__(self, image_height, image_width, glimpse_size, **kwargs):
-        super().__init__(**kwargs)
-        self.image_height, self.image_width, self.glimpse_size = _check_image(
-            image_height, image_width, glimpse_size
-        )
+        super().__init__(image_height, image_width, glimpse_size, **kwargs)
         self.filterbank = GaussianFilterbank(image_height, image_width, glimpse_size, name="read_filterbank")
 
     def build(self, input_shape):
@@ -158,20 +155,9 @@ class AttentiveRead(keras.layers.Layer):
         channels = input_shape[0][-1]
         return (input_shape[0][0], 2 * self.glimpse_size**2 * channels)
 
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "image_height": self.image_height,
-                "image_width": self.image_width,
-                "glimpse_size": self.glimpse_size,
-            }
-        )
-        return config
-
 
 @keras.saving.register_keras_serializable(package="keras_ae")
-class AttentiveWrite(keras.layers.Layer):
+class AttentiveWrite(_ImageAttention):
     """DRAW's write with attention: an N x N patch placed on the canvas by the filterbank.
 
     `write(h_dec) = 1 / gamma * F_Y^T w F_X` with the patch `w = W(h_dec)` (eq. 28-29); the
@@ -191,10 +177,7 @@ class AttentiveWrite(keras.layers.Layer):
     """
 
     def __init__(self, image_height, image_width, channels, glimpse_size, **kwargs):
-        super().__init__(**kwargs)
-        self.image_height, self.image_width, self.glimpse_size = _check_image(
-            image_height, image_width, glimpse_size
-        )
+        super().__init__(image_height, image_width, glimpse_size, **kwargs)
         self.channels = check_int("channels", channels)
         self.filterbank = GaussianFilterbank(image_height, image_width, glimpse_size, name="write_filterbank")
         self.patch = keras.layers.Dense(glimpse_size * glimpse_size * self.channels, name="write_patch")
@@ -215,12 +198,5 @@ class AttentiveWrite(keras.layers.Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update(
-            {
-                "image_height": self.image_height,
-                "image_width": self.image_width,
-                "channels": self.channels,
-                "glimpse_size": self.glimpse_size,
-            }
-        )
+        config["channels"] = self.channels
         return config

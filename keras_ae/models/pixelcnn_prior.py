@@ -7,7 +7,7 @@ import numpy as np
 from keras import ops
 
 from keras_ae import backend
-from keras_ae._validation import check_int, check_seed
+from keras_ae._validation import check_code_indices, check_int, check_seed
 from keras_ae.layers.gated_pixelcnn import GatedPixelCNNBlock
 
 
@@ -161,15 +161,7 @@ class PixelCNNPrior(keras.Model):
         """Raises a ValueError unless `x` is an integer array of valid index grids."""
         x = np.asarray(x)
         self._check_indices(x)
-        if not np.issubdtype(x.dtype, np.integer):
-            raise ValueError(
-                f"Argument `{arg}` must hold integer code indices. Received: {arg} with dtype={x.dtype}"
-            )
-        if x.size and (x.min() < 0 or x.max() >= self.num_embeddings):
-            raise ValueError(
-                f"Argument `{arg}` must hold indices in [0, {self.num_embeddings}). "
-                f"Received: values in [{x.min()}, {x.max()}]"
-            )
+        check_code_indices(arg, x, self.num_embeddings)
 
     # ------------------------------------------------------------------ sampling
     def sample_graph(self, num_samples, seed):

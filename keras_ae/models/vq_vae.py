@@ -5,7 +5,7 @@ import numpy as np
 from keras import ops
 
 from keras_ae import backend
-from keras_ae._validation import check_bool, check_int, check_non_negative
+from keras_ae._validation import check_bool, check_code_indices, check_int, check_non_negative
 from keras_ae.architectures import build_decoder, encoder_body, residual_decoder, residual_encoder_body
 from keras_ae.layers.vector_quantizer import VectorQuantizer
 from keras_ae.models.base_autoencoder import BaseAutoencoder, CodeSpec
@@ -267,22 +267,7 @@ class VQVAE(LearnedPrior, BaseAutoencoder):
                 f"Argument `z` (code indices) must have shape (batch, {', '.join(map(str, shape))}). "
                 f"Received: z with shape={z.shape}"
             )
-        if np.issubdtype(z.dtype, np.floating):
-            if not np.isfinite(z).all() or not np.array_equal(z, np.round(z)):
-                raise ValueError(
-                    "Argument `z` (code indices) must hold integers. Received: non-integral or "
-                    "non-finite floats"
-                )
-        elif not np.issubdtype(z.dtype, np.integer):
-            raise ValueError(
-                f"Argument `z` (code indices) must hold integers. Received: z with dtype={z.dtype}"
-            )
-        if z.size and (z.min() < 0 or z.max() >= self.num_embeddings):
-            raise ValueError(
-                f"Argument `z` (code indices) must lie in [0, {self.num_embeddings}). "
-                f"Received: values in [{z.min()}, {z.max()}]"
-            )
-        return z.astype("int32")
+        return check_code_indices("z", z, self.num_embeddings, integral_floats=True)
 
     # ----------------------------------------------------------------- config
     def get_config(self):
