@@ -19,7 +19,9 @@ Contenders:
 - `keras fit spe=16`: the same with keras-ae's default of 16 steps per execution:
   `keras-ae` over it is the cost of the custom train step (target >= 0.97).
 - `pytorch`: the same network (VAE, conv VAE, CAE) in a plain PyTorch loop (`torch.compile`, fused Adam),
-  only when `torch` is installed (`pip install ".[bench]"`); skipped with a message otherwise.
+  only when `torch` is installed (`pip install ".[bench]"`; on a machine without a GPU the
+  CPU build is enough and much smaller: `pip install torch --index-url
+  https://download.pytorch.org/whl/cpu`); skipped with a message otherwise.
 
 Usage:
     python benchmarks/training_speed.py                         # VAE MLP, conv VAE, CAE; batch 128, 512
