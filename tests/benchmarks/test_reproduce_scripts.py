@@ -107,3 +107,15 @@ def test_draw_mnist_fast(datasets_dir, tmp_path):
     for entry in results["models"].values():
         assert finite(entry["test_nll"]) and 0 < entry["test_nll"] < 800
         assert entry["seconds_per_epoch"] > 0
+
+
+def test_vq_vae_cifar10_fast(datasets_dir, tmp_path):
+    results, stdout = run_fast("vq_vae_cifar10.py", datasets_dir, tmp_path)
+    assert "4.67" in stdout
+    # bits/dim = decoder part (with the 8 bits of dequantization) + prior part.
+    total = results["reconstruction_bits_per_dim"] + results["prior_bits_per_dim"]
+    assert results["bits_per_dim"] == pytest.approx(total, rel=1e-6)
+    # A uniform prior over 512 codes at 64 positions costs 9 * 64 / 3072 = 0.19 bits/dim;
+    # one epoch on 256 images may do worse, but not by an order of magnitude.
+    assert finite(results["bits_per_dim"]) and 0 < results["prior_bits_per_dim"] < 1.0
+    assert 1 <= results["codes_used_on_test"] <= 512
