@@ -5,7 +5,6 @@ import collections
 import keras
 from keras import ops
 
-from keras_ae import backend
 from keras_ae._validation import check_int, check_seed
 from keras_ae.architectures import (
     DEFAULT_FILTERS,
@@ -16,6 +15,7 @@ from keras_ae.architectures import (
     encoder_body,
 )
 from keras_ae.losses import BernoulliLikelihood, get_likelihood
+from keras_ae.models.training_step import TrainingStep, weighted_mean  # noqa: F401  (re-exported)
 from keras_ae.models.user_api import UserAPI
 
 
@@ -23,20 +23,12 @@ class CodeSpec(collections.namedtuple("CodeSpec", ["shape", "dtype", "input_name
     """Shape (no batch axis) and dtype of a model's codes, and their names in the export."""
 
 
-def weighted_mean(values, sample_weight):
-    """Mean of per-example `values` over the batch, Keras' "sum_over_batch_size" way:
-    `sum(values * sample_weight) / batch_size`."""
-    if sample_weight is None:
-        return ops.mean(values)
-    sample_weight = ops.reshape(ops.cast(sample_weight, values.dtype), ops.shape(values))
-    return ops.sum(values * sample_weight) / ops.cast(ops.shape(values)[0], values.dtype)
-
-
-class BaseAutoencoder(UserAPI, keras.Model):
+class BaseAutoencoder(UserAPI, TrainingStep, keras.Model):
     """Base class of the zoo: owns the decoder, the likelihood and the training loop.
 
     The array-level API (`fit`/`evaluate`/`predict` checks, `compile` defaults, `encode`,
-    `decode`, `reconstruct`, `sample`, `export_for_serving`) lives in `UserAPI`.
+    `decode`, `reconstruct`, `sample`, `export_for_serving`) lives in `UserAPI`, and the
+    training and evaluation steps in `TrainingStep`.
 
     A variant builds its encoder in `build_encoder`, defines its forward pass in
     `forward`, and adds loss terms with `add_loss` (or regularizers) during the call.
@@ -279,116 +271,9 @@ class BaseAutoencoder(UserAPI, keras.Model):
         outputs["x"] = x
         return outputs
 
-    def _check_batch(self, x):
-        if not hasattr(x, "dtype") or not hasattr(x, "shape"):
-            raise ValueError(f"Expected a float tensor or array for `x`. Received: x={type(x).__name__}")
-        if "float" not in str(getattr(x.dtype, "name", x.dtype)):
-            raise ValueError(
-                "Inputs `x` must be floating point (e.g. x.astype('float32') / 255). "
-                f"Received: x with dtype={getattr(x.dtype, 'name', x.dtype)}"
-            )
-        shape = tuple(x.shape)
-        if len(shape) != len(self.data_shape) + 1 or any(
-            d is not None and d != e for d, e in zip(shape[1:], self.data_shape, strict=False)
-        ):
-            raise ValueError(
-                f"Inputs `x` must have shape (batch, {', '.join(map(str, self.data_shape))}) to fit "
-                f"input_shape={self.data_shape}. Received: x with shape={shape}"
-            )
-
-    # ----------------------------------------------------------------- losses
-    @property
-    def metric_names(self):
-        """Names of the logged terms, in order; variants extend it."""
-        return ("loss", "reconstruction_loss")
-
-    def reconstruction_nll(self, x, outputs, training=False):
-        """Per-example negative log-likelihood of `x` under the decoded `outputs`.
-
-        The training objective's reconstruction term; the VAE family overrides it with a
-        Monte Carlo estimate over posterior samples outside training.
-        """
-        return self.likelihood.nll(x, outputs["params"])
-
-    def compute_loss_terms(self, x, outputs, sample_weight=None, training=False):
-        """Returns the named scalar terms to log; `"reconstruction_loss"` is optimized.
-
-        Every other optimized term reaches the loss through `self.losses`. Variants
-        extend the dict with diagnostics (KL, ELBO, capacity, ...).
-        """
-        nll = self.reconstruction_nll(x, outputs, training=training)
-        return {"reconstruction_loss": weighted_mean(nll, sample_weight)}
-
-    def score_terms(self, outputs):
-        """Per-example terms added to the reconstruction NLL in the exported `score`.
-
-        A dict name -> `(batch,)` tensor from the outputs of `call(..., return_outputs=True)`;
-        the score is the NLL plus their sum (the negative ELBO for the VAE family).
-        """
-        return {}
-
     def corrupt(self, x):
         """The training-time input corruption; the identity unless a variant overrides it."""
         return x
-
-    @property
-    def optimized_variables(self):
-        """The variables `train_step` optimizes: the trainable ones, unless a variant owns a
-        separately trained part (VQ-VAE's prior)."""
-        return self.trainable_variables
-
-    @property
-    def metrics(self):
-        return list(self.trackers.values())
-
-    @staticmethod
-    def _unpack(data):
-        x, _, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
-        if isinstance(x, (tuple, list)) and len(x) == 1:
-            x = x[0]
-        return x, sample_weight
-
-    def _step(self, x, sample_weight, training):
-        outputs = self(x, training=training, sample_weight=sample_weight, return_outputs=True)
-        logs = self.compute_loss_terms(outputs["x"], outputs, sample_weight, training=training)
-        loss = logs["reconstruction_loss"]
-        if self.losses:
-            loss = loss + ops.sum(self.losses)
-        # A non-finite loss stops training with a message instead of silently poisoning the
-        # weights. Checking the scalar loss, not the whole input batch, keeps the check
-        # nearly free (a batch-sized check cost 12% of a compiled VAE step).
-        loss = backend.assert_finite(
-            loss,
-            "keras_ae: the loss is NaN or Inf: the batch `x` holds NaN or Inf values, or training "
-            "diverged (try a lower learning rate)",
-        )
-        logs["loss"] = loss
-        return loss, logs
-
-    def train_step(self, data):
-        x, sample_weight = self._unpack(data)
-        batch_size = ops.shape(x)[0]
-
-        def scaled_loss():
-            loss, logs = self._step(x, sample_weight, training=True)
-            scaled = loss * ops.cast(backend.replica_weight(batch_size), loss.dtype)
-            return self.optimizer.scale_loss(scaled), logs
-
-        variables = self.optimized_variables
-        (_, logs), gradients = backend.value_and_gradients(scaled_loss, variables)
-        self.optimizer.apply(gradients, variables)
-        self.train_step_count.assign_add(1)
-        return self._update_trackers(logs, batch_size)
-
-    def test_step(self, data):
-        x, sample_weight = self._unpack(data)
-        _, logs = self._step(x, sample_weight, training=False)
-        return self._update_trackers(logs, ops.shape(x)[0])
-
-    def _update_trackers(self, logs, batch_size):
-        for name, tracker in self.trackers.items():
-            tracker.update_state(logs[name], sample_weight=batch_size)
-        return {name: tracker.result() for name, tracker in self.trackers.items()}
 
     # ----------------------------------------------------------------- config
     def get_config(self):

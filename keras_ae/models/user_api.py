@@ -38,6 +38,23 @@ class UserAPI:
             )
         self.likelihood.check_targets(x)
 
+    def _check_batch(self, x):
+        if not hasattr(x, "dtype") or not hasattr(x, "shape"):
+            raise ValueError(f"Expected a float tensor or array for `x`. Received: x={type(x).__name__}")
+        if "float" not in str(getattr(x.dtype, "name", x.dtype)):
+            raise ValueError(
+                "Inputs `x` must be floating point (e.g. x.astype('float32') / 255). "
+                f"Received: x with dtype={getattr(x.dtype, 'name', x.dtype)}"
+            )
+        shape = tuple(x.shape)
+        if len(shape) != len(self.data_shape) + 1 or any(
+            d is not None and d != e for d, e in zip(shape[1:], self.data_shape, strict=False)
+        ):
+            raise ValueError(
+                f"Inputs `x` must have shape (batch, {', '.join(map(str, self.data_shape))}) to fit "
+                f"input_shape={self.data_shape}. Received: x with shape={shape}"
+            )
+
     @staticmethod
     def _labels_for_weights(x, y, sample_weight):
         # Keras drops `sample_weight` when `y` is None; autoencoders have no labels,
