@@ -48,6 +48,8 @@ def main(argv=None):
     parser.add_argument("--num-train", type=int, help="training images (default: all 60000)")
     parser.add_argument("--num-test", type=int, help="test images scored (default: all 10000)")
     parser.add_argument("--num-samples", type=int, help="importance samples k of L_k (full: 1000)")
+    parser.add_argument("--read-size", type=int, default=2, help="read glimpse N with attention (paper: 2)")
+    parser.add_argument("--write-size", type=int, default=5, help="write patch N with attention (paper: 5)")
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--learning-rate", type=float, default=1e-3)
     parser.add_argument("--skip", default="", help="comma list of models to skip: attention,no_attention,vae")
@@ -70,7 +72,8 @@ def main(argv=None):
     common = {"input_shape": (28, 28, 1), "seed": args.seed}
     candidates = {
         "attention": ("draw", {"steps": args.steps, "latent_dim": args.latent_dim, "encoder_units": args.units,
-                               "decoder_units": args.units, "read_size": 2, "write_size": 5}),
+                               "decoder_units": args.units, "read_size": args.read_size,
+                               "write_size": args.write_size}),
         "no_attention": ("draw", {"steps": args.steps, "latent_dim": args.latent_dim,
                                   "encoder_units": args.units, "decoder_units": args.units}),
         "vae": ("vae", {"latent_dim": 50, "hidden_units": (200, 200)}),
@@ -102,7 +105,7 @@ def main(argv=None):
         results["models"][name] = entry
         paper = {"attention": PAPER["draw_attention"], "no_attention": PAPER["draw_no_attention"]}.get(name)
         label = {
-            "attention": "DRAW, attention",
+            "attention": f"DRAW, attention (read {args.read_size}x{args.read_size}, write {args.write_size}x{args.write_size})",
             "no_attention": "DRAW, no attention",
             "vae": "VAE 784-200-200-50",
         }

@@ -1,9 +1,11 @@
 """DRAW's selective attention: a grid of Gaussian filters, and the read and write it drives."""
 
+import math
+
 import keras
 from keras import ops
 
-from keras_ae._validation import check_int
+from keras_ae._validation import check_int, check_number
 
 
 def filterbank(params, image_height, image_width, glimpse_size):
@@ -49,6 +51,31 @@ def filterbank(params, image_height, image_width, glimpse_size):
     return bank(mu_y, image_height), bank(mu_x, image_width), ops.exp(log_gamma)
 
 
+def tiling_params(image_height, image_width, glimpse_size, intensity=1.0):
+    """The attention parameters of a centred N x N grid that tiles the image.
+
+    The stride is `max(A, B) / N` (one cell per filter, the grid spans the image) and the
+    standard deviation half a stride, so neighbouring filters overlap and together see
+    every pixel. These are the filterbank's parameters before training: with a dense layer's
+    zero bias the paper's parametrization starts at stride `(max(A, B) - 1) / (N - 1)` with
+    unit variance, which for the paper's 2 x 2 read puts both filters on the image's first
+    and last pixels, blank in MNIST, so the encoder starts reading nothing and learns to
+    ignore its input.
+
+    Args:
+        image_height, image_width: B and A.
+        glimpse_size: N.
+        intensity: gamma.
+
+    Returns:
+        A list of the five parameters `(g~_X, g~_Y, log sigma^2, log delta~, log gamma)`.
+    """
+    size = max(image_height, image_width)
+    stride = size / glimpse_size
+    unit = (size - 1) / max(glimpse_size - 1, 1)
+    return [0.0, 0.0, math.log((stride / 2.0) ** 2), math.log(stride / unit), math.log(intensity)]
+
+
 class _ImageAttention(keras.layers.Layer):
     """What DRAW's attention layers share: the image size and the glimpse size N, checked."""
 
@@ -80,11 +107,14 @@ class GaussianFilterbank(_ImageAttention):
     """DRAW's attention parameters, a linear map of the decoder state, as a filterbank.
 
     A dense layer maps `h_dec` to the five parameters of `filterbank`; the layer
-    returns the N x B and N x A filter matrices and the intensity.
+    returns the N x B and N x A filter matrices and the intensity. The dense layer's bias
+    starts at `tiling_params`: a centred grid that covers the whole image.
 
     Args:
         image_height, image_width: size of the attended images.
         glimpse_size: N, the glimpse is N x N (at most the image size).
+        initial_intensity: gamma before training (> 0); `AttentiveWrite` starts its
+            filterbank at `(N / max(A, B))^2` so that its untrained write has unit gain.
         **kwargs: base `Layer` arguments.
 
     Returns:
@@ -99,9 +129,15 @@ class GaussianFilterbank(_ImageAttention):
         section 3.1.
     """
 
-    def __init__(self, image_height, image_width, glimpse_size, **kwargs):
+    def __init__(self, image_height, image_width, glimpse_size, initial_intensity=1.0, **kwargs):
         super().__init__(image_height, image_width, glimpse_size, **kwargs)
-        self.params = keras.layers.Dense(5, name="attention_params")
+        self.initial_intensity = check_number(
+            "initial_intensity", initial_intensity, minimum=0, exclusive_minimum=True
+        )
+        start = tiling_params(self.image_height, self.image_width, self.glimpse_size, self.initial_intensity)
+        self.params = keras.layers.Dense(
+            5, bias_initializer=keras.initializers.Constant(start), name="attention_params"
+        )
 
     def build(self, input_shape):
         self.params.build(input_shape)
@@ -112,6 +148,11 @@ class GaussianFilterbank(_ImageAttention):
     def compute_output_shape(self, input_shape):
         batch, n = input_shape[0], self.glimpse_size
         return [(batch, n, self.image_height), (batch, n, self.image_width), (batch, 1)]
+
+    def get_config(self):
+        config = super().get_config()
+        config["initial_intensity"] = self.initial_intensity
+        return config
 
 
 @keras.saving.register_keras_serializable(package="keras_ae")
@@ -179,7 +220,15 @@ class AttentiveWrite(_ImageAttention):
     def __init__(self, image_height, image_width, channels, glimpse_size, **kwargs):
         super().__init__(image_height, image_width, glimpse_size, **kwargs)
         self.channels = check_int("channels", channels)
-        self.filterbank = GaussianFilterbank(image_height, image_width, glimpse_size, name="write_filterbank")
+        # Each normalized filter spreads a patch value over about a stride's square of
+        # pixels, so with gamma = 1 an untrained write adds about w / stride^2 to the
+        # canvas (1/30 for the paper's 5 x 5 write on 28 x 28) and Adam, whose steps are
+        # of a fixed size in the weights, needs that many more steps to paint logits of
+        # useful size. Starting at gamma = 1 / stride^2 gives the write unit gain.
+        gain = (self.glimpse_size / max(self.image_height, self.image_width)) ** 2
+        self.filterbank = GaussianFilterbank(
+            image_height, image_width, glimpse_size, initial_intensity=gain, name="write_filterbank"
+        )
         self.patch = keras.layers.Dense(glimpse_size * glimpse_size * self.channels, name="write_patch")
 
     def build(self, input_shape):

@@ -82,6 +82,25 @@ def test_read_scales_by_gamma_and_write_divides_by_it():
     np.testing.assert_allclose(canvas[0, ..., 0], patch.reshape(n, n) / 4.0, rtol=1e-5, atol=1e-7)
 
 
+@pytest.mark.parametrize("n", [2, 5, 28])
+def test_an_untrained_filterbank_tiles_the_whole_image(n):
+    # Before training the grid is centred with stride 28 / N and standard deviation half a
+    # stride: for the paper's 2 x 2 read, filters at pixels 7.5 and 21.5 with sigma 7 (the
+    # zero-bias start of the paper's parametrization puts them on the blank pixels 1 and 28).
+    bank = GaussianFilterbank(28, 28, glimpse_size=n)
+    fy, fx, gamma = (_np(t) for t in bank(np.zeros((1, 6), "float32")))
+    stride = 28 / n
+    mu = 14.5 + (np.arange(1, n + 1) - n / 2 - 0.5) * stride
+    pixels = np.arange(1, 29)
+    expected = np.exp(-((pixels[None, :] - mu[:, None]) ** 2) / (2 * (stride / 2) ** 2))
+    expected /= expected.sum(-1, keepdims=True)
+    np.testing.assert_allclose(fx[0], expected, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(fy[0], expected, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(gamma, 1.0, rtol=1e-6)
+    # Every pixel gets a share of the glimpse: none lies more than a stride from a filter.
+    assert np.abs(pixels[:, None] - mu[None, :]).min(axis=1).max() <= stride / 2 + 0.5
+
+
 def test_a_narrow_filter_centred_outside_the_image_stays_normalized():
     # Every term underflows in float32 far outside: the softmax still puts the mass on the edge.
     fy, fx, _ = filterbank(np.array([[5.0, -5.0, np.log(1e-3), 0.0, 0.0]], "float32"), 8, 8, 2)

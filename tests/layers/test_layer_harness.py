@@ -405,12 +405,12 @@ LAYER_CASES = [
     ),
     LayerCase(
         GaussianFilterbank,
-        {"image_height": 5, "image_width": 6, "glimpse_size": 3},
+        {"image_height": 5, "image_width": 6, "glimpse_size": 3, "initial_intensity": 0.5},
         (8, 7),
         input_range=(-0.5, 0.5),
         num_trainable_weights=2,
         inference_output=_filterbank_reference,
-        bad_kwargs=DRAW_BAD_KWARGS,
+        bad_kwargs=(*DRAW_BAD_KWARGS, ({"initial_intensity": 0.0}, "initial_intensity")),
     ),
     LayerCase(
         AttentiveRead,
