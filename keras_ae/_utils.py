@@ -2,25 +2,48 @@
 
 import json
 import os
+import tempfile
 
 
 def write_text_atomically(path, text):
     """Writes `text` to `path` through a temporary file and a rename.
 
     A reader sees the old file or the whole new one, never a half-written file, and an
-    interruption leaves the old file in place.
+    interruption leaves the old file in place. Concurrent writers (processes or threads)
+    each write their own temporary file: the file ends up as one writer's whole text.
     """
     path = os.fspath(path)
-    tmp = f"{path}.tmp-{os.getpid()}"
+    folder, name = os.path.split(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=f".{name}.tmp-", dir=folder)
     try:
-        with open(tmp, "w", encoding="utf-8") as f:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
+        # mkstemp creates the file private (0600); give it an ordinary file's permissions.
+        os.chmod(tmp, 0o666 & ~current_umask())
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.remove(tmp)
         raise
     return path
+
+
+def current_umask():
+    """The process's umask, read without changing it where the system allows.
+
+    `os.umask` can only be read by setting it, which for a moment affects files other
+    threads create; Linux reports it in `/proc/self/status`.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def write_json_atomically(path, payload):

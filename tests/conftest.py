@@ -47,6 +47,47 @@ def run_python(code, timeout=300, env=None):
     return result.stdout
 
 
+def start_python(code, env=None):
+    """Starts `code` in a fresh Python process with the test environment; returns the Popen.
+
+    Reap it with `finish_processes`, which bounds the time and kills what is left.
+    """
+    full_env = dict(os.environ, PYTHONPATH=str(REPO), **(env or {}))
+    return subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=full_env
+    )
+
+
+def finish_processes(processes, timeout=300):
+    """Waits for all `processes` (at most `timeout` seconds in all) and returns their stdout.
+
+    Every process is reaped, also when one fails or the time runs out: those still
+    running are killed. A failure or a timeout raises AssertionError with the outputs.
+    """
+    import time
+
+    deadline = time.monotonic() + timeout
+    outputs, failures = [], []
+    try:
+        for process in processes:
+            try:
+                out, err = process.communicate(timeout=max(deadline - time.monotonic(), 0.1))
+            except subprocess.TimeoutExpired:
+                failures.append(f"timed out after {timeout} s")
+                break
+            outputs.append(out)
+            if process.returncode != 0:
+                failures.append(f"exit {process.returncode}:\n{out}\n{err}")
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+            process.communicate()
+    if failures:
+        raise AssertionError("subprocess failed: " + "\n".join(failures))
+    return outputs
+
+
 def load_script(relative_path):
     """Imports a repository script (e.g. `benchmarks/reference_models.py`) as a module."""
     import importlib.util

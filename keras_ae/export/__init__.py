@@ -16,7 +16,8 @@ Example:
 import importlib
 
 _EXPORTS = {
-    "existing_versions": "keras_ae.export.saved_model",
+    "existing_versions": "keras_ae.export.versions",
+    "claim_next_version": "keras_ae.export.versions",
     "export_for_serving": "keras_ae.export.saved_model",
     "SIGNATURE_NAMES": "keras_ae.export.signatures",
     "serving_signatures": "keras_ae.export.signatures",
@@ -25,7 +26,7 @@ _EXPORTS = {
     "models_config_text": "keras_ae.export.store",
     "write_models_config": "keras_ae.export.store",
 }
-_SUBMODULES = ("client", "saved_model", "signatures", "store")
+_SUBMODULES = ("client", "saved_model", "signatures", "store", "versions")
 
 __all__ = sorted([*_EXPORTS, *_SUBMODULES])
 

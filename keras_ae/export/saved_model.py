@@ -11,9 +11,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_ae._utils import walk_layers, write_json_atomically
+from keras_ae._utils import current_umask, walk_layers, write_json_atomically
 from keras_ae._validation import check_int
 from keras_ae.export.signatures import serving_signatures
+from keras_ae.export.versions import claim_next_version, publish_version
 from keras_ae.models.base_autoencoder import BaseAutoencoder
 from keras_ae.version import __version__
 
@@ -42,7 +43,9 @@ def export_for_serving(model, export_dir, version=None, overwrite=False):
             model is built by calling it on one zero batch.
         export_dir: the model's base folder; created if missing.
         version: an int >= 1. Defaults to the next free version: one more than the
-            largest numbered subfolder, or 1 in an empty folder.
+            largest numbered subfolder, or 1 in an empty folder, claimed atomically:
+            several processes exporting into one folder at once each get their own
+            complete version (see `claim_next_version`).
         overwrite: replace an existing `export_dir/<version>/`. The old folder is renamed
             aside and the new one renamed in: a server polling between the two renames may
             briefly miss that version, so give a live server a new version instead.
@@ -79,22 +82,25 @@ def export_model(model, export_dir, version=None, overwrite=False, metadata=None
         json.dumps(metadata)  # fail before any work is done
     export_dir = os.fspath(export_dir)
     os.makedirs(export_dir, exist_ok=True)
-    version = _resolve_version(export_dir, version)
-    target = os.path.join(export_dir, str(version))
-    if os.path.exists(target) and not overwrite:
-        raise FileExistsError(
-            f"Version {version} of this model already exists: {target}. Pass overwrite=True to replace "
-            "it, or version=None for the next free version."
-        )
+    if version is not None:
+        version = check_int("version", version, what="(or None for the next free version)")
+        target = os.path.join(export_dir, str(version))
+        if os.path.exists(target) and not overwrite:
+            raise FileExistsError(
+                f"Version {version} of this model already exists: {target}. Pass overwrite=True to "
+                "replace it, or version=None for the next free version."
+            )
     _ensure_built(model)
     config = serializable_config(model)
     archive, functions = _build_archive(model)
 
-    tmp = tempfile.mkdtemp(prefix=f".{version}.tmp-", dir=export_dir)
+    # Written outside the numbered folders (a dot name no server or lister reads), then
+    # renamed into place: a reader never sees a half-written version.
+    tmp = tempfile.mkdtemp(prefix=".export.tmp-", dir=export_dir)
     try:
         # mkdtemp makes the folder private (0700); a server running as another user
         # must read it, so give it the permissions of an ordinary new folder.
-        os.chmod(tmp, 0o777 & ~_umask())
+        os.chmod(tmp, 0o777 & ~current_umask())
         archive.write_out(tmp, verbose=False)
         info = {
             "model": getattr(model, "registry_name", type(model).__name__),
@@ -111,56 +117,19 @@ def export_model(model, export_dir, version=None, overwrite=False, metadata=None
             "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         }
         info.update(metadata or {})
-        write_json_atomically(os.path.join(tmp, METADATA_FILE), info)
-        _publish(tmp, target, overwrite)
+
+        def stamp(number):
+            write_json_atomically(os.path.join(tmp, METADATA_FILE), {**info, "version": number})
+
+        if version is None:
+            target = claim_next_version(tmp, export_dir, stamp)
+        else:
+            stamp(version)
+            publish_version(tmp, target, overwrite)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return target
-
-
-def _umask():
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-# --------------------------------------------------------------------------- versions
-def existing_versions(export_dir):
-    """The sorted version numbers (numbered subfolders) in a model's base folder."""
-    if not os.path.isdir(export_dir):
-        return []
-    return sorted(
-        int(name)
-        for name in os.listdir(export_dir)
-        if name.isdigit() and os.path.isdir(os.path.join(export_dir, name))
-    )
-
-
-def _resolve_version(export_dir, version):
-    if version is None:
-        versions = existing_versions(export_dir)
-        return versions[-1] + 1 if versions else 1
-    return check_int("version", version, what="(or None for the next free version)")
-
-
-def _publish(tmp, target, overwrite):
-    """Renames the finished `tmp` folder to `target` (replacing it if `overwrite`)."""
-    old = None
-    if os.path.exists(target):
-        if not overwrite:
-            raise FileExistsError(f"Version folder appeared while exporting: {target}")
-        old = tempfile.mkdtemp(prefix=f".{os.path.basename(target)}.old-", dir=os.path.dirname(target))
-        os.rmdir(old)
-        os.rename(target, old)
-    try:
-        os.rename(tmp, target)
-    except OSError as error:
-        if old is not None:
-            os.rename(old, target)
-        raise FileExistsError(f"Could not move the export into place at {target}: {error}") from error
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
 
 
 # --------------------------------------------------------------------------- checks

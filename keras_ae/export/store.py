@@ -10,7 +10,7 @@ import os
 import sys
 
 from keras_ae._utils import write_text_atomically
-from keras_ae.export.saved_model import existing_versions
+from keras_ae.export.versions import existing_versions
 
 MODELS_CONFIG = "models.config"
 
