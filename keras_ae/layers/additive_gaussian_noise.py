@@ -3,11 +3,12 @@
 import keras
 from keras import ops
 
+from keras_ae._config import KnownConfig
 from keras_ae._validation import check_non_negative, check_seed
 
 
 @keras.saving.register_keras_serializable(package="keras_ae")
-class AdditiveGaussianNoise(keras.layers.Layer):
+class AdditiveGaussianNoise(KnownConfig, keras.layers.Layer):
     """Adds `N(0, stddev^2)` noise to every element, during training only.
 
     Args:

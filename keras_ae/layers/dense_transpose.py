@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from keras_ae._config import KnownConfig
 from keras_ae._validation import check_bool
 
 
@@ -38,7 +39,7 @@ def _find_upstream_layer(tensors, name):
 
 
 @keras.saving.register_keras_serializable(package="keras_ae")
-class DenseTranspose(keras.layers.Layer):
+class DenseTranspose(KnownConfig, keras.layers.Layer):
     """`activation(inputs @ W.T + b)` with `W` the kernel of a tied `Dense` layer.
 
     The decoder of a tied-weights autoencoder: it owns only its bias `b` (one per

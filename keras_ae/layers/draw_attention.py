@@ -5,6 +5,7 @@ import math
 import keras
 from keras import ops
 
+from keras_ae._config import KnownConfig
 from keras_ae._validation import check_int, check_number
 
 
@@ -76,7 +77,7 @@ def tiling_params(image_height, image_width, glimpse_size, intensity=1.0):
     return [0.0, 0.0, math.log((stride / 2.0) ** 2), math.log(stride / unit), math.log(intensity)]
 
 
-class _ImageAttention(keras.layers.Layer):
+class _ImageAttention(KnownConfig, keras.layers.Layer):
     """What DRAW's attention layers share: the image size and the glimpse size N, checked."""
 
     def __init__(self, image_height, image_width, glimpse_size, **kwargs):

@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from keras_ae._config import KnownConfig
 from keras_ae._validation import check_bool, check_int
 
 
@@ -27,7 +28,7 @@ def gate(x):
 
 
 @keras.saving.register_keras_serializable(package="keras_ae")
-class GatedPixelCNNBlock(keras.layers.Layer):
+class GatedPixelCNNBlock(KnownConfig, keras.layers.Layer):
     """One gated PixelCNN layer with a vertical and a horizontal stack.
 
     Position `(i, j)` of the horizontal output depends only on positions before it in

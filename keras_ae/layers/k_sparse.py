@@ -5,6 +5,7 @@ import math
 import keras
 from keras import ops
 
+from keras_ae._config import KnownConfig
 from keras_ae._validation import check_int, check_number
 
 
@@ -20,7 +21,7 @@ def check_k(name, value, units=None):
 
 
 @keras.saving.register_keras_serializable(package="keras_ae")
-class KSparse(keras.layers.Layer):
+class KSparse(KnownConfig, keras.layers.Layer):
     """Keeps the `k` largest activations of each example and zeroes the others.
 
     In training the `k` largest entries along the last axis are kept; at inference

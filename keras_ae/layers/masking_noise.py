@@ -3,11 +3,12 @@
 import keras
 from keras import ops
 
+from keras_ae._config import KnownConfig
 from keras_ae._validation import check_rate, check_seed
 
 
 @keras.saving.register_keras_serializable(package="keras_ae")
-class MaskingNoise(keras.layers.Layer):
+class MaskingNoise(KnownConfig, keras.layers.Layer):
     """Sets each input element to zero with probability `rate`, during training only.
 
     Unlike `keras.layers.Dropout` the kept elements are *not* rescaled by

@@ -3,11 +3,12 @@
 import keras
 from keras import ops
 
+from keras_ae._config import KnownConfig
 from keras_ae._validation import check_rate, check_seed
 
 
 @keras.saving.register_keras_serializable(package="keras_ae")
-class SaltAndPepperNoise(keras.layers.Layer):
+class SaltAndPepperNoise(KnownConfig, keras.layers.Layer):
     """Sets a fraction `rate` of elements to `low` or `high` (a fair coin each), in training.
 
     Args:

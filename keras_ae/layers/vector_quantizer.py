@@ -6,6 +6,7 @@ import keras
 from keras import ops
 
 from keras_ae import backend
+from keras_ae._config import KnownConfig
 from keras_ae._validation import check_bool, check_int, check_non_negative, check_number, check_seed
 
 
@@ -30,7 +31,7 @@ def squared_distances(vectors, codebook):
 
 
 @keras.saving.register_keras_serializable(package="keras_ae")
-class VectorQuantizer(keras.layers.Layer):
+class VectorQuantizer(KnownConfig, keras.layers.Layer):
     """Replaces each input vector by its nearest codebook vector (VQ-VAE's bottleneck).
 
     The input's last axis holds vectors of size `embedding_dim` (a `(batch, H, W, D)`

@@ -9,11 +9,12 @@ import math
 import keras
 from keras import ops
 
+from keras_ae._config import KnownConfig
 from keras_ae._validation import check_bool
 from keras_ae.losses.functional import bernoulli_nll, gaussian_nll, squared_error
 
 
-class Likelihood(keras.layers.Layer):
+class Likelihood(KnownConfig, keras.layers.Layer):
     """Base class: maps decoder outputs to a mean and scores targets against them.
 
     Subclasses implement `nll(x, params)` (per example, summed over features) and

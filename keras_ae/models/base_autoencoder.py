@@ -5,6 +5,7 @@ import collections
 import keras
 from keras import ops
 
+from keras_ae._config import check_config
 from keras_ae._validation import check_int, check_seed
 from keras_ae.architectures import (
     DEFAULT_FILTERS,
@@ -303,4 +304,4 @@ class BaseAutoencoder(UserAPI, TrainingStep, keras.Model):
 
     @classmethod
     def from_config(cls, config):
-        return cls(**config)
+        return cls(**check_config(cls, config))

@@ -7,6 +7,7 @@ import numpy as np
 from keras import ops
 
 from keras_ae import backend
+from keras_ae._config import check_config
 from keras_ae._validation import check_code_indices, check_int, check_seed
 from keras_ae.layers.gated_pixelcnn import GatedPixelCNNBlock
 
@@ -217,4 +218,4 @@ class PixelCNNPrior(keras.Model):
 
     @classmethod
     def from_config(cls, config):
-        return cls(**config)
+        return cls(**check_config(cls, config))

@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from keras_ae._config import check_config
 from keras_ae._validation import check_non_negative, check_unit_interval
 
 
@@ -67,4 +68,4 @@ class KLSparsity(keras.regularizers.Regularizer):
 
     @classmethod
     def from_config(cls, config):
-        return cls(**config)
+        return cls(**check_config(cls, config))

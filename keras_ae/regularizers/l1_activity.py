@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from keras_ae._config import check_config
 from keras_ae._validation import check_non_negative
 
 
@@ -54,4 +55,4 @@ class L1Activity(keras.regularizers.Regularizer):
 
     @classmethod
     def from_config(cls, config):
-        return cls(**config)
+        return cls(**check_config(cls, config))

@@ -43,6 +43,7 @@ from keras_ae.layers import (
 )
 from keras_ae.losses import BernoulliLikelihood, GaussianLikelihood, MeanSquaredErrorLikelihood
 from keras_ae.regularizers import KLSparsity, L1Activity
+from keras_ae.version import __version__
 
 # Keyword arguments of `keras.layers.Layer.__init__`: the base keys a config may hold.
 BASE_KEYS = {
@@ -542,6 +543,12 @@ def test_config_holds_exactly_the_constructor_arguments_and_survives_json(case):
     restored = keras.saving.deserialize_keras_object(json.loads(payload))
     assert type(restored) is case.cls
     assert restored.get_config() == config
+    # A config written by another keras-ae version (a key this one does not take) is
+    # refused with a message that names the installed version.
+    with pytest.raises(
+        ValueError, match=rf"\['from_another_version'\] are not arguments .* keras-ae {__version__}"
+    ):
+        case.cls.from_config({**config, "from_another_version": 1})
 
 
 # --- (3) save / load -----------------------------------------------------------------
@@ -560,7 +567,7 @@ def test_save_and_load_in_a_functional_model(case, tmp_path):
         assert (np.count_nonzero(expected, axis=-1) == case.kept_per_row[1]).all()
 
     model.save(tmp_path / "model.keras")
-    loaded = keras.models.load_model(tmp_path / "model.keras")
+    loaded = keras.models.load_model(tmp_path / "model.keras", safe_mode=True)  # no lambdas, no pickles
     restored = loaded.get_layer(layer.name)
     assert type(restored) is case.cls
     assert restored.get_config() == layer.get_config()
@@ -701,6 +708,10 @@ def test_regularizer_config_round_trip(case):
     payload = json.dumps(keras.saving.serialize_keras_object(reg))
     restored = keras.saving.deserialize_keras_object(json.loads(payload))
     assert type(restored) is case.cls and restored.get_config() == config
+    with pytest.raises(
+        ValueError, match=rf"\['from_another_version'\] are not arguments .* keras-ae {__version__}"
+    ):
+        case.cls.from_config({**config, "from_another_version": 1})
     h = np.random.default_rng(5).uniform(*case.activation_range, size=(8, 3)).astype("float32")
     assert float(restored.penalty(h)) == float(reg.penalty(h))
 
@@ -735,7 +746,11 @@ def test_regularizer_survives_save_and_load_in_a_model(case, tmp_path):
     code = keras.layers.Dense(5, activation=case.activation, activity_regularizer=case.make(), name="code")
     model = keras.Model(inputs, code(inputs))
     model.save(tmp_path / "model.keras")
-    restored = keras.models.load_model(tmp_path / "model.keras").get_layer("code").activity_regularizer
+    restored = (
+        keras.models.load_model(tmp_path / "model.keras", safe_mode=True)
+        .get_layer("code")
+        .activity_regularizer
+    )
     assert type(restored) is case.cls and restored.get_config() == case.init_kwargs
 
 

@@ -5,6 +5,7 @@ A new model is tested by registering it (and giving it small kwargs in
 """
 
 import json
+import zipfile
 
 import keras
 import numpy as np
@@ -12,6 +13,7 @@ import pytest
 import tensorflow as tf
 
 import keras_ae
+from keras_ae.version import __version__
 from tests.conftest import run_python
 
 INPUT_SHAPE = (12, 12, 1)
@@ -158,11 +160,31 @@ def test_config_round_trip_through_json(trained, name):
     np.testing.assert_array_equal(clone.predict(x, verbose=0), model.predict(x, verbose=0))
 
 
+@pytest.mark.parametrize("name", MODELS)
+def test_a_file_from_another_keras_ae_version_is_refused_naming_the_version(trained, name, tmp_path):
+    # A `.keras` file whose model config has an argument this keras-ae does not know
+    # (written by a later version, or an older one with an argument since removed).
+    edited = tmp_path / f"{name}.keras"
+    with zipfile.ZipFile(trained[name]["path"]) as source, zipfile.ZipFile(edited, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "config.json":
+                config = json.loads(data)
+                config["config"]["added_in_keras_ae_9"] = True
+                data = json.dumps(config).encode()
+            target.writestr(item, data)
+    message = (
+        rf"{type(trained[name]['model']).__name__} .*\['added_in_keras_ae_9'\] .* keras-ae {__version__}"
+    )
+    with pytest.raises(ValueError, match=message):
+        keras.models.load_model(edited, safe_mode=True)
+
+
 LOAD_SCRIPT = """
 import json, os, numpy as np, keras, keras_ae
 out = {}
 for name, folder in json.loads(os.environ["HARNESS_MODELS"]).items():
-    model = keras.models.load_model(f"{folder}/{name}.keras")
+    model = keras.models.load_model(f"{folder}/{name}.keras", safe_mode=True)
     x = np.load(f"{folder}/{name}_x.npy")
     np.save(f"{folder}/{name}_loaded_pred.npy", model.predict(x, verbose=0))
     np.savez(f"{folder}/{name}_loaded_opt.npz", *[v.numpy() for v in model.optimizer.variables])
