@@ -119,6 +119,22 @@ def in_distribution_scope():
     return tf.distribute.has_strategy()
 
 
+def logs_for_strategy(logs):
+    """The step's logs in the form Keras' `fit` can reduce over the replicas.
+
+    Under `MultiWorkerMirroredStrategy` with several workers, Keras 3.15 reduces each log
+    with `strategy.reduce("MEAN", value, axis=0)`, which fails on scalars ("Invalid
+    reduction dimension 0 for input with 0 dimensions"); a leading axis of 1 makes that
+    the mean over the replicas, which `fit` shows and records as a scalar. Other
+    strategies get the logs as they are.
+    """
+    strategy = tf.distribute.get_strategy()
+    in_multi_worker_mode = getattr(strategy.extended, "_in_multi_worker_mode", None)
+    if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy) and in_multi_worker_mode():
+        return {name: tf.reshape(value, (1,)) for name, value in logs.items()}
+    return logs
+
+
 def all_reduce_sum(x):
     """Sum of `x` over the replicas in sync (`x` itself without distribution).
 

@@ -111,6 +111,7 @@ def _train(args, out):
             restart=args.restart,
             tensorboard=not args.no_tensorboard,
             keep_checkpoints=args.keep_checkpoints,
+            distribute=args.distribute,
             **settings,
         )
     except KeyboardInterrupt:

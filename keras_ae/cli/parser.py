@@ -141,6 +141,12 @@ def _add_train_arguments(p, default_out=None):
     )
     p.add_argument("--no-tensorboard", action="store_true", help="do not write TensorBoard logs")
     p.add_argument(
+        "--distribute",
+        choices=["mirrored", "multi_worker"],
+        help="train under tf.distribute: 'mirrored' (this machine's devices) or 'multi_worker' (the workers "
+        "of TF_CONFIG or of a Slurm allocation; run the same command on every worker)",
+    )
+    p.add_argument(
         "--verbose",
         type=int,
         default=1,

@@ -111,4 +111,4 @@ class TrainingStep:
     def _update_trackers(self, logs, batch_size):
         for name, tracker in self.trackers.items():
             tracker.update_state(logs[name], sample_weight=batch_size)
-        return {name: tracker.result() for name, tracker in self.trackers.items()}
+        return backend.logs_for_strategy({name: tracker.result() for name, tracker in self.trackers.items()})

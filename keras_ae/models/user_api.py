@@ -103,14 +103,28 @@ class UserAPI:
         y = self._labels_for_weights(x, y, sample_weight)
         if self.optimizer is not None and not self.optimizer.built:
             # Built here, not inside the first traced step: a trace that fails on bad
-            # data would otherwise leave variables to be created on a later trace.
-            self.optimizer.build(self.optimized_variables)
+            # data would otherwise leave variables to be created on a later trace. In the
+            # scope of the model's strategy: Keras lets `fit` run outside the scope that
+            # created the model, but optimizer variables must be created inside it.
+            with self.distribute_strategy.scope():
+                self.optimizer.build(self.optimized_variables)
         if self._plain_array_fit(x, y, args, kwargs):
             x = self._array_dataset(x, kwargs.pop("batch_size", None), kwargs.pop("shuffle", True))
             kwargs["shuffle"] = False  # the pipeline shuffles; Keras would warn about a dataset
         return super().fit(
             x, y, *args, validation_data=validation_data, sample_weight=sample_weight, **kwargs
         )
+
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        # Keras 3.15 starts `fit` under a strategy by reducing the first batch over the
+        # replicas (to build the model symbolically from it), which fails for a batch of
+        # several tensors (x with sample weights) under MultiWorkerMirroredStrategy:
+        # "Attempt to convert a value (PerReplica...) to a Tensor". A built model with a
+        # built optimizer has nothing left to build, so the reduction is skipped.
+        built = all(layer.built for layer in self._flatten_layers())
+        if built and (self.optimizer is None or self.optimizer.built):
+            return
+        super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
 
     @staticmethod
     def _plain_array_fit(x, y, args, kwargs):

@@ -31,12 +31,22 @@ from keras_ae.runs.config import (
     eval_binarize,
     resolve_config,
 )
+from keras_ae.runs.distribution import is_chief, make_strategy, shard_by_data, write_folder
 from keras_ae.runs.image_summaries import ImageSummaries
 from keras_ae.runs.run_checkpoint import RunCheckpoint
 from keras_ae.version import __version__
 
 
-def train_run(out, callbacks=(), verbose=1, restart=False, tensorboard=True, keep_checkpoints=1, **settings):
+def train_run(
+    out,
+    callbacks=(),
+    verbose=1,
+    restart=False,
+    tensorboard=True,
+    keep_checkpoints=1,
+    distribute=None,
+    **settings,
+):
     """Trains (or resumes) the run in folder `out`; returns `(model, history)`.
 
     The resolved config is saved as `out/config.json`. A checkpoint is written after every
@@ -52,6 +62,11 @@ def train_run(out, callbacks=(), verbose=1, restart=False, tensorboard=True, kee
         tensorboard: write TensorBoard logs under `out/logs` (Keras' `TensorBoard` callback,
             plus reconstructions and, for generative models, samples as images per epoch).
         keep_checkpoints: how many of the latest epoch checkpoints to keep, >= 1.
+        distribute: None, `"mirrored"` (the devices of this machine) or `"multi_worker"`
+            (the workers of `TF_CONFIG`, or of a Slurm allocation): see
+            `keras_ae.runs.distribution`. Every worker runs this same call; only the chief
+            writes `out`. Resuming reads `out`, so every worker must see it (a shared
+            folder), and `batch_size` is the global batch, split over the replicas.
         **settings: run settings (see `DEFAULTS`): `model`, `dataset`, `epochs`,
             `batch_size`, `latent_dim`, `learning_rate`, `params` (extra model arguments) ...
 
@@ -67,14 +82,13 @@ def train_run(out, callbacks=(), verbose=1, restart=False, tensorboard=True, kee
     """
     out = os.fspath(out)
     config = resolve_config(**settings)
+    strategy = make_strategy(distribute)
+    chief = is_chief(strategy)
     config_path = os.path.join(out, CONFIG_FILE)
     checkpoints = os.path.join(out, "checkpoints")
     if restart:
-        for name in ("checkpoints", "logs", "plots", "saved_model"):
-            shutil.rmtree(os.path.join(out, name), ignore_errors=True)
-        for name in (CONFIG_FILE, HISTORY_FILE, MODEL_FILE, METRICS_FILE):
-            if os.path.exists(os.path.join(out, name)):
-                os.remove(os.path.join(out, name))
+        if chief:
+            _clear_run(out)
     elif os.path.isfile(config_path):
         difference = config_difference(read_json(config_path), config)
         if difference:
@@ -83,7 +97,7 @@ def train_run(out, callbacks=(), verbose=1, restart=False, tensorboard=True, kee
                 f"{out} holds a run with other settings ({details}). Use another --out, or --restart "
                 "to discard it."
             )
-    state = RunCheckpoint.load_state(checkpoints)
+    state = None if restart else RunCheckpoint.load_state(checkpoints)
     initial_epoch = state["epoch"] if state else 0
     # Resumed epochs get a fresh, reproducible shuffle instead of replaying epoch 1's order.
     train_data = load_dataset(
@@ -105,20 +119,25 @@ def train_run(out, callbacks=(), verbose=1, restart=False, tensorboard=True, kee
             shuffle=False,
             data_dir=config["data_dir"],
         )
+    if distribute is not None:
+        # Every worker builds the same seeded pipeline and keeps its share of each global
+        # batch (the datasets are one file or in memory: file sharding does not apply).
+        train_data, validation_data = (shard_by_data(d) for d in (train_data, validation_data))
     final_path = os.path.join(out, MODEL_FILE)
-    if state:
-        import_all_models()
-        finished = initial_epoch >= config["epochs"] and os.path.isfile(final_path)
-        # A finished run reloads its final model, which holds what was trained after the
-        # epochs (a VQ-VAE's prior); otherwise training resumes from the last checkpoint.
-        model = keras.models.load_model(final_path if finished else state["path"])
-        history = state["history"]
-        if finished and os.path.isfile(os.path.join(out, HISTORY_FILE)):
-            history = read_json(os.path.join(out, HISTORY_FILE))
-    else:
-        model = build_model(config, element_shape(train_data))
-        model.compile(optimizer=keras.optimizers.Adam(config["learning_rate"]))
-        history = {}
+    with strategy.scope():
+        if state:
+            import_all_models()
+            finished = initial_epoch >= config["epochs"] and os.path.isfile(final_path)
+            # A finished run reloads its final model, which holds what was trained after the
+            # epochs (a VQ-VAE's prior); otherwise training resumes from the last checkpoint.
+            model = keras.models.load_model(final_path if finished else state["path"])
+            history = state["history"]
+            if finished and os.path.isfile(os.path.join(out, HISTORY_FILE)):
+                history = read_json(os.path.join(out, HISTORY_FILE))
+        else:
+            model = build_model(config, element_shape(train_data))
+            model.compile(optimizer=keras.optimizers.Adam(config["learning_rate"]))
+            history = {}
     check_fits(element_shape(train_data), model.data_shape, config["dataset"])
     prior_epochs = config["prior_epochs"]
     if prior_epochs and not model.discrete:
@@ -126,13 +145,55 @@ def train_run(out, callbacks=(), verbose=1, restart=False, tensorboard=True, kee
             f"prior_epochs trains the learned prior of a discrete model (vq_vae); {config['model']!r} "
             f"has none. Received: prior_epochs={prior_epochs}"
         )
+    with write_folder(out, chief) as root:
+        _train(
+            model,
+            root,
+            config=config,
+            history=history,
+            initial_epoch=initial_epoch,
+            train_data=train_data,
+            validation_data=validation_data,
+            callbacks=callbacks,
+            verbose=verbose,
+            tensorboard=tensorboard,
+            keep_checkpoints=keep_checkpoints,
+        )
+    return model, history
+
+
+def _clear_run(out):
+    """Deletes what a run wrote: checkpoints, logs, results, pictures and exports."""
+    for name in ("checkpoints", "logs", "plots", "saved_model"):
+        shutil.rmtree(os.path.join(out, name), ignore_errors=True)
+    for name in (CONFIG_FILE, HISTORY_FILE, MODEL_FILE, METRICS_FILE):
+        if os.path.exists(os.path.join(out, name)):
+            os.remove(os.path.join(out, name))
+
+
+def _train(
+    model,
+    out,
+    *,
+    config,
+    history,
+    initial_epoch,
+    train_data,
+    validation_data,
+    callbacks,
+    verbose,
+    tensorboard,
+    keep_checkpoints,
+):
+    """The writing part of `train_run`, into `out` (the run folder, or a worker's scratch)."""
     os.makedirs(out, exist_ok=True)
     # The model's own constructor arguments beside the settings: what was really built.
     model_config = keras.saving.serialize_keras_object(model)["config"]
-    write_json_atomically(config_path, dict(config, model_config=model_config, keras_ae_version=__version__))
-
+    write_json_atomically(
+        os.path.join(out, CONFIG_FILE), dict(config, model_config=model_config, keras_ae_version=__version__)
+    )
     if initial_epoch < config["epochs"]:
-        run_callbacks = [RunCheckpoint(checkpoints, history, keep=keep_checkpoints)]
+        run_callbacks = [RunCheckpoint(os.path.join(out, "checkpoints"), history, keep=keep_checkpoints)]
         if tensorboard:
             logs = os.path.join(out, "logs")
             run_callbacks += [
@@ -151,7 +212,7 @@ def train_run(out, callbacks=(), verbose=1, restart=False, tensorboard=True, kee
     elif verbose:
         print(f"{out} is already trained to epoch {initial_epoch} (asked: {config['epochs']}).")
     if model.discrete and model.prior is None:
-        epochs = DEFAULT_PRIOR_EPOCHS if prior_epochs is None else prior_epochs
+        epochs = DEFAULT_PRIOR_EPOCHS if config["prior_epochs"] is None else config["prior_epochs"]
         if epochs:
             if verbose:
                 print(f"Training the prior over the codes for {epochs} epochs.")
@@ -163,9 +224,8 @@ def train_run(out, callbacks=(), verbose=1, restart=False, tensorboard=True, kee
                 # "prior_loss" and "val_prior_loss": plotted together, beside the model's.
                 name = f"val_prior_{key[4:]}" if key.startswith("val_") else f"prior_{key}"
                 history[name] = [float(v) for v in values]
-    model.save(final_path)
+    model.save(os.path.join(out, MODEL_FILE))
     write_json_atomically(os.path.join(out, HISTORY_FILE), history)
-    return model, history
 
 
 def load_run(run):

@@ -1,0 +1,105 @@
+"""Which `tf.distribute` strategy a run trains under, and which worker writes its folder.
+
+TensorFlow's own engine does the work: `MirroredStrategy` for the devices of one machine,
+`MultiWorkerMirroredStrategy` for several machines, the cluster read from `TF_CONFIG`
+(or from a Slurm allocation through `SlurmClusterResolver`). Every worker runs the same
+training, saves and callbacks (saving reads variables that are reduced over the workers,
+so all must take part); only the chief's writes go to the run folder, the others' go to
+temporary folders that are removed at the end.
+"""
+
+import contextlib
+import json
+import os
+import shutil
+import tempfile
+
+from keras_ae._validation import check_choice
+
+DISTRIBUTE = ("mirrored", "multi_worker")
+
+
+def make_strategy(distribute):
+    """The strategy for `distribute`: None (no distribution), "mirrored" or "multi_worker".
+
+    Args:
+        distribute: None, `"mirrored"` (every GPU of this machine, or its CPU), or
+            `"multi_worker"` (the workers named by `TF_CONFIG`; under Slurm without
+            `TF_CONFIG`, the tasks of the allocation).
+
+    Returns:
+        A `tf.distribute.Strategy` (the default strategy for None).
+
+    Raises:
+        ValueError: an unknown `distribute`, or `"multi_worker"` with neither `TF_CONFIG`
+            nor a Slurm allocation to name the workers.
+    """
+    import tensorflow as tf
+
+    if distribute is None:
+        return tf.distribute.get_strategy()
+    check_choice("distribute", distribute, DISTRIBUTE)
+    if distribute == "mirrored":
+        return tf.distribute.MirroredStrategy()
+    if os.environ.get("TF_CONFIG"):
+        _check_tf_config(os.environ["TF_CONFIG"])
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    if os.environ.get("SLURM_JOB_ID"):
+        resolver = tf.distribute.cluster_resolver.SlurmClusterResolver()
+        return tf.distribute.MultiWorkerMirroredStrategy(cluster_resolver=resolver)
+    raise ValueError(
+        "distribute='multi_worker' needs the cluster: set TF_CONFIG on every worker (see the README's "
+        "'Distributed training'), or run the workers as the tasks of a Slurm allocation. Received: "
+        "distribute='multi_worker' with neither TF_CONFIG nor SLURM_JOB_ID set"
+    )
+
+
+def _check_tf_config(text):
+    try:
+        config = json.loads(text)
+        workers = config["cluster"]["worker"]
+        task = config["task"]
+        assert isinstance(workers, list) and task["type"] in ("worker", "chief")
+    except (ValueError, KeyError, TypeError, AssertionError) as error:
+        raise ValueError(
+            'TF_CONFIG must be JSON like {"cluster": {"worker": ["host1:port", "host2:port"]}, "task": '
+            f'{{"type": "worker", "index": 0}}}}. Received: TF_CONFIG={text!r} ({error!r})'
+        ) from None
+
+
+def is_chief(strategy):
+    """Whether this process writes the run folder: the only process, or worker 0 (or the
+    "chief" task) of a multi-worker cluster."""
+    resolver = getattr(strategy, "cluster_resolver", None)
+    if resolver is None or not resolver.cluster_spec().as_dict():
+        return True
+    if resolver.task_type == "chief":
+        return True
+    has_chief = "chief" in resolver.cluster_spec().as_dict()
+    return not has_chief and resolver.task_type == "worker" and resolver.task_id == 0
+
+
+def shard_by_data(dataset):
+    """`dataset` (or None) with tf.data's DATA auto-sharding: each worker keeps its share of
+    every global batch, instead of tf.data trying to split the input files first."""
+    if dataset is None:
+        return None
+    import tensorflow as tf
+
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return dataset.with_options(options)
+
+
+@contextlib.contextmanager
+def write_folder(out, chief):
+    """Yields the folder this process writes: `out` for the chief, a temporary folder
+    (removed on exit, also on errors) for the other workers."""
+    if chief:
+        yield out
+        return
+    scratch = tempfile.mkdtemp(prefix="keras_ae_worker_")
+    try:
+        yield scratch
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
