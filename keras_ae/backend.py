@@ -119,6 +119,50 @@ def in_distribution_scope():
     return tf.distribute.has_strategy()
 
 
+def _replica_id():
+    """The replica's index among the replicas in sync, or None without distribution."""
+    context = tf.distribute.get_replica_context()
+    if context is None or context.num_replicas_in_sync == 1:
+        return None
+    return context.replica_id_in_sync_group
+
+
+def _replica_key(seed_generator, replica):
+    # The generator's next seed (the same on every replica: its state is mirrored) with
+    # the replica's index folded into the second word: independent Philox streams.
+    seed = tf.cast(seed_generator.next(), tf.int64)
+    offset = tf.cast(replica, tf.int64) * 0x9E3779B97F4A7C + 1
+    return tf.stack([seed[0], seed[1] + offset])
+
+
+def replica_normal(shape, seed_generator, stddev=1.0, dtype="float32"):
+    """Normal draws from `seed_generator`, independent across the replicas of a strategy.
+
+    Without distribution this is `keras.random.normal(shape, stddev=stddev, seed=...)`.
+    Under a strategy the generator's state is mirrored, so every replica would draw the
+    same numbers for its own examples (noise correlated across the global batch); the
+    replica's index is folded into the seed instead.
+    """
+    import keras
+
+    replica = _replica_id()
+    if replica is None:
+        return keras.random.normal(shape, stddev=stddev, dtype=dtype, seed=seed_generator)
+    key = _replica_key(seed_generator, replica)
+    return tf.random.stateless_normal(shape, seed=key, stddev=stddev, dtype=dtype)
+
+
+def replica_uniform(shape, seed_generator, dtype="float32"):
+    """Uniform draws in [0, 1) from `seed_generator`, independent across replicas (see
+    `replica_normal`)."""
+    import keras
+
+    replica = _replica_id()
+    if replica is None:
+        return keras.random.uniform(shape, dtype=dtype, seed=seed_generator)
+    return tf.random.stateless_uniform(shape, seed=_replica_key(seed_generator, replica), dtype=dtype)
+
+
 def logs_for_strategy(logs):
     """The step's logs in the form Keras' `fit` can reduce over the replicas.
 

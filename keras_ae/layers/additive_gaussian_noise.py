@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from keras_ae import backend
 from keras_ae._config import KnownConfig
 from keras_ae._validation import check_non_negative, check_seed
 
@@ -48,8 +49,8 @@ class AdditiveGaussianNoise(KnownConfig, keras.layers.Layer):
     def call(self, inputs, training=False):
         if not training or self.stddev == 0:
             return inputs
-        noise = keras.random.normal(
-            ops.shape(inputs), stddev=self.stddev, dtype=self.compute_dtype, seed=self.seed_generator
+        noise = backend.replica_normal(
+            ops.shape(inputs), self.seed_generator, stddev=self.stddev, dtype=self.compute_dtype
         )
         outputs = inputs + noise
         if self.clip is not None:

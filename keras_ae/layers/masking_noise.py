@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from keras_ae import backend
 from keras_ae._config import KnownConfig
 from keras_ae._validation import check_rate, check_seed
 
@@ -41,7 +42,7 @@ class MaskingNoise(KnownConfig, keras.layers.Layer):
     def call(self, inputs, training=False):
         if not training or self.rate == 0:
             return inputs
-        keep = keras.random.uniform(ops.shape(inputs), seed=self.seed_generator) >= self.rate
+        keep = backend.replica_uniform(ops.shape(inputs), self.seed_generator) >= self.rate
         return ops.where(keep, inputs, ops.zeros_like(inputs))
 
     def compute_output_shape(self, input_shape):

@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from keras_ae import backend
 from keras_ae._config import KnownConfig
 from keras_ae._validation import check_rate, check_seed
 
@@ -47,7 +48,7 @@ class SaltAndPepperNoise(KnownConfig, keras.layers.Layer):
             return inputs
         # One uniform draw decides both whether and how an element is hit: below
         # rate/2 is pepper, between rate/2 and rate is salt.
-        u = keras.random.uniform(ops.shape(inputs), seed=self.seed_generator)
+        u = backend.replica_uniform(ops.shape(inputs), self.seed_generator)
         outputs = ops.where(u < 0.5 * self.rate, ops.full_like(inputs, self.low), inputs)
         return ops.where((u >= 0.5 * self.rate) & (u < self.rate), ops.full_like(inputs, self.high), outputs)
 

@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from keras_ae import backend
 from keras_ae._config import KnownConfig
 from keras_ae._validation import check_bool, check_seed
 
@@ -42,7 +43,7 @@ class Sampling(KnownConfig, keras.layers.Layer):
         z_mean, z_log_var = inputs
         if not (training or self.sample_at_inference):
             return z_mean
-        epsilon = keras.random.normal(ops.shape(z_mean), dtype=self.compute_dtype, seed=self.seed_generator)
+        epsilon = backend.replica_normal(ops.shape(z_mean), self.seed_generator, dtype=self.compute_dtype)
         return z_mean + ops.exp(0.5 * z_log_var) * epsilon
 
     def compute_output_shape(self, input_shape):

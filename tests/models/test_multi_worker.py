@@ -37,6 +37,10 @@ for name, extra in MODELS.items():
         "replicas": strategy.num_replicas_in_sync,
         "weights": [v.tolist() for v in model.get_weights()],
     }
+with strategy.scope():
+    sampler = keras_ae.layers.Sampling(seed=5)
+draw = tf.function(lambda: sampler([tf.zeros((256, 4)), tf.zeros((256, 4))], training=True))
+results["noise"] = strategy.experimental_local_results(strategy.run(draw))[0].numpy().tolist()
 print("RESULT" + json.dumps(results))
 """
 
@@ -117,3 +121,14 @@ def test_cli_trains_on_two_workers_and_only_the_chief_writes_the_run(tmp_path):
     # The other worker wrote its checkpoints, logs and model into a scratch folder under
     # TMPDIR, and removed it.
     assert [list(folder.iterdir()) for folder in scratch] == [[], []]
+
+
+def test_each_worker_draws_its_own_noise(trained_alone_and_on_two_workers):
+    # The seed generator's state is mirrored: without the replica folded into the seed,
+    # both workers would draw the same noise for different examples.
+    alone, first, second = (np.array(r["noise"]) for r in trained_alone_and_on_two_workers)
+    assert np.abs(first - second).max() > 0.5
+    for noise in (alone, first, second):
+        assert abs(noise.mean()) < 0.15 and abs(noise.std() - 1.0) < 0.1  # 1024 standard normals
+    # Uncorrelated across the workers.
+    assert abs(np.corrcoef(first.ravel(), second.ravel())[0, 1]) < 0.15
