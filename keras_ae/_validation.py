@@ -97,6 +97,21 @@ def check_seed(value, name="seed"):
     return int(value)
 
 
+def check_activation(name, value):
+    """Returns `value` when Keras knows it as an activation (a name, a registered callable,
+    or None), else a ValueError naming the argument."""
+    import keras
+
+    try:
+        keras.activations.get(value)
+    except (ValueError, TypeError):
+        raise ValueError(
+            f"Argument `{name}` must be an activation Keras knows (e.g. 'relu', 'sigmoid', 'linear'). "
+            f"Received: {name}={value!r}"
+        ) from None
+    return value
+
+
 def check_choice(name, value, choices):
     """Returns `value` if it is one of `choices`."""
     if not isinstance(value, str) or value not in choices:

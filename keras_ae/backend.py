@@ -65,6 +65,11 @@ def replica_weight(batch_size):
     return local / context.all_reduce(tf.distribute.ReduceOp.SUM, local)
 
 
+def is_out_of_memory(error):
+    """Whether `error` is TensorFlow's out-of-memory error (a tensor too large to allocate)."""
+    return isinstance(error, tf.errors.ResourceExhaustedError)
+
+
 def assert_finite(x, message):
     """Returns `x`, raising `InvalidArgumentError(message)` when it holds NaN or Inf."""
     return tf.debugging.check_numerics(x, message)

@@ -13,6 +13,7 @@ os.environ["KERAS_HOME"] = os.path.join(_SCRATCH, "keras_home")
 os.environ["TFDS_DATA_DIR"] = os.path.join(_SCRATCH, "tfds")
 os.environ["MPLBACKEND"] = "Agg"
 os.environ["MPLCONFIGDIR"] = os.path.join(_SCRATCH, "mpl")
+os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] = os.path.join(_SCRATCH, "hypothesis")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402

@@ -7,6 +7,7 @@ from keras_ae.architectures.builders import (
     build_decoder,
     check_architecture,
     check_input_shape,
+    check_units,
     encoder_body,
 )
 from keras_ae.architectures.residual import residual_decoder, residual_encoder_body, residual_stack
@@ -18,6 +19,7 @@ __all__ = [
     "build_decoder",
     "check_architecture",
     "check_input_shape",
+    "check_units",
     "encoder_body",
     "residual_decoder",
     "residual_encoder_body",

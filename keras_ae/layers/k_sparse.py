@@ -9,14 +9,16 @@ from keras_ae._config import KnownConfig
 from keras_ae._validation import check_int, check_number
 
 
-def check_k(name, value, units=None):
-    """Returns `value` as an int in [1, units] (`units`: the code size, when known)."""
+def check_k(name, value, units=None, units_name=None):
+    """Returns `value` as an int in [1, units] (`units`: the code size, when known, named
+    `units_name` in the message, e.g. "latent_dim")."""
+    size = f"{units_name}={units}" if units_name else units
     return check_int(
         name,
         value,
         minimum=1,
         maximum=units,
-        what=None if units is None else f"(at most the code size {units})",
+        what=None if units is None else f"(at most the code size {size})",
     )
 
 

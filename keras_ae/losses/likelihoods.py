@@ -144,14 +144,24 @@ def get_likelihood(likelihood):
         # The short form of run configs: {"name": "gaussian", "variance": 0.05}.
         options = dict(likelihood)
         name = options.pop("name", None)
-        if name not in LIKELIHOODS:
+        if not isinstance(name, str) or name not in LIKELIHOODS:
             raise ValueError(
                 f"Unknown likelihood. Expected one of {sorted(LIKELIHOODS)}. Received: likelihood={likelihood!r}"
             )
-        return LIKELIHOODS[name](**options)
+        try:
+            return LIKELIHOODS[name](**options)
+        except TypeError as error:  # an option the likelihood does not take
+            raise ValueError(
+                f"Invalid likelihood options ({error}). Received: likelihood={likelihood!r}"
+            ) from None
     if isinstance(likelihood, dict):
-        return keras.saving.deserialize_keras_object(likelihood)
-    if likelihood in LIKELIHOODS:
+        restored = keras.saving.deserialize_keras_object(likelihood)
+        if not isinstance(restored, Likelihood):
+            raise ValueError(
+                f"The config does not describe a likelihood. Received: likelihood={likelihood!r}"
+            )
+        return restored
+    if isinstance(likelihood, str) and likelihood in LIKELIHOODS:
         return LIKELIHOODS[likelihood]()
     raise ValueError(
         f"Unknown likelihood. Expected one of {sorted(LIKELIHOODS)} or a Likelihood instance. "

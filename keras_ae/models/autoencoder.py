@@ -2,7 +2,7 @@
 
 import keras
 
-from keras_ae._validation import check_bool, check_int
+from keras_ae._validation import check_activation, check_bool, check_int
 from keras_ae.layers import DenseTranspose
 from keras_ae.models.base_autoencoder import BaseAutoencoder
 from keras_ae.registry import register_model
@@ -47,7 +47,7 @@ class Autoencoder(BaseAutoencoder):
     def __init__(
         self, input_shape=None, latent_dim=None, code_activation="linear", tied_weights=False, **kwargs
     ):
-        self.code_activation = code_activation
+        self.code_activation = check_activation("code_activation", code_activation)
         self.tied_weights = check_bool("tied_weights", tied_weights)
         super().__init__(input_shape=input_shape, latent_dim=latent_dim, **kwargs)
 

@@ -1,18 +1,21 @@
 """The shared base of every autoencoder: networks, training step and logged terms."""
 
 import collections
+import re
 
 import keras
 from keras import ops
 
+from keras_ae import backend
 from keras_ae._config import check_config
-from keras_ae._validation import check_int, check_seed
+from keras_ae._validation import check_activation, check_int, check_seed
 from keras_ae.architectures import (
     DEFAULT_FILTERS,
     DEFAULT_HIDDEN_UNITS,
     build_decoder,
     check_architecture,
     check_input_shape,
+    check_units,
     encoder_body,
 )
 from keras_ae.losses import BernoulliLikelihood, get_likelihood
@@ -110,18 +113,49 @@ class BaseAutoencoder(UserAPI, TrainingStep, keras.Model):
         check_architecture(architecture, self.data_shape)
         self.architecture = architecture
         # The resolved widths (not None), so get_config and run configs say what was built.
-        self.hidden_units = tuple(
-            DEFAULT_HIDDEN_UNITS[architecture] if hidden_units is None else hidden_units
+        self.hidden_units = check_units(
+            "hidden_units", DEFAULT_HIDDEN_UNITS[architecture] if hidden_units is None else hidden_units
         )
         # Convolution widths mean something for "conv" only; an MLP records None.
+        if filters is not None:
+            check_units("filters", filters, non_empty=architecture == "conv")
         self.filters = (
             tuple(DEFAULT_FILTERS if filters is None else filters) if architecture == "conv" else None
         )
         self._user_decoder = decoder is not None
-        self.activation = activation
+        self.activation = check_activation("activation", activation)
         self.likelihood = get_likelihood(likelihood)
         self._likelihood_arg = likelihood if isinstance(likelihood, str) else None
 
+        try:
+            self._build_networks(latent_dim, encoder, decoder)
+        except Exception as error:
+            if not backend.is_out_of_memory(error):
+                raise
+            shape = re.search(r"shape\[[^\]]*\]", str(error))
+            raise ValueError(
+                f"{type(self).__name__} does not fit in memory: a weight"
+                f"{' of ' + shape.group(0) if shape else ''} is larger than this machine can allocate. "
+                "Use smaller sizes. Received: "
+                f"input_shape={self.data_shape}, latent_dim={latent_dim}, hidden_units={self.hidden_units}, "
+                f"filters={self.filters}"
+            ) from None
+
+        # Optimizer steps taken by `train_step`; schedules (capacity, k) read it.
+        # It is a weight of the model, so it is saved and restored with it.
+        self.train_step_count = self.add_weight(
+            name="train_step_count",
+            shape=(),
+            dtype="int64",
+            initializer="zeros",
+            trainable=False,
+            aggregation="only_first_replica",
+        )
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in self.metric_names}
+        self.built = True
+
+    def _build_networks(self, latent_dim, encoder, decoder):
+        """Builds `encoder`, `decoder_network` and `decoder` (the user's or the built-in ones)."""
         inputs = keras.Input(self.data_shape, name="x")
         if encoder is None:
             self._user_encoder_name = None
@@ -144,19 +178,6 @@ class BaseAutoencoder(UserAPI, TrainingStep, keras.Model):
             self._check_user_decoder(decoder)
             self.decoder_network = decoder
         self.decoder = self.build_decoder_model()
-
-        # Optimizer steps taken by `train_step`; schedules (capacity, k) read it.
-        # It is a weight of the model, so it is saved and restored with it.
-        self.train_step_count = self.add_weight(
-            name="train_step_count",
-            shape=(),
-            dtype="int64",
-            initializer="zeros",
-            trainable=False,
-            aggregation="only_first_replica",
-        )
-        self.trackers = {name: keras.metrics.Mean(name=name) for name in self.metric_names}
-        self.built = True
 
     # ----------------------------------------------------------------- networks
     @property

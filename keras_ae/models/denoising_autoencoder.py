@@ -41,7 +41,13 @@ class DenoisingAutoencoder(Autoencoder):
             if noise == "gaussian" and isinstance(self.likelihood, BernoulliLikelihood)
             else {}
         )
-        self.corruption = get_noise_layer(noise, noise_level, seed=self.seed, name="corruption", **clip)
+        try:
+            self.corruption = get_noise_layer(noise, noise_level, seed=self.seed, name="corruption", **clip)
+        except ValueError as error:
+            # The layer names its own argument (rate, stddev): say which model argument it is.
+            raise ValueError(
+                f"Argument `noise_level` is not a valid level for noise={noise!r}: {error}"
+            ) from None
 
     def corrupt(self, x):
         return self.corruption(x, training=True)

@@ -8,6 +8,7 @@ from keras import ops
 
 from keras_ae import backend
 from keras_ae._validation import check_int, check_seed
+from keras_ae.architectures import check_input_shape
 from keras_ae.layers import Sampling
 from keras_ae.layers.draw_attention import AttentiveRead, AttentiveWrite
 from keras_ae.losses import gaussian_kl
@@ -100,7 +101,9 @@ class DRAW(BaseAutoencoder):
         self.decoder_units = check_int("decoder_units", decoder_units)
         self.read_size = None if read_size is None else check_int("read_size", read_size)
         self.write_size = None if write_size is None else check_int("write_size", write_size)
-        if (self.read_size or self.write_size) and (input_shape is None or len(tuple(input_shape)) != 3):
+        if input_shape is not None:
+            input_shape = check_input_shape(input_shape)
+        if (self.read_size or self.write_size) and (input_shape is None or len(input_shape) != 3):
             raise ValueError(
                 "Attention (read_size, write_size) needs an image input_shape (height, width, channels). "
                 f"Received: input_shape={input_shape!r}"
@@ -109,7 +112,7 @@ class DRAW(BaseAutoencoder):
             if size is not None and size > max(input_shape[0], input_shape[1]):
                 raise ValueError(
                     f"Argument `{name}` (a glimpse size) must be at most the image size "
-                    f"({input_shape[0]}x{input_shape[1]}). Received: {name}={size}"
+                    f"({input_shape[0]}x{input_shape[1]}). Received: {name}={size}, input_shape={input_shape}"
                 )
         super().__init__(input_shape=input_shape, latent_dim=latent_dim, hidden_units=(), **kwargs)
 

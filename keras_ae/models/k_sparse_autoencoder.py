@@ -87,9 +87,9 @@ class KSparseAutoencoder(Autoencoder):
         # `linear_encoder` maps x to the code before selection; training calls it and
         # then `k_sparse` with the scheduled k, `encoder` applies the inference k.
         self.linear_encoder = super().build_encoder(inputs, features)
-        check_k("k", self.k, self.latent_dim)
+        check_k("k", self.k, self.latent_dim, "latent_dim")
         if self.k_start is not None:
-            check_k("k_start", self.k_start, self.latent_dim)
+            check_k("k_start", self.k_start, self.latent_dim, "latent_dim")
         code = self.k_sparse(self.linear_encoder.outputs[0])
         return keras.Model(inputs, code, name="encoder")
 

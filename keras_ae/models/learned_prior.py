@@ -34,7 +34,9 @@ class LearnedPrior:
         if prior.grid_shape != self.latent_grid or prior.num_embeddings != self.num_embeddings:
             raise ValueError(
                 f"The prior models grids {prior.grid_shape} of {prior.num_embeddings} codes; this "
-                f"model's codes are grids {self.latent_grid} of {self.num_embeddings} codes."
+                f"model's codes are grids {self.latent_grid} of {self.num_embeddings} codes. Received: "
+                f"prior={type(prior).__name__}(grid_shape={prior.grid_shape}, num_embeddings="
+                f"{prior.num_embeddings}) for input_shape={self.data_shape}, num_embeddings={self.num_embeddings}"
             )
         self.prior = prior
         return prior

@@ -107,13 +107,13 @@ def test_fit_follows_the_schedule_and_logs_k(rng):
 def test_bad_arguments_are_refused():
     with pytest.raises(ValueError, match=r"Received: k=0"):
         small(k=0)
-    with pytest.raises(ValueError, match=r"code size 10.*k=11"):
+    with pytest.raises(ValueError, match=r"code size latent_dim=10.*k=11"):
         small(k=11)
     with pytest.raises(ValueError, match=r"Received: alpha=0.5"):
         small(alpha=0.5)
     with pytest.raises(ValueError, match=r"k_start.*Received: k_start=2"):
         small(k=3, k_start=2, total_steps=10)
-    with pytest.raises(ValueError, match=r"code size 10.*k_start=11"):
+    with pytest.raises(ValueError, match=r"code size latent_dim=10.*k_start=11"):
         small(k=3, k_start=11, total_steps=10)
     with pytest.raises(ValueError, match=r"total_steps=None"):
         small(k=3, k_start=5)
@@ -128,5 +128,5 @@ def test_user_encoder_output_is_the_code_before_selection(rng):
     x = rng.uniform(size=(4, 12)).astype("float32")
     assert model.latent_dim == 7
     assert (np.count_nonzero(model.encode(x), axis=1) == 4).all()
-    with pytest.raises(ValueError, match=r"code size 7.*k=8"):
+    with pytest.raises(ValueError, match=r"code size latent_dim=7.*k=8"):
         keras_ae.create_model("k_sparse_autoencoder", encoder=encoder, k=8)

@@ -1,0 +1,170 @@
+"""Hostile input, fuzzed: every public entry point either works or says which argument is wrong.
+
+Property-based (hypothesis, derandomized so CI sees the same cases every run): random
+constructor arguments for every registered model, and random arrays (shapes, ranks,
+dtypes, NaN/Inf, empty, out of range) for `fit`/`evaluate`/`predict`/`encode`/`decode`,
+random `sample` arguments. Each case must end in success with finite numbers of the
+expected shape, or in a `ValueError`/`TypeError` whose message names the argument. Any
+other exception type, or a NaN in an output, fails the test.
+"""
+
+import re
+import warnings
+
+import keras
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import keras_ae
+from keras_ae.registry import model_parameters
+from tests.models.test_harness import harness_kwargs
+
+MODELS = keras_ae.list_models()
+FUZZ = settings(
+    max_examples=15,
+    deadline=None,
+    derandomize=True,
+    database=None,  # nothing written beside the tests
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+DTYPES = ["float32", "float64", "float16", "int32", "uint8", "bool", "complex64"]
+
+
+def outcome(call, names):
+    """Runs `call`; a ValueError/TypeError must name one of `names`. Returns the result or None."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return call()
+    except (ValueError, TypeError) as error:
+        message = str(error)
+        assert any(re.search(rf"(?<![\w]){re.escape(name)}(?![\w])", message) for name in names), (
+            f"the error does not name {names}: {type(error).__name__}: {message[:300]}"
+        )
+        return None
+
+
+def assert_finite(values):
+    values = keras.ops.convert_to_numpy(values)
+    if values.dtype.kind in "fc":
+        assert np.isfinite(values).all(), "NaN or Inf in an output"
+
+
+@st.composite
+def arrays(draw, good_shape):
+    """Arrays near `(batch, *good_shape)`: right or wrong rank, sizes and dtype, with NaN/Inf,
+    empty, or values out of [0, 1]."""
+    kind = draw(st.sampled_from(["good", "good", "rank", "sizes", "empty"]))
+    if kind == "good":
+        shape = (draw(st.integers(1, 4)), *good_shape)
+    elif kind == "rank":
+        shape = tuple(draw(st.lists(st.integers(1, 4), max_size=5)))
+    elif kind == "sizes":
+        shape = (draw(st.integers(1, 3)), *(draw(st.integers(1, 14)) for _ in good_shape))
+    else:
+        shape = (0, *good_shape)
+    values = np.random.default_rng(draw(st.integers(0, 2**16))).uniform(size=shape)
+    fill = draw(st.sampled_from(["unit", "unit", "nan", "inf", "large", "negative"]))
+    if values.size and fill != "unit":
+        values.flat[draw(st.integers(0, values.size - 1))] = {
+            "nan": np.nan,
+            "inf": np.inf,
+            "large": 1e30,
+            "negative": -3.0,
+        }[fill]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # NaN cast to int
+        return values.astype(draw(st.sampled_from(DTYPES)))
+
+
+@pytest.fixture(scope="module")
+def models():
+    built = {}
+    for name in MODELS:
+        keras.utils.set_random_seed(0)
+        model = keras_ae.create_model(name, **harness_kwargs(name))
+        model.compile(optimizer="adam")
+        built[name] = model
+    return built
+
+
+@pytest.mark.parametrize("name", MODELS)
+@FUZZ
+@given(data=st.data())
+def test_array_entry_points(models, name, data):
+    model = models[name]
+    x = data.draw(arrays(model.data_shape), label="x")
+    entry_point = data.draw(st.sampled_from(["predict", "encode", "reconstruct", "evaluate", "fit"]))
+    calls = {
+        "predict": lambda: model.predict(x, verbose=0),
+        "encode": lambda: model.encode(x),
+        "reconstruct": lambda: model.reconstruct(x),
+        "evaluate": lambda: model.evaluate(x, verbose=0, return_dict=True),
+        "fit": lambda: model.fit(x, epochs=1, batch_size=4, verbose=0).history,
+    }
+    result = outcome(calls[entry_point], ["x"])
+    if result is None:
+        return
+    if isinstance(result, dict):
+        for values in result.values():
+            assert np.isfinite(values).all(), result
+    else:
+        assert len(result) == len(x)
+        assert_finite(result)
+
+
+@pytest.mark.parametrize("name", MODELS)
+@FUZZ
+@given(data=st.data())
+def test_decode_and_sample(models, name, data):
+    model = models[name]
+    spec = model.code_spec
+    z = data.draw(arrays(spec.shape), label="z")
+    decoded = outcome(lambda: model.decode(z), ["z"])
+    if decoded is not None:
+        assert decoded.shape == (len(z), *model.data_shape)
+        assert_finite(decoded)
+    if not model.generative:
+        return
+    hostile = st.one_of(
+        st.none(), st.integers(-3, 5), st.floats(allow_nan=True), st.text(max_size=3), st.booleans()
+    )
+    num_samples = data.draw(st.one_of(st.integers(1, 4), hostile), label="num_samples")
+    seed = data.draw(st.one_of(st.none(), st.integers(-3, 2**40), hostile), label="seed")
+    samples = outcome(lambda: model.sample(num_samples, seed=seed), ["num_samples", "seed"])
+    if samples is not None:
+        assert samples.shape == (num_samples, *model.data_shape)
+        assert_finite(samples)
+
+
+HOSTILE_VALUES = st.one_of(
+    st.none(),
+    st.integers(-2, 3),
+    st.integers(-(2**40), 2**40),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=4),
+    st.booleans(),
+    st.lists(st.integers(-2, 4), max_size=3),
+    st.lists(st.floats(-1, 1), max_size=2).map(tuple),
+    st.dictionaries(st.text(max_size=2), st.integers(), max_size=1),
+)
+
+
+@settings(FUZZ, max_examples=150)
+@given(data=st.data())
+def test_create_model_arguments(data):
+    name = data.draw(st.sampled_from(MODELS), label="model")
+    kwargs = harness_kwargs(name)
+    argument = data.draw(
+        st.sampled_from(
+            [p for p, _, _ in model_parameters(name) if p not in ("encoder", "decoder", "prior")]
+        ),
+        label="argument",
+    )
+    kwargs[argument] = data.draw(HOSTILE_VALUES, label="value")
+    model = outcome(lambda: keras_ae.create_model(name, **kwargs), [argument])
+    if model is not None:
+        x = np.random.default_rng(0).uniform(size=(2, *model.data_shape)).astype("float32")
+        assert_finite(model.predict(x, verbose=0))
