@@ -70,6 +70,12 @@ def is_out_of_memory(error):
     return isinstance(error, tf.errors.ResourceExhaustedError)
 
 
+def is_non_finite_error(error, marker):
+    """Whether `error` is the in-graph numerics check `assert_finite(..., message)` failing
+    with a message that contains `marker`."""
+    return isinstance(error, tf.errors.InvalidArgumentError) and marker in str(error)
+
+
 def assert_finite(x, message):
     """Returns `x`, raising `InvalidArgumentError(message)` when it holds NaN or Inf."""
     return tf.debugging.check_numerics(x, message)

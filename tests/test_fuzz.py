@@ -168,3 +168,17 @@ def test_create_model_arguments(data):
     if model is not None:
         x = np.random.default_rng(0).uniform(size=(2, *model.data_shape)).astype("float32")
         assert_finite(model.predict(x, verbose=0))
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_degenerate_data_trains_without_nan(models, name):
+    # All zeros, all ones, a constant grey image: the KL of a sparsity target, a k-means
+    # start, a log of 0 or a variance of 0 must not turn into NaN.
+    model = models[name]
+    for value in (0.0, 1.0, 0.5):
+        x = np.full((32, *model.data_shape), value, "float32")
+        history = model.fit(x, epochs=1, batch_size=16, verbose=0).history
+        for values in history.values():
+            assert np.isfinite(values).all(), (value, history)
+        assert_finite(model.predict(x[:4], verbose=0))
+        assert all(np.isfinite(w).all() for w in model.get_weights())

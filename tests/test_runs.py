@@ -11,6 +11,7 @@ import tensorflow as tf
 
 from keras_ae.runs import (
     RunCheckpoint,
+    TrainingDivergedError,
     evaluate_run,
     export_run,
     load_run,
@@ -164,3 +165,22 @@ def test_export_run_writes_the_serving_layout(tmp_path):
     x = keras_ae_digits_test()[:4]
     served = reloaded.signatures["serving_default"](x=tf.constant(x))
     np.testing.assert_allclose(served["reconstruction"].numpy(), model.reconstruct(x), atol=1e-5)
+
+
+class _Diverge(keras.callbacks.Callback):
+    """Sets a learning rate far too high after the first epoch, as a bad schedule would."""
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == 1:
+            self.model.optimizer.learning_rate.assign(1e12)
+
+
+def test_a_diverging_run_stops_with_a_message_and_keeps_its_last_good_checkpoint(tmp_path):
+    out = tmp_path / "run"
+    with pytest.raises(TrainingDivergedError, match=r"diverged .*last good checkpoint, epoch 1") as caught:
+        train_run(out, epochs=3, verbose=0, tensorboard=False, callbacks=[_Diverge()], **TINY)
+    assert caught.value.state["epoch"] == 1
+    # The checkpoint of epoch 1 loads with finite weights: the failing step was not applied.
+    model = keras.models.load_model(caught.value.state["path"])
+    assert all(np.isfinite(w).all() for w in model.get_weights())
+    assert not (out / "model.keras").exists()

@@ -58,7 +58,13 @@ def main(argv=None):
 
     try:
         return args.func(args)
-    except (ValueError, FileNotFoundError, FileExistsError, DatasetNotPreparedError) as error:
+    except (
+        ValueError,
+        FileNotFoundError,
+        FileExistsError,
+        DatasetNotPreparedError,
+        FloatingPointError,
+    ) as error:
         print(f"keras-ae {args.command}: error: {_in_flag_words(str(error))}", file=sys.stderr)
         return 2
 

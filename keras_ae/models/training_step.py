@@ -15,6 +15,14 @@ def weighted_mean(values, sample_weight):
     return ops.sum(values * sample_weight) / ops.cast(ops.shape(values)[0], values.dtype)
 
 
+#: The message of the in-graph check that stops a step whose loss is NaN or Inf; the check
+#: runs before the update, so the weights keep their last finite values.
+NON_FINITE_LOSS = (
+    "keras_ae: the loss is NaN or Inf: the batch `x` holds NaN or Inf values, or training diverged "
+    "(try a lower learning rate)"
+)
+
+
 class TrainingStep:
     """Mixin of `BaseAutoencoder` (before `keras.Model` in its bases): `train_step`,
     `test_step` and the logged metrics.
@@ -80,11 +88,7 @@ class TrainingStep:
         # A non-finite loss stops training with a message instead of silently poisoning the
         # weights. Checking the scalar loss, not the whole input batch, keeps the check
         # nearly free (a batch-sized check cost 12% of a compiled VAE step).
-        loss = backend.assert_finite(
-            loss,
-            "keras_ae: the loss is NaN or Inf: the batch `x` holds NaN or Inf values, or training "
-            "diverged (try a lower learning rate)",
-        )
+        loss = backend.assert_finite(loss, NON_FINITE_LOSS)
         logs["loss"] = loss
         return loss, logs
 

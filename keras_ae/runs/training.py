@@ -17,8 +17,10 @@ import shutil
 
 import keras
 
+from keras_ae import backend
 from keras_ae._utils import read_json, write_json_atomically
 from keras_ae.data import check_fits, element_shape, load_dataset
+from keras_ae.models.training_step import NON_FINITE_LOSS
 from keras_ae.registry import import_all_models
 from keras_ae.runs.config import (
     CONFIG_FILE,
@@ -162,6 +164,24 @@ def train_run(
     return model, history
 
 
+class TrainingDivergedError(FloatingPointError):
+    """Training stopped on a NaN or Inf loss; the run folder keeps its last good checkpoint."""
+
+    def __init__(self, out, state):
+        self.out, self.state = out, state
+        kept = (
+            f"The run keeps its last good checkpoint, epoch {state['epoch']} ({state['path']}); running "
+            "the same command resumes from it"
+            if state
+            else "No epoch had finished, so the run has no checkpoint"
+        )
+        super().__init__(
+            f"Training diverged in {out}: the loss became NaN or Inf (a learning rate too high for "
+            f"this model and data, or NaN/Inf in the data), and the step was not applied. {kept}; "
+            "use --restart with a lower --learning-rate to train again."
+        )
+
+
 def _clear_run(out):
     """Deletes what a run wrote: checkpoints, logs, results, pictures and exports."""
     for name in ("checkpoints", "logs", "plots", "saved_model"):
@@ -200,15 +220,22 @@ def _train(
                 keras.callbacks.TensorBoard(logs, write_graph=False),
                 ImageSummaries(logs, validation_data if validation_data is not None else train_data),
             ]
-        model.fit(
-            train_data,
-            epochs=config["epochs"],
-            initial_epoch=initial_epoch,
-            validation_data=validation_data,
-            callbacks=run_callbacks + list(callbacks),
-            verbose=verbose,
-            shuffle=False,  # the pipeline shuffles (seeded) itself
-        )
+        try:
+            model.fit(
+                train_data,
+                epochs=config["epochs"],
+                initial_epoch=initial_epoch,
+                validation_data=validation_data,
+                callbacks=run_callbacks + list(callbacks),
+                verbose=verbose,
+                shuffle=False,  # the pipeline shuffles (seeded) itself
+            )
+        except Exception as error:
+            if not backend.is_non_finite_error(error, NON_FINITE_LOSS):
+                raise
+            raise TrainingDivergedError(
+                out, RunCheckpoint.load_state(os.path.join(out, "checkpoints"))
+            ) from None
     elif verbose:
         print(f"{out} is already trained to epoch {initial_epoch} (asked: {config['epochs']}).")
     if model.discrete and model.prior is None:
