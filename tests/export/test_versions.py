@@ -67,7 +67,9 @@ def test_a_version_taken_between_the_check_and_the_rename_moves_the_writer_on(tm
     # A stale view of the folder (1, then 3 look free), as a writer that listed it earlier has.
     views = iter([1, 3])
     real = versions_module.next_free_version
-    monkeypatch.setattr(versions_module, "next_free_version", lambda folder: next(views, None) or real(folder))
+    monkeypatch.setattr(
+        versions_module, "next_free_version", lambda folder: next(views, None) or real(folder)
+    )
     assert claim_next_version(str(folder), str(tmp_path), stamp) == str(tmp_path / "4")
     assert tried == [1, 4]
     assert (tmp_path / "1" / "payload").read_text() == "theirs"
