@@ -27,7 +27,7 @@ demo: $(STAMP)
 	$(BIN)/keras-ae export runs/demo --version 1 --overwrite
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=25
 
 # Trains the small MNIST reference models (a few minutes on 2 cores) and exports them into
 # the TF Serving model store saved_models/, replacing version 1 and regenerating models.config.
