@@ -182,3 +182,74 @@ def test_degenerate_data_trains_without_nan(models, name):
             assert np.isfinite(values).all(), (value, history)
         assert_finite(model.predict(x[:4], verbose=0))
         assert all(np.isfinite(w).all() for w in model.get_weights())
+
+
+HOSTILE_OPTION = st.one_of(
+    st.none(),
+    st.integers(-3, 300),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=8),
+    st.booleans(),
+    st.lists(st.integers(-1, 3), max_size=2),
+)
+LOAD_OPTIONS = {
+    "split": st.one_of(
+        st.sampled_from(["train", "test", "train[:10]", "test[:5%]", "train[5:3]"]), HOSTILE_OPTION
+    ),
+    "batch_size": HOSTILE_OPTION,
+    "binarize": st.one_of(st.sampled_from(["static", "dynamic", "threshold"]), HOSTILE_OPTION),
+    "shuffle": HOSTILE_OPTION,
+    "seed": HOSTILE_OPTION,
+    "flatten": HOSTILE_OPTION,
+    "with_labels": HOSTILE_OPTION,
+}
+
+
+@settings(FUZZ, max_examples=60)
+@given(data=st.data())
+def test_load_dataset_arguments(data):
+    from keras_ae.data import load_dataset
+
+    argument = data.draw(st.sampled_from(["source", *LOAD_OPTIONS]), label="argument")
+    if argument == "source":
+        source = data.draw(st.one_of(arrays((8, 8)), st.text(max_size=6), HOSTILE_OPTION), label="source")
+        kwargs = {}
+    else:
+        source = "digits"
+        kwargs = {argument: data.draw(LOAD_OPTIONS[argument], label="value")}
+    # Never a download: an unknown name must fail at once, not fetch anything.
+    result = outcome(lambda: load_dataset(source, as_numpy=True, download=False, **kwargs), [argument])
+    if result is not None:
+        x = result[0] if isinstance(result, tuple) else result
+        # Float arrays are used as they are (not only in [0, 1]: Gaussian-likelihood data).
+        assert x.dtype == np.float32 and np.isfinite(x).all()
+
+
+@pytest.fixture(scope="module")
+def signatures():
+    from keras_ae.export.client import load_signatures
+    from tests.conftest import REPO
+
+    return load_signatures(REPO / "saved_models" / "vae_mnist" / "1")
+
+
+@FUZZ
+@given(data=st.data())
+def test_serving_request_builders(signatures, data):
+    import json
+
+    name = data.draw(st.sampled_from(sorted(signatures)), label="signature")
+    signature = signatures[name]
+    inputs = {
+        key: data.draw(st.one_of(arrays(tuple(d or 3 for d in shape[1:])), HOSTILE_OPTION), label=key)
+        for key, (_, shape) in signature.inputs.items()
+    }
+    builder = data.draw(st.sampled_from(["instances", "inputs", "grpc"]), label="builder")
+    if builder == "grpc":
+        request = outcome(lambda: signature.grpc_request(inputs, "vae_mnist"), list(inputs))
+        if request is not None:
+            assert request.model_spec.signature_name == name
+        return
+    body = outcome(lambda: signature.rest_body(inputs, format=builder), list(inputs) + ["format"])
+    if body is not None:
+        json.dumps(body, allow_nan=False)  # valid JSON: no NaN or Inf reaches the server

@@ -74,6 +74,7 @@ _FLAG_WORDS = (
     ("Pass overwrite=True", "Pass --overwrite"),
     ("pass overwrite=True", "pass --overwrite"),
     ("version=None for the next free version", "no --version for the next free version"),
+    ("Received: source=", "Received: --dataset "),
 )
 
 

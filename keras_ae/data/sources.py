@@ -88,13 +88,13 @@ def _scale_of(x):
         top = int(x.max()) if x.size else 0
         if x.min(initial=0) < 0 or top > 255:
             raise ValueError(
-                "Integer images must hold values in 0..255 (or 0..1 for binary images). "
-                f"Received: values in {int(x.min())}..{top}"
+                "Argument `source`: integer images must hold values in 0..255 (or 0..1 for binary "
+                f"images). Received: source with values in {int(x.min())}..{top}"
             )
         return 1.0 if top <= 1 else 255.0
     if np.issubdtype(x.dtype, np.floating):
         return 1.0
-    raise ValueError(f"Images must be numeric. Received: dtype={x.dtype}")
+    raise ValueError(f"Argument `source` must hold numeric images. Received: source with dtype={x.dtype}")
 
 
 def _from_npz(path, split_name):
@@ -138,7 +138,7 @@ def _unknown(source):
     return ValueError(
         f"Unknown dataset. Expected one of {sorted(list_datasets())}, 'tfds:<name>' for another "
         "tensorflow-datasets image dataset, a folder of IDX files, an .npz file, or arrays. "
-        f"Received: dataset={source!r}"
+        f"Received: source={source!r}"
     )
 
 
@@ -186,16 +186,26 @@ def resolve_source(source, split="train", data_dir=None, download=True):
         raise _unknown(source)
 
     x = np.asarray(x)
+    if not 2 <= x.ndim <= 4:
+        raise ValueError(
+            "Argument `source` must hold examples: an array (n, features), (n, height, width) or "
+            f"(n, height, width, channels). Received: source with shape={x.shape}"
+        )
     if y is not None:
         y = np.asarray(y)
-        if len(y) != len(x):
-            raise ValueError(f"Dataset {name!r} has {len(x)} images but {len(y)} labels.")
+        if y.ndim != 1 or len(y) != len(x):
+            raise ValueError(
+                f"Argument `source` has {len(x)} images but labels of shape {y.shape}. Received: "
+                f"source={name!r}"
+            )
     index = take(len(x))
     x = x[index]
     y = np.full(len(x), -1, "int64") if y is None else y[index].astype("int64")
     if len(x) == 0:
-        raise ValueError(f"Dataset {name!r} split {split!r} holds no examples.")
+        raise ValueError(f"The split holds no examples. Received: source={name!r}, split={split!r}")
     scale = _scale_of(x)
+    if np.issubdtype(x.dtype, np.floating) and not np.isfinite(x).all():
+        raise ValueError(f"Argument `source` holds NaN or Inf values. Received: source with shape={x.shape}")
     if x.ndim == 3:  # (n, height, width) grayscale images get their channel axis
         x = x[..., None]
     dataset = tf.data.Dataset.from_tensor_slices((x, y))

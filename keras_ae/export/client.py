@@ -110,7 +110,7 @@ class ServingSignature:
 
         Raises:
             ValueError: a missing or unknown name, a value of the wrong kind (e.g. integers
-                for a float input) or of the wrong shape; the message names the input.
+                for a float input), of the wrong shape, or NaN/Inf; the message names the input.
         """
         if not isinstance(inputs, dict):
             if len(self.inputs) != 1:
@@ -148,6 +148,12 @@ class ServingSignature:
             ):
                 raise ValueError(
                     f"Input {key!r} of signature {self.name!r} must have shape {shape_text(shape)}. "
+                    f"Received: {key} with shape={value.shape}"
+                )
+            if value.dtype.kind == "f" and not np.isfinite(value).all():
+                # JSON has no NaN or Inf, and the model's own checks would refuse them.
+                raise ValueError(
+                    f"Input {key!r} of signature {self.name!r} holds NaN or Inf values. "
                     f"Received: {key} with shape={value.shape}"
                 )
             checked[key] = value.astype(dtype, copy=False)

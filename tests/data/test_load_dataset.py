@@ -171,7 +171,7 @@ def test_threshold_binarization():
 
 def test_unknown_names_and_bad_arguments_list_the_valid_ones():
     with pytest.raises(
-        ValueError, match=r"Expected one of \[.*'digits'.*'mnist'.*\].*Received: dataset='minst'"
+        ValueError, match=r"Expected one of \[.*'digits'.*'mnist'.*\].*Received: source='minst'"
     ):
         load_dataset("minst")
     assert {"digits", "shapes", "mnist", "fashion_mnist", "cifar10", "dsprites"} <= set(list_datasets())
