@@ -184,3 +184,24 @@ def test_a_diverging_run_stops_with_a_message_and_keeps_its_last_good_checkpoint
     model = keras.models.load_model(caught.value.state["path"])
     assert all(np.isfinite(w).all() for w in model.get_weights())
     assert not (out / "model.keras").exists()
+
+
+def test_a_damaged_checkpoint_is_detected_and_the_previous_one_used(tmp_path):
+    out = tmp_path / "run"
+    train_run(out, epochs=2, verbose=0, tensorboard=False, keep_checkpoints=2, **TINY)
+    latest = out / "checkpoints" / "epoch_0002.keras"
+    data = latest.read_bytes()
+    latest.write_bytes(data[: len(data) // 2])  # a write cut short (disk full, kill, copy)
+    with pytest.warns(RuntimeWarning, match=r"epoch_0002.keras is damaged.*epoch_0001.keras \(epoch 1\)"):
+        model, history = train_run(out, epochs=3, verbose=0, tensorboard=False, keep_checkpoints=2, **TINY)
+    assert len(history["loss"]) == 3  # epochs 2 and 3 trained again after epoch 1
+    assert int(model.optimizer.iterations.numpy()) == 3 * STEPS_PER_EPOCH
+    assert RunCheckpoint.load_state(out / "checkpoints")["epoch"] == 3
+
+    # With no intact checkpoint left, a clear error instead of a silent restart.
+    for name in ("epoch_0002.keras", "epoch_0003.keras"):
+        path = out / "checkpoints" / name
+        if path.exists():
+            path.write_bytes(path.read_bytes()[:100])
+    with pytest.raises(ValueError, match="no older checkpoint is usable.*--restart"):
+        RunCheckpoint.load_state(out / "checkpoints")

@@ -1,6 +1,9 @@
 """A callback that makes training resumable: model, optimizer state and history per epoch."""
 
 import os
+import re
+import warnings
+import zipfile
 
 import keras
 
@@ -57,12 +60,57 @@ class RunCheckpoint(keras.callbacks.Callback):
 
     @staticmethod
     def load_state(directory):
-        """Returns the saved state with the checkpoint's full `path`, or None without one."""
-        path = os.path.join(os.fspath(directory), STATE_FILE)
+        """Returns the state of the latest usable checkpoint, with its full `path`, or None
+        when there is no checkpoint.
+
+        A checkpoint that is damaged (truncated or corrupted on disk: its zip archive does
+        not read back with matching checksums) or missing is passed over for the newest
+        older one that is intact (kept with `keep` >= 2), with a warning that names both;
+        the history is cut back to that epoch.
+
+        Raises:
+            ValueError: checkpoints exist but none is usable.
+        """
+        directory = os.fspath(directory)
+        path = os.path.join(directory, STATE_FILE)
         if not os.path.isfile(path):
             return None
         state = read_json(path)
-        state["path"] = os.path.join(os.fspath(directory), state["checkpoint"])
-        if not os.path.isfile(state["path"]):
-            raise FileNotFoundError(f"{path} names the checkpoint {state['path']}, which is missing.")
-        return state
+        latest = os.path.join(directory, state["checkpoint"])
+        problem = checkpoint_problem(latest)
+        if problem is None:
+            return dict(state, path=latest)
+        older = sorted(
+            (int(name[6:-6]), name)
+            for name in os.listdir(directory)
+            if re.fullmatch(r"epoch_\d{4,}\.keras", name) and int(name[6:-6]) < state["epoch"]
+        )
+        for epoch, name in reversed(older):
+            candidate = os.path.join(directory, name)
+            if checkpoint_problem(candidate) is None:
+                warnings.warn(
+                    f"The latest checkpoint {latest} is {problem}; resuming from the previous one, "
+                    f"{candidate} (epoch {epoch}).",
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
+                history = {key: values[:epoch] for key, values in state["history"].items()}
+                return {"epoch": epoch, "checkpoint": name, "history": history, "path": candidate}
+        raise ValueError(
+            f"The latest checkpoint {latest} is {problem}, and no older checkpoint is usable (keep more "
+            "with --keep-checkpoints). Use --restart to train from scratch."
+        )
+
+
+def checkpoint_problem(path):
+    """Why the `.keras` checkpoint at `path` cannot be used ("missing", "damaged: ..."), or None."""
+    if not os.path.isfile(path):
+        return "missing"
+    try:
+        with zipfile.ZipFile(path) as archive:
+            broken = archive.testzip()  # reads every member and checks its CRC
+    except (zipfile.BadZipFile, OSError, EOFError) as error:
+        return f"damaged ({error})"
+    if broken is not None:
+        return f"damaged ({broken} fails its checksum)"
+    return None
