@@ -121,8 +121,13 @@ class UserAPI:
         # several tensors (x with sample weights) under MultiWorkerMirroredStrategy:
         # "Attempt to convert a value (PerReplica...) to a Tensor". A built model with a
         # built optimizer has nothing left to build, so the reduction is skipped.
-        built = all(layer.built for layer in self._flatten_layers())
-        if built and (self.optimizer is None or self.optimizer.built):
+        pending = [
+            not all(layer.built for layer in self._flatten_layers()),
+            self.optimizer is not None and not self.optimizer.built,
+            # Metrics or a loss given to `compile` (the steps ignore them, Keras builds them).
+            *(getattr(c, "built", True) is False for c in (self._compile_metrics, self._compile_loss)),
+        ]
+        if not any(pending):
             return
         super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
 
