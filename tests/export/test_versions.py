@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from keras_ae._utils import write_text_atomically
+from keras_ae._utils import current_umask, write_text_atomically
 from keras_ae.export import claim_next_version, list_store
 from keras_ae.export import versions as versions_module
 from tests.conftest import finish_processes, start_python
@@ -110,13 +110,7 @@ def test_concurrent_rewrites_of_a_file_leave_one_whole_text(tmp_path):
         thread.join(timeout=60)
     assert path.read_text() in texts
     assert os.listdir(tmp_path) == ["models.config"]  # no temporary file left behind
-    assert oct(path.stat().st_mode & 0o777) == oct(0o666 & ~_umask())
-
-
-def _umask():
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+    assert oct(path.stat().st_mode & 0o777) == oct(0o666 & ~current_umask())
 
 
 EXPORTER = """
