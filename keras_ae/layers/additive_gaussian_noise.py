@@ -6,10 +6,11 @@ from keras import ops
 from keras_ae import backend
 from keras_ae._config import KnownConfig
 from keras_ae._validation import check_non_negative, check_seed
+from keras_ae.layers.seed_state import SavesSeedState
 
 
 @keras.saving.register_keras_serializable(package="keras_ae")
-class AdditiveGaussianNoise(KnownConfig, keras.layers.Layer):
+class AdditiveGaussianNoise(SavesSeedState, KnownConfig, keras.layers.Layer):
     """Adds `N(0, stddev^2)` noise to every element, during training only.
 
     Args:

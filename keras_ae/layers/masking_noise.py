@@ -6,10 +6,11 @@ from keras import ops
 from keras_ae import backend
 from keras_ae._config import KnownConfig
 from keras_ae._validation import check_rate, check_seed
+from keras_ae.layers.seed_state import SavesSeedState
 
 
 @keras.saving.register_keras_serializable(package="keras_ae")
-class MaskingNoise(KnownConfig, keras.layers.Layer):
+class MaskingNoise(SavesSeedState, KnownConfig, keras.layers.Layer):
     """Sets each input element to zero with probability `rate`, during training only.
 
     Unlike `keras.layers.Dropout` the kept elements are *not* rescaled by

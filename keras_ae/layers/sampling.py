@@ -6,10 +6,11 @@ from keras import ops
 from keras_ae import backend
 from keras_ae._config import KnownConfig
 from keras_ae._validation import check_bool, check_seed
+from keras_ae.layers.seed_state import SavesSeedState
 
 
 @keras.saving.register_keras_serializable(package="keras_ae")
-class Sampling(KnownConfig, keras.layers.Layer):
+class Sampling(SavesSeedState, KnownConfig, keras.layers.Layer):
     """Draws `z = z_mean + exp(z_log_var / 2) * eps` with `eps ~ N(0, I)`.
 
     Writing the sample as a deterministic function of the posterior parameters and

@@ -8,6 +8,7 @@ from keras import ops
 from keras_ae import backend
 from keras_ae._config import KnownConfig
 from keras_ae._validation import check_bool, check_int, check_non_negative, check_number, check_seed
+from keras_ae.layers.seed_state import SavesSeedState
 
 
 def backend_in_stateless_scope():
@@ -31,7 +32,7 @@ def squared_distances(vectors, codebook):
 
 
 @keras.saving.register_keras_serializable(package="keras_ae")
-class VectorQuantizer(KnownConfig, keras.layers.Layer):
+class VectorQuantizer(SavesSeedState, KnownConfig, keras.layers.Layer):
     """Replaces each input vector by its nearest codebook vector (VQ-VAE's bottleneck).
 
     The input's last axis holds vectors of size `embedding_dim` (a `(batch, H, W, D)`

@@ -627,6 +627,21 @@ def test_seeded_training_output_reproduces_and_advances(case):
     assert not np.array_equal(_np(other(x, training=True)), a)
 
 
+@pytest.mark.parametrize("case", layer_cases(SEEDED_CASES))
+@pytest.mark.parametrize("seeded", [True, False], ids=["seed", "no_seed"])
+def test_noise_stream_continues_after_save_and_load(case, seeded, tmp_path):
+    # A resumed training run must draw the noise the uninterrupted run would have drawn,
+    # also for a layer without a seed (whose stream starts from a random seed).
+    x = case.sample_inputs(np.random.default_rng(4))
+    layer, kwargs = case.make(**({} if seeded else {"seed": None}))
+    model = case.functional_model(layer, kwargs)
+    layer(x, training=True)  # advances the stream before saving
+    model.save(tmp_path / "model.keras")
+    expected = _np(layer(x, training=True))
+    restored = keras.models.load_model(tmp_path / "model.keras").get_layer(layer.name)
+    np.testing.assert_array_equal(_np(restored(x, training=True)), expected)
+
+
 # --- bad arguments -------------------------------------------------------------------
 
 
