@@ -76,6 +76,15 @@ def is_non_finite_error(error, marker):
     return isinstance(error, tf.errors.InvalidArgumentError) and marker in str(error)
 
 
+def enable_op_determinism():
+    """Makes TensorFlow's ops deterministic in this process (for good: it cannot be undone).
+
+    Ops with several possible reduction orders then use a fixed one, and the few ops that
+    have no deterministic kernel raise an error instead of running.
+    """
+    tf.config.experimental.enable_op_determinism()
+
+
 def assert_finite(x, message):
     """Returns `x`, raising `InvalidArgumentError(message)` when it holds NaN or Inf."""
     return tf.debugging.check_numerics(x, message)

@@ -111,6 +111,51 @@ def test_interrupted_training_resumes_from_its_checkpoint(tmp_path):
         train_run(out, epochs=5, verbose=0, **dict(TINY, latent_dim=3))
 
 
+class _InterruptAtStep(keras.callbacks.Callback):
+    """Raises KeyboardInterrupt after the step `step` (1-based) of epoch `epoch` (0-based)."""
+
+    def __init__(self, epoch, step):
+        super().__init__()
+        self.epoch, self.step = epoch, step
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.current = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.current == self.epoch and batch + 1 == self.step:
+            raise KeyboardInterrupt
+
+
+def test_a_run_interrupted_mid_epoch_ends_with_the_weights_of_an_uninterrupted_run(tmp_path):
+    # 64 steps per epoch; callbacks run after every execution of 16 steps (keras-ae's
+    # default steps_per_execution), so a checkpoint every 30 steps is taken at step 32 (the
+    # first execution end at or past 30), none at step 48 (before 60).
+    settings = dict(TINY, batch_size=4, likelihood="bernoulli", binarize="dynamic", epochs=3)
+    settings.update(verbose=0, tensorboard=False)
+    reference, reference_history = train_run(tmp_path / "whole", **settings)
+
+    out = tmp_path / "interrupted"
+    with pytest.raises(KeyboardInterrupt):
+        train_run(out, save_every=30, callbacks=[_InterruptAtStep(epoch=1, step=48)], **settings)
+    state = RunCheckpoint.load_state(out / "checkpoints")
+    # Steps 33 to 48 of epoch 2 were trained but not saved: the run resumes after step 32.
+    assert (state["epoch"], state["step"]) == (1, 32)
+    assert sorted(os.listdir(out / "checkpoints")) == [
+        "epoch_0001.keras",
+        "epoch_0001_step_000032.keras",
+        "state.json",
+    ]
+    model, history = train_run(out, save_every=30, **settings)
+    assert int(model.optimizer.iterations.numpy()) == 3 * 64
+    # Same batches, same noise (binarization and sampling), same optimizer state: the same
+    # floating-point operations in the same order, so equal bit for bit.
+    for got, want in zip(model.get_weights(), reference.get_weights(), strict=True):
+        np.testing.assert_array_equal(got, want)
+    # The resumed epoch's means include its steps before the interruption.
+    assert history == reference_history
+    assert sorted(os.listdir(out / "checkpoints")) == ["epoch_0003.keras", "state.json"]
+
+
 def test_evaluate_plot_export_and_shape_errors(tmp_path):
     out = tmp_path / "run"
     train_run(out, epochs=1, verbose=0, **TINY)

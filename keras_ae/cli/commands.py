@@ -111,7 +111,9 @@ def _train(args, out):
             restart=args.restart,
             tensorboard=not args.no_tensorboard,
             keep_checkpoints=args.keep_checkpoints,
+            save_every=args.save_every,
             distribute=args.distribute,
+            deterministic=args.deterministic,
             **settings,
         )
     except KeyboardInterrupt:

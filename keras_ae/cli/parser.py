@@ -29,6 +29,16 @@ def _units(text):
         ) from None
 
 
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1; got {text!r}")
+    return value
+
+
 def _param(text):
     key, sep, value = text.partition("=")
     if not sep or not key:
@@ -134,10 +144,23 @@ def _add_train_arguments(p, default_out=None):
     p.add_argument("--restart", action="store_true", help="discard the run's checkpoints and start over")
     p.add_argument(
         "--keep-checkpoints",
-        type=int,
+        type=_positive_int,
         default=1,
         metavar="N",
         help="keep the checkpoints of the last N epochs (default: 1, the latest)",
+    )
+    p.add_argument(
+        "--save-every",
+        type=_positive_int,
+        metavar="STEPS",
+        help="also checkpoint every STEPS training steps inside an epoch (at the end of a Keras "
+        "execution, 16 steps by default); a killed run resumes at that step and ends with the "
+        "weights of an uninterrupted one (default: after each epoch only)",
+    )
+    p.add_argument(
+        "--deterministic",
+        action="store_true",
+        help="turn on TensorFlow's op determinism (bit-for-bit repeatable runs, maybe slower)",
     )
     p.add_argument("--no-tensorboard", action="store_true", help="do not write TensorBoard logs")
     p.add_argument(

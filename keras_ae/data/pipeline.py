@@ -56,6 +56,8 @@ def load_dataset(
     flatten=False,
     data_dir=None,
     download=True,
+    epoch=None,
+    epochs=None,
 ):
     """Loads a dataset as a batched `tf.data.Dataset` of float32 images in [0, 1] (or numpy).
 
@@ -90,6 +92,14 @@ def load_dataset(
         flatten: flatten each example to a vector (for models with `input_shape=(784,)`).
         data_dir: the tensorflow-datasets data folder (tfds sources only).
         download: allow tfds to download a dataset that is not prepared.
+        epoch: None, for a pipeline that reshuffles (and redraws a dynamic binarization) on
+            every pass, as `fit` wants; or an epoch number for that epoch's pass: its order
+            and binarization are a function of `(seed, epoch)` alone, the same in every
+            process and every pass, which resumable training needs. An int64 `tf.Variable`
+            (with `epochs`) makes each pass that of the epoch it holds when the pass
+            starts: a callback sets it in `on_epoch_begin`.
+        epochs: with a variable `epoch`, the number of epochs it may select (0 to
+            `epochs - 1`).
 
     Returns:
         A `tf.data.Dataset` of batches of `x` (or `(x, y)`), or, with `as_numpy=True`, the
@@ -107,6 +117,10 @@ def load_dataset(
             f"Unknown binarization. Expected one of {list(BINARIZE)}. Received: binarize={binarize!r}"
         )
     check_int("batch_size", batch_size)
+    if isinstance(epoch, tf.Variable):
+        check_int("epochs", epochs)
+    elif epoch is not None:
+        check_int("epoch", epoch, minimum=0)
     if as_numpy and binarize == "dynamic":
         raise ValueError(
             "binarize='dynamic' draws a new sample every epoch, which needs the tf.data pipeline: use "
@@ -159,26 +173,50 @@ def load_dataset(
     cardinality = int(dataset.cardinality())
     if shuffle is None:
         shuffle = str(split).strip().startswith("train")
-    if shuffle:
-        # Shuffling raw examples (uint8 images) keeps the buffer small.
-        buffer = cardinality if 0 < cardinality <= 100_000 else 10_000
-        dataset = dataset.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
-    dataset = dataset.batch(batch_size).map(transform, num_parallel_calls=tf.data.AUTOTUNE)
-    if binarize == "dynamic":
-        # One seed per batch from a stream that restarts differently, but reproducibly, each
-        # epoch: a fresh Bernoulli sample of every example every epoch (Salakhutdinov & Murray).
-        noise_seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
-        dataset = tf.data.Dataset.zip((dataset, noise_seeds)).map(
-            lambda xy, r: (
-                tf.cast(
-                    tf.random.stateless_uniform(tf.shape(xy[0]), seed=tf.stack([r, tf.constant(1, tf.int64)]))
-                    < xy[0],
-                    tf.float32,
+    # Shuffling raw examples (uint8 images) keeps the buffer small.
+    buffer = cardinality if 0 < cardinality <= 100_000 else 10_000
+    if epoch is None:
+        if shuffle:
+            dataset = dataset.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
+        dataset = dataset.batch(batch_size).map(transform, num_parallel_calls=tf.data.AUTOTUNE)
+        if binarize == "dynamic":
+            # One seed per batch from a stream that restarts differently, but reproducibly,
+            # each pass: a fresh Bernoulli sample of every example every epoch (Salakhutdinov
+            # & Murray).
+            noise_seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
+            dataset = tf.data.Dataset.zip((noise_seeds, dataset)).map(
+                lambda r, xy: _dynamic_binarization(xy, tf.stack([r, tf.constant(1, tf.int64)])),
+                num_parallel_calls=tf.data.AUTOTUNE,
+            )
+    else:
+        # One epoch's pass. Its shuffle takes a Python-int seed (tf.data's shuffle takes no
+        # seed computed in a graph), so a variable epoch chooses among per-epoch shuffles.
+        def shuffled(number):
+            return dataset.shuffle(buffer, seed=_epoch_key(seed, number), reshuffle_each_iteration=False)
+
+        if shuffle and isinstance(epoch, tf.Variable):
+            choice = tf.data.Dataset.from_tensors(tf.constant(0, tf.int64)).flat_map(
+                lambda _: tf.data.Dataset.from_tensors(tf.convert_to_tensor(epoch)).repeat()
+            )
+            dataset = tf.data.Dataset.choose_from_datasets(
+                [shuffled(number) for number in range(epochs)], choice, stop_on_empty_dataset=True
+            )
+        elif shuffle:
+            dataset = shuffled(epoch)
+        dataset = dataset.batch(batch_size).map(transform, num_parallel_calls=tf.data.AUTOTUNE)
+        if cardinality > 0:  # lost in the choice: Keras counts the steps of an epoch with it
+            dataset = dataset.apply(tf.data.experimental.assert_cardinality(-(-cardinality // batch_size)))
+        if binarize == "dynamic":
+            # Batch b of epoch e: noise keyed by (seed, e, b).
+            dataset = dataset.enumerate().map(
+                lambda b, xy: _dynamic_binarization(
+                    xy,
+                    tf.stack(
+                        [tf.constant(seed, tf.int64), tf.convert_to_tensor(epoch, tf.int64) * 2**32 + b]
+                    ),
                 ),
-                xy[1],
-            ),
-            num_parallel_calls=tf.data.AUTOTUNE,
-        )
+                num_parallel_calls=tf.data.AUTOTUNE,
+            )
     if not with_labels:
         dataset = dataset.map(lambda x, y: x)
     return dataset.prefetch(tf.data.AUTOTUNE)
@@ -205,3 +243,16 @@ def element_shape(dataset):
     spec = dataset.element_spec
     spec = spec[0] if isinstance(spec, tuple) else spec
     return tuple(spec.shape[1:])
+
+
+def _epoch_key(seed, epoch):
+    """A 31-bit seed for epoch `epoch` of a pipeline seeded with `seed`."""
+    return int(np.random.SeedSequence([seed % 2**32, epoch]).generate_state(1)[0] >> 1)
+
+
+def _dynamic_binarization(xy, seed):
+    """`(x, y)` with `x` replaced by a Bernoulli sample of its pixel intensities."""
+    import tensorflow as tf
+
+    x, y = xy
+    return tf.cast(tf.random.stateless_uniform(tf.shape(x), seed=seed) < x, tf.float32), y

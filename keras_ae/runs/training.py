@@ -19,6 +19,7 @@ import keras
 
 from keras_ae import backend
 from keras_ae._utils import read_json, write_json_atomically
+from keras_ae._validation import check_bool, check_int
 from keras_ae.data import check_fits, element_shape, load_dataset
 from keras_ae.models.training_step import NON_FINITE_LOSS
 from keras_ae.registry import import_all_models
@@ -36,6 +37,7 @@ from keras_ae.runs.config import (
 from keras_ae.runs.distribution import is_chief, make_strategy, shard_by_data, write_folder
 from keras_ae.runs.image_summaries import ImageSummaries
 from keras_ae.runs.run_checkpoint import RunCheckpoint
+from keras_ae.runs.training_data import EpochData, load_train_data, steps_per_epoch
 from keras_ae.version import __version__
 
 
@@ -46,14 +48,20 @@ def train_run(
     restart=False,
     tensorboard=True,
     keep_checkpoints=1,
+    save_every=None,
     distribute=None,
+    deterministic=False,
     **settings,
 ):
     """Trains (or resumes) the run in folder `out`; returns `(model, history)`.
 
     The resolved config is saved as `out/config.json`. A checkpoint is written after every
-    epoch; calling `train_run` again with the same settings resumes from the last
-    checkpoint and trains up to `epochs` (raising `epochs` extends a finished run).
+    epoch (and every `save_every` steps); calling `train_run` again with the same settings
+    resumes from the last checkpoint and trains up to `epochs` (raising `epochs` extends a
+    finished run). Epoch `e` always sees the same batches in the same order (a function of
+    `seed` and `e`), and a resumed run skips the batches already trained and restores the
+    model's noise state, so an interrupted run ends with the weights of an uninterrupted
+    one (bit for bit on one process with `deterministic=True`).
 
     Args:
         out: the run folder, e.g. `"runs/vae_digits"`.
@@ -64,11 +72,15 @@ def train_run(
         tensorboard: write TensorBoard logs under `out/logs` (Keras' `TensorBoard` callback,
             plus reconstructions and, for generative models, samples as images per epoch).
         keep_checkpoints: how many of the latest epoch checkpoints to keep, >= 1.
+        save_every: None, or a number of steps between mid-epoch checkpoints (a kill then
+            costs at most that many steps; each checkpoint saves the whole model).
         distribute: None, `"mirrored"` (the devices of this machine) or `"multi_worker"`
             (the workers of `TF_CONFIG`, or of a Slurm allocation): see
             `keras_ae.runs.distribution`. Every worker runs this same call; only the chief
             writes `out`. Resuming reads `out`, so every worker must see it (a shared
             folder), and `batch_size` is the global batch, split over the replicas.
+        deterministic: turn on TensorFlow's op determinism for this process
+            (`tf.config.experimental.enable_op_determinism`; it cannot be turned off again).
         **settings: run settings (see `DEFAULTS`): `model`, `dataset`, `epochs`,
             `batch_size`, `latent_dim`, `learning_rate`, `params` (extra model arguments) ...
 
@@ -84,6 +96,10 @@ def train_run(
     """
     out = os.fspath(out)
     config = resolve_config(**settings)
+    if save_every is not None:
+        check_int("save_every", save_every)
+    if check_bool("deterministic", deterministic):
+        backend.enable_op_determinism()
     strategy = make_strategy(distribute)
     chief = is_chief(strategy)
     config_path = os.path.join(out, CONFIG_FILE)
@@ -101,15 +117,10 @@ def train_run(
             )
     state = None if restart else RunCheckpoint.load_state(checkpoints)
     initial_epoch = state["epoch"] if state else 0
-    # Resumed epochs get a fresh, reproducible shuffle instead of replaying epoch 1's order.
-    train_data = load_dataset(
-        config["dataset"],
-        config["split"],
-        batch_size=config["batch_size"],
-        binarize=config["binarize"],
-        seed=config["seed"] + initial_epoch,
-        data_dir=config["data_dir"],
-    )
+    # tf.data's seeded shuffles also depend on TensorFlow's global seed: fix it for a new and
+    # a resumed run alike.
+    keras.utils.set_random_seed(config["seed"])
+    train_data = load_train_data(config)
     validation_data = None
     if config["validation_split"]:
         validation_data = load_dataset(
@@ -125,6 +136,7 @@ def train_run(
         # Every worker builds the same seeded pipeline and keeps its share of each global
         # batch (the datasets are one file or in memory: file sharding does not apply).
         train_data, validation_data = (shard_by_data(d) for d in (train_data, validation_data))
+    steps = steps_per_epoch(train_data)
     final_path = os.path.join(out, MODEL_FILE)
     with strategy.scope():
         if state:
@@ -153,13 +165,20 @@ def train_run(
             root,
             config=config,
             history=history,
-            initial_epoch=initial_epoch,
+            state=state,
             train_data=train_data,
             validation_data=validation_data,
             callbacks=callbacks,
             verbose=verbose,
             tensorboard=tensorboard,
-            keep_checkpoints=keep_checkpoints,
+            checkpoint=RunCheckpoint(
+                os.path.join(root, "checkpoints"),
+                history,
+                keep=keep_checkpoints,
+                save_every=save_every,
+                steps_per_epoch=steps,
+            ),
+            epochs=EpochData(config, distribute),
         )
     return model, history
 
@@ -197,13 +216,14 @@ def _train(
     *,
     config,
     history,
-    initial_epoch,
+    state,
     train_data,
     validation_data,
     callbacks,
     verbose,
     tensorboard,
-    keep_checkpoints,
+    checkpoint,
+    epochs,
 ):
     """The writing part of `train_run`, into `out` (the run folder, or a worker's scratch)."""
     os.makedirs(out, exist_ok=True)
@@ -212,24 +232,34 @@ def _train(
     write_json_atomically(
         os.path.join(out, CONFIG_FILE), dict(config, model_config=model_config, keras_ae_version=__version__)
     )
+    initial_epoch, initial_step = (state["epoch"], state["step"]) if state else (0, 0)
     if initial_epoch < config["epochs"]:
-        run_callbacks = [RunCheckpoint(os.path.join(out, "checkpoints"), history, keep=keep_checkpoints)]
+        run_callbacks = [epochs, checkpoint]
         if tensorboard:
             logs = os.path.join(out, "logs")
             run_callbacks += [
                 keras.callbacks.TensorBoard(logs, write_graph=False),
                 ImageSummaries(logs, validation_data if validation_data is not None else train_data),
             ]
+        steps = checkpoint.steps_per_epoch
+        # An epoch interrupted mid-way is finished by a fit of its remaining steps.
+        fits = [(initial_epoch, initial_step, initial_epoch + 1)] if initial_step else []
+        if initial_epoch + len(fits) < config["epochs"]:
+            fits.append((initial_epoch + len(fits), 0, config["epochs"]))
+        if initial_step and verbose:
+            print(f"Resuming epoch {initial_epoch + 1} at step {initial_step} of {steps}.")
         try:
-            model.fit(
-                train_data,
-                epochs=config["epochs"],
-                initial_epoch=initial_epoch,
-                validation_data=validation_data,
-                callbacks=run_callbacks + list(callbacks),
-                verbose=verbose,
-                shuffle=False,  # the pipeline shuffles (seeded) itself
-            )
+            for first_epoch, first_step, end_epoch in fits:
+                checkpoint.resume_from(first_step, state.get("metrics") if first_step else None)
+                model.fit(
+                    epochs.passes(first_step),
+                    epochs=end_epoch,
+                    initial_epoch=first_epoch,
+                    validation_data=validation_data,
+                    callbacks=run_callbacks + list(callbacks),
+                    verbose=verbose,
+                    shuffle=False,  # the pipeline shuffles (seeded) itself
+                )
         except Exception as error:
             if not backend.is_non_finite_error(error, NON_FINITE_LOSS):
                 raise

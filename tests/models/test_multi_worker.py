@@ -96,33 +96,6 @@ def test_two_workers_match_one_process_on_the_global_batch(trained_alone_and_on_
             np.testing.assert_allclose(np.array(got), np.array(want), rtol=1e-5, atol=1e-6)
 
 
-def test_cli_trains_on_two_workers_and_only_the_chief_writes_the_run(tmp_path):
-    out = tmp_path / "run"
-    command = (
-        "import sys; from keras_ae.cli import main; sys.exit(main(['train', 'vae', '--dataset', 'digits', "
-        f"'--epochs', '2', '--out', {str(out)!r}, '--distribute', 'multi_worker', '--verbose', '0']))"
-    )
-    ports = free_ports(2)
-    scratch = [tmp_path / f"tmp{i}" for i in range(2)]
-    processes = []
-    for i, folder in enumerate(scratch):
-        folder.mkdir()
-        processes.append(start_python(command, env={"TF_CONFIG": tf_config(ports, i), "TMPDIR": str(folder)}))
-    finish_processes(processes, timeout=240)
-    assert sorted(p.name for p in out.iterdir()) == [
-        "checkpoints",
-        "config.json",
-        "history.json",
-        "logs",
-        "model.keras",
-    ]
-    history = json.loads((out / "history.json").read_text())
-    assert len(history["loss"]) == 2 and np.isfinite(history["loss"]).all()
-    # The other worker wrote its checkpoints, logs and model into a scratch folder under
-    # TMPDIR, and removed it.
-    assert [list(folder.iterdir()) for folder in scratch] == [[], []]
-
-
 def test_each_worker_draws_its_own_noise(trained_alone_and_on_two_workers):
     # The seed generator's state is mirrored: without the replica folded into the seed,
     # both workers would draw the same noise for different examples.

@@ -1,0 +1,59 @@
+"""What a training run trains on: its data pipeline, epoch by epoch."""
+
+import keras
+
+from keras_ae.data import load_dataset
+from keras_ae.runs.distribution import shard_by_data
+
+
+def load_train_data(config, epoch=None, epochs=None):
+    """The run's training pipeline (see `load_dataset` for `epoch` and `epochs`)."""
+    return load_dataset(
+        config["dataset"],
+        config["split"],
+        batch_size=config["batch_size"],
+        binarize=config["binarize"],
+        seed=config["seed"],
+        data_dir=config["data_dir"],
+        epoch=epoch,
+        epochs=epochs,
+    )
+
+
+def steps_per_epoch(dataset):
+    """The number of batches in one pass over `dataset`."""
+    steps = int(dataset.cardinality())
+    if steps < 0:  # not known ahead: count the batches once
+        steps = int(dataset.reduce(0, lambda count, _: count + 1))
+    return steps
+
+
+class EpochData(keras.callbacks.Callback):
+    """The training data of a run, epoch by epoch, the same in every process.
+
+    Epoch e's batches (order and dynamic binarization) are a function of the seed and e
+    alone (`load_dataset(..., epoch=...)`): this callback sets the epoch number that the
+    pipeline reads when Keras starts the epoch's pass. A run resumed `step` steps into an
+    epoch skips the batches already trained.
+
+    Each epoch stays a finite pass of its own: with `steps_per_execution` > 1, Keras runs
+    whole executions, which on one endless stream would run past the end of an epoch.
+    """
+
+    def __init__(self, config, distribute):
+        import tensorflow as tf
+
+        super().__init__()
+        self.distribute = distribute
+        # A plain (not distributed) variable, created outside any strategy scope: tf.data
+        # reads it on the host.
+        self.epoch = tf.Variable(0, dtype=tf.int64, trainable=False)
+        self.data = load_train_data(config, epoch=self.epoch, epochs=config["epochs"])
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch.assign(epoch)
+
+    def passes(self, step=0):
+        """The data for `fit`, from `step` steps into its first epoch."""
+        data = self.data.skip(step) if step else self.data
+        return data if self.distribute is None else shard_by_data(data)

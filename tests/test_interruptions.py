@@ -1,0 +1,128 @@
+"""Killed training runs: `keras-ae train` killed with SIGKILL in the middle of an epoch, then
+run again with the same command, ends with the weights of a run that was never killed.
+
+The kill comes from inside the process (a wrapper around the CLI sends SIGKILL to itself
+right after a chosen step), so it lands at the same step on every machine; nothing is
+flushed or cleaned up, exactly as with `kill -9` or a machine losing power.
+"""
+
+import json
+import os
+import signal
+import time
+
+import numpy as np
+
+from keras_ae.runs import load_run
+from tests.conftest import finish_processes, start_python
+from tests.models.test_multi_worker import free_ports, tf_config
+
+# Runs the CLI; with KILL_AT=(epoch, step) set, SIGKILLs itself right after that step.
+KILLABLE_CLI = """
+import os, signal, sys
+from keras_ae.cli import main
+from keras_ae.runs.run_checkpoint import RunCheckpoint
+
+kill_at = {kill_at!r}
+if kill_at is not None:
+    original = RunCheckpoint.on_train_batch_end
+
+    def on_train_batch_end(self, batch, logs=None):
+        original(self, batch, logs)
+        if (self._epoch, self._step_offset + batch + 1) == kill_at:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    RunCheckpoint.on_train_batch_end = on_train_batch_end
+sys.exit(main({argv!r}))
+"""
+
+
+def cli(argv, kill_at=None, env=None):
+    return start_python(KILLABLE_CLI.format(argv=list(argv), kill_at=kill_at), env=env)
+
+
+def final_weights(run):
+    return load_run(run)[0].get_weights()
+
+
+def checkpoint_state(run):
+    return json.loads((run / "checkpoints" / "state.json").read_text())
+
+
+def test_a_run_killed_mid_epoch_resumes_to_the_weights_of_an_uninterrupted_run(tmp_path):
+    # The embedded digits (1,437 training images) in batches of 16: 90 steps per epoch, run
+    # in executions of 16 steps, so the callbacks see steps 16, 32, 48, ... A checkpoint
+    # every 30 steps is taken at steps 32 and 64; the kill after step 48 loses 33 to 48.
+    def argv(out):
+        return ["train", "vae", "--dataset", "digits", "--epochs", "3", "--batch-size", "16",
+                "--binarize", "dynamic", "--likelihood", "bernoulli", "--save-every", "30",
+                "--deterministic", "--no-tensorboard", "--verbose", "2", "--out", str(out)]  # fmt: skip
+
+    whole, killed = tmp_path / "whole", tmp_path / "killed"
+    reference = cli(argv(whole))
+    victim = cli(argv(killed), kill_at=(1, 48))
+    victim.wait(timeout=240)
+    finish_processes([reference], timeout=240)
+    assert victim.returncode == -signal.SIGKILL
+    state = checkpoint_state(killed)
+    assert (state["epoch"], state["step"]) == (1, 32) and not (killed / "model.keras").exists()
+
+    resumed = finish_processes([cli(argv(killed))], timeout=240)[0]
+    assert "Resuming epoch 2 at step 32 of 90." in resumed
+    # Op determinism on, one process: the same operations on the same values, bit for bit.
+    for got, want in zip(final_weights(killed), final_weights(whole), strict=True):
+        np.testing.assert_array_equal(got, want)
+    history = json.loads((killed / "history.json").read_text())
+    assert history == json.loads((whole / "history.json").read_text())
+
+
+def test_a_worker_killed_mid_epoch_and_the_job_restarted_ends_like_an_uninterrupted_job(tmp_path):
+    # 2 workers on global batches of 64 (23 steps per epoch, callbacks after every step
+    # under a strategy); a checkpoint every 10 steps. Worker 1 is killed after step 15 of
+    # epoch 2; the chief, blocked in the next all-reduce, is then killed too (a job with a
+    # lost worker is restarted whole), and both are started again with the same command.
+    def argv(out):
+        return ["train", "autoencoder", "--dataset", "digits", "--epochs", "2", "--batch-size", "64",
+                "--save-every", "10", "--deterministic", "--distribute", "multi_worker",
+                "--no-tensorboard", "--verbose", "0", "--out", str(out)]  # fmt: skip
+
+    def job(out, kill_at=None, name="job"):
+        ports = free_ports(2)
+        env = []
+        for index in range(2):
+            scratch = tmp_path / f"tmp_{name}{index}"  # the worker's TMPDIR
+            scratch.mkdir()
+            env.append({"TF_CONFIG": tf_config(ports, index), "TMPDIR": str(scratch)})
+        return [cli(argv(out), env=env[0]), cli(argv(out), kill_at=kill_at, env=env[1])]
+
+    whole, killed = tmp_path / "whole", tmp_path / "killed"
+    reference = job(whole, name="whole")
+    chief, worker = job(killed, kill_at=(1, 15), name="killed")
+    try:
+        worker.wait(timeout=240)
+        assert worker.returncode == -signal.SIGKILL
+        time.sleep(2)  # the chief finishes what it had started, then waits on worker 1
+        assert chief.poll() is None or chief.returncode != 0
+    finally:
+        for process in (chief, worker):
+            if process.poll() is None:
+                process.kill()
+            process.communicate()
+    state = checkpoint_state(killed)
+    assert (state["epoch"], state["step"]) == (1, 10)
+
+    finish_processes(reference + job(killed, name="resumed"), timeout=300)
+    # Each worker's share of each step and the all-reduce of two values are the same in
+    # both jobs: the same weights, bit for bit. (Against one process alone the sums are
+    # ordered differently, and Adam carries the rounding differences on.)
+    for got, want in zip(final_weights(killed), final_weights(whole), strict=True):
+        np.testing.assert_array_equal(got, want)
+    assert sorted(os.listdir(killed / "checkpoints")) == ["epoch_0002.keras", "state.json"]
+    # Only the chief wrote the run folder; the other worker wrote into a scratch folder
+    # under its TMPDIR and removed it (a SIGKILLed worker cannot: its scratch stays).
+    for run in (whole, killed):
+        assert sorted(os.listdir(run)) == ["checkpoints", "config.json", "history.json", "model.keras"]
+    # (TensorFlow's autograph leaves its generated modules there too.)
+    for name in ("whole0", "whole1", "resumed0", "resumed1", "killed0"):
+        assert [f for f in os.listdir(tmp_path / f"tmp_{name}") if f.startswith("keras_ae_worker_")] == []
+    assert [f for f in os.listdir(tmp_path / "tmp_killed1") if f.startswith("keras_ae_worker_")] != []
