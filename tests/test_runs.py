@@ -3,6 +3,7 @@
 import glob
 import json
 import os
+import shutil
 
 import keras
 import numpy as np
@@ -145,6 +146,12 @@ def test_a_run_interrupted_mid_epoch_ends_with_the_weights_of_an_uninterrupted_r
         "epoch_0001_step_000032.keras",
         "state.json",
     ]
+    # A copy whose mid-epoch checkpoint is then damaged resumes from epoch 1's end instead.
+    damaged = tmp_path / "damaged"
+    shutil.copytree(out, damaged)
+    step_file = damaged / "checkpoints" / "epoch_0001_step_000032.keras"
+    step_file.write_bytes(step_file.read_bytes()[:1000])
+
     model, history = train_run(out, save_every=30, **settings)
     assert int(model.optimizer.iterations.numpy()) == 3 * 64
     # Same batches, same noise (binarization and sampling), same optimizer state: the same
@@ -154,6 +161,13 @@ def test_a_run_interrupted_mid_epoch_ends_with_the_weights_of_an_uninterrupted_r
     # The resumed epoch's means include its steps before the interruption.
     assert history == reference_history
     assert sorted(os.listdir(out / "checkpoints")) == ["epoch_0003.keras", "state.json"]
+
+    with pytest.warns(RuntimeWarning, match=r"step_000032.keras is damaged.*epoch_0001.keras \(epoch 1\)"):
+        model, history = train_run(damaged, save_every=30, **settings)
+    for got, want in zip(model.get_weights(), reference.get_weights(), strict=True):
+        np.testing.assert_array_equal(got, want)
+    # Resumed at the end of epoch 1, epoch 2 was trained again whole: the same history too.
+    assert history == reference_history
 
 
 def test_evaluate_plot_export_and_shape_errors(tmp_path):

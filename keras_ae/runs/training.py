@@ -123,15 +123,23 @@ def train_run(
     train_data = load_train_data(config)
     validation_data = None
     if config["validation_split"]:
-        validation_data = load_dataset(
-            config["dataset"],
-            config["validation_split"],
-            batch_size=max(config["batch_size"], 256),
-            binarize=eval_binarize(config["binarize"]),
-            seed=config["seed"],
-            shuffle=False,
-            data_dir=config["data_dir"],
-        )
+        try:
+            validation_data = load_dataset(
+                config["dataset"],
+                config["validation_split"],
+                batch_size=max(config["batch_size"], 256),
+                binarize=eval_binarize(config["binarize"]),
+                seed=config["seed"],
+                shuffle=False,
+                data_dir=config["data_dir"],
+            )
+        except ValueError as error:
+            # load_dataset calls it `split`; here it is the run's validation split.
+            message = str(error)
+            if "Received: split=" not in message:
+                raise
+            message = message.replace("Argument `split`", "Argument `validation_split`")
+            raise ValueError(message.replace("Received: split=", "Received: validation_split=")) from None
     if distribute is not None:
         # Every worker builds the same seeded pipeline and keeps its share of each global
         # batch (the datasets are one file or in memory: file sharding does not apply).
