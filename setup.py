@@ -18,6 +18,8 @@ setup(
     license="Apache-2.0",
     python_requires=">=3.10",
     packages=find_packages(include=["keras_ae", "keras_ae.*"]),
+    # The trained presets: keras_ae/presets/<name>/{card.json, config.json, model.weights.h5}.
+    package_data={"keras_ae.presets": ["*/card.json", "*/config.json", "*/model.weights.h5"]},
     # TensorFlow itself is an extra: "cpu" installs the small CPU-only wheel, "gpu"
     # the CUDA build. Installing neither keeps whatever TensorFlow is already there.
     install_requires=[

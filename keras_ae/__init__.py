@@ -11,6 +11,7 @@ Example:
     ['autoencoder', 'beta_vae', 'contractive_autoencoder', 'denoising_autoencoder', 'k_sparse_autoencoder', 'sparse_autoencoder', 'vae']
     >>> model = keras_ae.create_model("vae", input_shape=(28, 28, 1), latent_dim=16,
     ...                               architecture="conv")
+    >>> trained = keras_ae.from_preset("vae_mnist")  # keras_ae.list_presets() lists them
 """
 
 import importlib
@@ -29,6 +30,7 @@ _LAZY_SUBPACKAGES = (
     "losses",
     "models",
     "plotting",
+    "presets",
     "regularizers",
     "runs",
 )
@@ -45,8 +47,9 @@ _MODEL_EXPORTS = (
     "VQVAE",
 )
 _REGISTRY_EXPORTS = ("create_model", "get_model_class", "list_models")
+_PRESET_EXPORTS = ("from_preset", "list_presets", "preset_card")
 
-__all__ = sorted([*_MODEL_EXPORTS, *_REGISTRY_EXPORTS, *_LAZY_SUBPACKAGES, "__version__"])
+__all__ = sorted([*_MODEL_EXPORTS, *_REGISTRY_EXPORTS, *_PRESET_EXPORTS, *_LAZY_SUBPACKAGES, "__version__"])
 
 
 def _started_as_command_line():
@@ -76,6 +79,8 @@ def __getattr__(name):
     if name in _REGISTRY_EXPORTS:
         _register()
         return getattr(importlib.import_module("keras_ae.registry"), name)
+    if name in _PRESET_EXPORTS:
+        return getattr(importlib.import_module("keras_ae.presets"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

@@ -32,7 +32,56 @@ def base_parser(
     parser.add_argument("--fast", action="store_true", help=fast_help)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--output", help="also write the results as JSON to this path")
+    parser.add_argument(
+        "--save-preset",
+        metavar="DIR",
+        help="also save the trained model as a keras-ae preset folder with its card, e.g. "
+        "keras_ae/presets/vae_mnist",
+    )
     return parser
+
+
+def machine():
+    """The CPU model and core count, for the record."""
+    model = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            model = next(line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return f"{model}, {os.cpu_count()} cores"
+
+
+def write_preset(args, model, clock, *, summary, data, figures, check, epochs, batch_size, source=None):
+    """Saves `model` as the preset folder `args.save_preset`, with a card that records this
+    command, the training budget and the figures; the card's check figure is measured on
+    the written preset (`keras_ae.presets.save_preset`)."""
+    import keras_ae
+    from keras_ae.presets import save_preset
+
+    script = pathlib.Path(sys.argv[0]).resolve()
+    script = script.relative_to(REPO) if script.is_relative_to(REPO) else script
+    card = {
+        "summary": summary,
+        "data": data,
+        "training": {
+            "command": " ".join(["python", str(script), *sys.argv[1:]]),
+            "epochs": epochs,
+            "steps": int(model.optimizer.iterations.numpy()),
+            "batch_size": batch_size,
+            "wall_time_minutes": round(clock.laps.get("train", clock.total) / 60, 1),
+            "machine": machine(),
+            "date": datetime.date.today().isoformat(),
+            "keras_ae_version": keras_ae.__version__,
+        },
+        "figures": figures,
+        "check": check,
+    }
+    card = save_preset(model, args.save_preset, card, source=source)
+    print(
+        f"Saved the preset {args.save_preset}: check figure {check['figure']} = {card['check']['value']:.4f}"
+    )
+    return card
 
 
 def add_mnist_dir(parser):
@@ -106,7 +155,7 @@ def report(title, rows, args, results, stopwatch, notes=()):
             "date": datetime.datetime.now().isoformat(timespec="seconds"),
             "wall_time_s": stopwatch.total,
             "timings_s": stopwatch.laps,
-            "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+            "machine": machine(),
         }
     )
     width = max(len(row[0]) for row in rows)

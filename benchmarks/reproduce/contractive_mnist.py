@@ -25,9 +25,11 @@ from _common import (
     add_mnist_dir,
     add_mnist_training_args,
     base_parser,
+    datasets_dir,
     load_mnist,
     report,
     resolve,
+    write_preset,
 )
 
 PAPER = {"jacobian_norm": {"cae": 0.73e-4, "ae": 17.5e-4}, "finetuned_error": {"cae": 0.0114}}
@@ -83,7 +85,7 @@ def main(argv=None):
 
     clock = Stopwatch()
     (x_train, y_train), (x_test, y_test) = load_mnist(args.mnist_dir, args.num_train, args.num_test)
-    rows, results = [], {"per_model": {}, "paper": PAPER}
+    rows, results, models = [], {"per_model": {}, "paper": PAPER}, {}
     for name in names:
         keras.utils.set_random_seed(args.seed)
         model = build(name, args.seed, args.contractive_weight, args.noise_level)
@@ -96,6 +98,7 @@ def main(argv=None):
             verbose=0 if args.fast else 2,
         )
         clock.lap(f"train {name}")
+        models[name] = model
         norm = float(jacobian_frobenius_norm(model, x_test[: args.jacobian_examples]).mean())
         codes_train, codes_test = model.encode(x_train), model.encode(x_test)
         saturation = saturation_fraction(codes_test)
@@ -138,6 +141,42 @@ def main(argv=None):
             f"(standardized, logistic regression, C from {args.probe_c} chosen on 10% of train)",
         ],
     )
+    if args.save_preset:
+        if "cae" not in models:
+            raise SystemExit("--save-preset saves the CAE: include cae in --models")
+        cae = per_model["cae"]
+        write_preset(
+            args,
+            models["cae"],
+            clock,
+            summary="Contractive autoencoder on MNIST, Rifai et al. (2011) Table 1: 1000 sigmoid units, tied "
+            f"weights, Bernoulli decoder, contractive_weight={args.contractive_weight:g}.",
+            data={
+                "dataset": "mnist",
+                "train": f"{len(x_train)} training images",
+                "test": f"{len(x_test)} test images",
+            },
+            figures={
+                "jacobian_frobenius_norm": cae["jacobian_norm"],
+                "saturated_units": cae["saturation"],
+                "probe_test_error": cae["probe_error"],
+                "test_cross_entropy_nats": cae["test_cross_entropy"],
+                "ae_over_cae_jacobian_norm": results.get("ae_over_cae_jacobian_norm"),
+                "paper_ae_over_cae_jacobian_norm": PAPER["jacobian_norm"]["ae"]
+                / PAPER["jacobian_norm"]["cae"],
+            },
+            check={
+                "figure": "loss",
+                "description": "training loss (cross-entropy plus contractive penalty) on the first 1,000 test images",
+                "dataset": "mnist",
+                "split": "test",
+                "examples": 1000,
+                "tolerance": 0.1,
+            },
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            source=args.mnist_dir or str(datasets_dir() / "mnist"),
+        )
 
 
 if __name__ == "__main__":

@@ -17,9 +17,11 @@ from _common import (
     add_mnist_dir,
     add_mnist_training_args,
     base_parser,
+    datasets_dir,
     load_mnist,
     report,
     resolve,
+    write_preset,
 )
 
 PAPER = {"error_k25": 0.0135, "error_k40": 0.0154, "error_k10": 0.0210, "error_raw_pixels": 0.0720}
@@ -130,6 +132,37 @@ def main(argv=None):
             f"probe: standardized codes, logistic regression, C from {args.probe_c} chosen on 10% of train",
         ],
     )
+    if args.save_preset:
+        write_preset(
+            args,
+            model,
+            clock,
+            summary=f"k-sparse autoencoder on MNIST, Makhzani & Frey (2013) Table 1: 1000 units, k={args.k} "
+            f"in training (alpha*k={int(args.alpha * args.k)} when encoding), tied weights, linear decoder.",
+            data={
+                "dataset": "mnist",
+                "train": f"{len(x_train)} training images, intensities in [0, 1]",
+                "test": f"{len(x_test)} test images",
+            },
+            figures={
+                "probe_test_error": probe["error"],
+                "raw_pixel_probe_test_error": None if raw is None else raw["error"],
+                "test_squared_error_per_image": recon["squared_error"],
+                "units_never_active_on_train": dead,
+                "paper_probe_test_error": paper_error,
+            },
+            check={
+                "figure": "loss",
+                "description": "training loss (squared error) on the first 1,000 test images",
+                "dataset": "mnist",
+                "split": "test",
+                "examples": 1000,
+                "tolerance": 0.05,
+            },
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            source=args.mnist_dir or str(datasets_dir() / "mnist"),
+        )
 
 
 if __name__ == "__main__":

@@ -63,6 +63,27 @@ class UserAPI:
             return np.zeros((len(x),), "float32")
         return y
 
+    @classmethod
+    def from_preset(cls, name):
+        """Loads the trained model of preset `name` (see `keras_ae.list_presets()`), which
+        must be of this class (or a subclass).
+
+        Example:
+            >>> vae = keras_ae.VAE.from_preset("vae_mnist")
+
+        Raises:
+            ValueError: an unknown preset, or one of another model class.
+        """
+        from keras_ae.presets import from_preset
+
+        model = from_preset(name)
+        if not isinstance(model, cls):
+            raise ValueError(
+                f"Preset {name!r} holds a {type(model).__name__}, not a {cls.__name__}: load it with "
+                f"keras_ae.from_preset or {type(model).__name__}.from_preset. Received: name={name!r}"
+            )
+        return model
+
     def compile(self, optimizer="adam", *args, steps_per_execution=None, **kwargs):
         """Keras' `compile`, with a default that removes most of the per-step overhead.
 

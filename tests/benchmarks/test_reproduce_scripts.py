@@ -38,8 +38,19 @@ def finite(value):
 
 
 def test_vae_mnist_nll_fast(datasets_dir, tmp_path):
-    results, stdout = run_fast("vae_mnist_nll.py", datasets_dir, tmp_path)
+    preset = tmp_path / "vae_mnist_fast"
+    results, stdout = run_fast("vae_mnist_nll.py", datasets_dir, tmp_path, "--save-preset", str(preset))
     assert "86.76" in stdout
+    # The preset it saved: the card records this command and this run's figures, and its
+    # check figure recomputes.
+    from keras_ae.presets import check_preset, preset_card
+
+    card = preset_card(preset)
+    assert card["training"]["command"].startswith("python benchmarks/reproduce/vae_mnist_nll.py --fast")
+    assert card["training"]["epochs"] == 1 and card["training"]["steps"] == 20  # 2000 images / 100
+    assert card["figures"]["test_nll_nats (-L_50)"] == results["test_nll"]
+    measured, expected, tolerance = check_preset(preset, source=datasets_dir / "mnist")
+    assert abs(measured - expected) <= tolerance
     assert results["mode"] == "fast" and results["arguments"]["k"] == 50
     assert finite(results["test_nll"]) and results["test_nll"] > 0
     # L_k is a tighter bound than the ELBO: -L_k <= -ELBO up to Monte Carlo noise.

@@ -1,0 +1,165 @@
+"""Reading, writing and checking presets (see `keras_ae.presets`)."""
+
+import os
+
+import keras
+
+from keras_ae._utils import read_json, write_json_atomically
+
+PRESETS_DIR = os.path.dirname(os.path.abspath(__file__))
+CONFIG_FILE, WEIGHTS_FILE, CARD_FILE = "config.json", "model.weights.h5", "card.json"
+# What every card says (see `save_preset`).
+CARD_KEYS = ("name", "model", "summary", "data", "training", "figures", "check")
+TRAINING_KEYS = ("command", "epochs", "steps", "batch_size", "wall_time_minutes", "machine", "date")
+CHECK_KEYS = ("figure", "dataset", "split", "examples", "value", "tolerance")
+MAX_PRESET_BYTES = 5 * 2**20
+
+
+def list_presets():
+    """The names of the presets shipped with keras-ae, sorted."""
+    return sorted(
+        name for name in os.listdir(PRESETS_DIR) if os.path.isfile(os.path.join(PRESETS_DIR, name, CARD_FILE))
+    )
+
+
+def _preset_dir(name):
+    """The folder of preset `name`: a shipped preset's name, or the path of a preset folder."""
+    presets = list_presets()
+    if isinstance(name, str) and name in presets:
+        return os.path.join(PRESETS_DIR, name)
+    if isinstance(name, (str, os.PathLike)) and os.path.isfile(os.path.join(name, CARD_FILE)):
+        return os.fspath(name)
+    raise ValueError(f"Unknown preset. Expected one of {presets} or a preset folder. Received: name={name!r}")
+
+
+def preset_card(name):
+    """The card of preset `name`: how it was trained and what was measured on it.
+
+    Args:
+        name: a name from `list_presets()` (or the path of a preset folder).
+
+    Returns:
+        A dict with `name`, `model` (the registry name), `summary`, `data`, `training`
+        (`command`, `epochs`, `steps`, `batch_size`, `wall_time_minutes`, `machine`,
+        `date`), `figures` (name -> value) and `check` (the figure `check_preset`
+        recomputes).
+
+    Raises:
+        ValueError: an unknown name (the message lists the valid ones).
+    """
+    return read_json(os.path.join(_preset_dir(name), CARD_FILE))
+
+
+def from_preset(name):
+    """Loads the trained model of preset `name` (uncompiled: `compile` it to train on).
+
+    Args:
+        name: a name from `list_presets()` (or the path of a preset folder).
+
+    Returns:
+        The model, a `keras_ae` model instance with the preset's weights.
+
+    Raises:
+        ValueError: an unknown name (the message lists the valid ones).
+
+    Example:
+        >>> vae = keras_ae.from_preset("vae_mnist")
+        >>> images = vae.sample(16, seed=0)
+    """
+    from keras_ae.registry import import_all_models
+
+    folder = _preset_dir(name)
+    import_all_models()  # the classes Keras looks up by name
+    model = keras.saving.deserialize_keras_object(read_json(os.path.join(folder, CONFIG_FILE)))
+    model.load_weights(os.path.join(folder, WEIGHTS_FILE))
+    return model
+
+
+def save_preset(model, directory, card, source=None, data_dir=None):
+    """Writes `model` (its constructor arguments and weights, no optimizer state) and
+    `card` as a preset folder, and measures the card's check figure on the written preset.
+
+    Args:
+        model: a trained keras-ae model.
+        directory: the preset folder (created); its name is the preset's name.
+        card: the card's entries (see `preset_card`): `summary`, `data`, `training`,
+            `figures` and `check` (without its `value`, which is measured here by
+            `check_preset`); `name` and `model` are filled in.
+        source: where to read the check's dataset from, if not by its name (as in
+            `check_preset`).
+        data_dir: the tensorflow-datasets folder, for a dataset read by name.
+
+    Returns:
+        The card as written.
+
+    Raises:
+        ValueError: the card lacks an entry, or the preset exceeds 5 MB.
+    """
+    directory = os.fspath(directory)
+    card = {"name": os.path.basename(os.path.normpath(directory)), "model": model.registry_name, **card}
+    card["check"] = {"value": None, **card.get("check", {})}
+    missing = [key for key in CARD_KEYS if key not in card]
+    missing += [f"training.{key}" for key in TRAINING_KEYS if key not in card.get("training", {})]
+    missing += [f"check.{key}" for key in CHECK_KEYS if key not in card["check"]]
+    if missing:
+        raise ValueError(f"The preset card lacks {missing}. Received: card with keys {sorted(card)}")
+    config = keras.saving.serialize_keras_object(model)
+    config.pop("compile_config", None)  # a preset carries no optimizer
+    os.makedirs(directory, exist_ok=True)
+    # A copy without optimizer, whose random-number state is the fresh one of its seed: its
+    # weights file holds the model's variables only, and the check figure is repeatable.
+    copy = keras.saving.deserialize_keras_object(config)
+    copy.set_weights(model.get_weights())
+    copy.save_weights(os.path.join(directory, WEIGHTS_FILE))
+    write_json_atomically(os.path.join(directory, CONFIG_FILE), config)
+    write_json_atomically(os.path.join(directory, CARD_FILE), card)
+    if card["check"]["value"] is None:
+        card["check"]["value"] = check_preset(directory, source=source, data_dir=data_dir)[0]
+        write_json_atomically(os.path.join(directory, CARD_FILE), card)
+    size = sum(os.path.getsize(os.path.join(directory, f)) for f in os.listdir(directory))
+    if size > MAX_PRESET_BYTES:
+        raise ValueError(f"A preset must stay under 5 MB; {directory} holds {size / 2**20:.1f} MB.")
+    return card
+
+
+def check_preset(name, source=None, data_dir=None):
+    """Recomputes the cheap figure of preset `name`'s card (`card["check"]`).
+
+    The figure is a result of the model's `evaluate` (`"loss"`: a VAE's negative ELBO in
+    nats, an autoencoder's reconstruction loss) on the first `examples` images of the
+    card's split, prepared as the card says (`binarize`, `seed`); the model's noise starts
+    from its saved state, so the figure repeats to float rounding.
+
+    Args:
+        name: a name from `list_presets()` (or the path of a preset folder).
+        source: where to read the card's dataset from, if not by its name (e.g. a folder of
+            MNIST IDX files, or dSprites' `.npz` file): anything `load_dataset` reads.
+        data_dir: the tensorflow-datasets folder, for a dataset read by name.
+
+    Returns:
+        `(measured, expected, tolerance)`: the figure now, the card's value, and how far
+        apart they may be (the card's `tolerance`, absolute).
+
+    Example:
+        >>> measured, expected, tolerance = keras_ae.presets.check_preset("vae_digits")
+        >>> abs(measured - expected) <= tolerance
+        True
+    """
+    from keras_ae.data import load_dataset
+
+    check = preset_card(name)["check"]
+    model = from_preset(name)
+    model.compile(optimizer="adam")
+    data = load_dataset(
+        source if source is not None else check["dataset"],
+        f"{check['split']}[:{int(check['examples'])}]",
+        batch_size=check.get("batch_size", 250),
+        binarize=check.get("binarize"),
+        seed=check.get("seed", 0),
+        shuffle=False,
+        flatten=len(model.data_shape) == 1,
+        data_dir=data_dir,
+    )
+    measured = model.evaluate(data, verbose=0, return_dict=True)[check["figure"]]
+    expected = check["value"]
+    return float(measured), None if expected is None else float(expected), float(check["tolerance"])
