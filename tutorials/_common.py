@@ -29,14 +29,14 @@ def load_mnist(limit=None):
 
     Reads the IDX files from `$KERAS_AE_DATASETS/mnist` when that folder exists
     (offline copies, as in this repository's tests), else MNIST through
-    tensorflow-datasets (downloaded once). In fast mode only the first 2,000 / 500 examples.
+    tensorflow-datasets (downloaded once). In fast mode only the first 1,000 / 250 examples.
     """
     from keras_ae.data import load_dataset
 
     folder = os.environ.get("KERAS_AE_DATASETS")
     local = folder and os.path.isdir(os.path.join(folder, "mnist"))
     source = os.path.join(folder, "mnist") if local else "mnist"
-    limit = limit or (2000 if FAST else None)
+    limit = limit or (1000 if FAST else None)
     splits = ("train", "test") if not limit else (f"train[:{limit}]", f"test[:{max(limit // 4, 100)}]")
     return tuple(load_dataset(source, split, as_numpy=True, with_labels=True) for split in splits)
 

@@ -58,7 +58,7 @@ from _common import FAST, epochs, figure_path, show_grid
 
 keras.utils.set_random_seed(0)
 IMAGE_SIZE = 32
-shapes = make_shapes(2000 if FAST else 40000, image_size=IMAGE_SIZE, seed=0)
+shapes = make_shapes(1000 if FAST else 40000, image_size=IMAGE_SIZE, seed=0)
 x = shapes["images"]
 print(x.shape, shapes["factor_names"], shapes["factor_sizes"])
 show_grid([x[:10]], ["shapes"], figure_path("beta_vae_data.png"), "Generated dSprites-style shapes")
