@@ -15,11 +15,24 @@ Scores use disentanglement_lib's sample sizes by default: BetaVAE (64 pairs per 
 5000, 10000 for the variances, prune 0.05) and MIG (10000 samples, 20 bins). Every
 image is encoded once (posterior means) and the metrics run on the codes.
 
+Long runs (issue #17): `--steps` sets a budget in training steps instead of epochs
+(disentanglement_lib: 300,000 steps of batch 64), `--seeds` trains every variant once
+per seed and reports the median, `--capacity` adds Burgess et al.'s capacity-controlled
+model (C from 0 to 25 nats, gamma 1000), `--architecture conv` uses a convolutional
+encoder (strided 32-32-64-64 convolutions, a 256-unit layer; about 3 MB of weights, a
+preset's size), and the best model (BetaVAE score) can be kept with `--save-preset` and
+pictured with `--traversals`.
+
     python benchmarks/reproduce/beta_vae_dsprites.py            # full mode (see RESULTS.md)
     python benchmarks/reproduce/beta_vae_dsprites.py --fast     # pipeline check, seconds
+    python benchmarks/reproduce/beta_vae_dsprites.py --architecture conv --steps 300000 \
+        --seeds 0,1,2 --capacity --save-preset keras_ae/presets/beta_vae_dsprites \
+        --traversals beta_vae_traversals.png    # disentanglement_lib's length: a GPU job
 """
 
-from _common import Stopwatch, base_parser, datasets_dir, report, resolve
+import pathlib
+
+from _common import Stopwatch, base_parser, datasets_dir, report, resolve, write_preset
 
 PAPER = {"beta_vae_score": {1.0: 0.6158, 4.0: 0.9923}}
 FULL = {
@@ -40,6 +53,9 @@ FAST = {
     "metric_eval": 100,
     "metric_batch": 16,
 }
+CONV_FILTERS = (32, 32, 64, 64)
+# Burgess et al. (2018), dSprites: C from 0 to 25 nats over 100,000 iterations, gamma 1000.
+CAPACITY = {"capacity_max": 25.0, "capacity_steps": 100_000, "gamma": 1000.0}
 
 
 def main(argv=None):
@@ -48,16 +64,31 @@ def main(argv=None):
         "--dsprites-dir", help="folder with dsprites_downsampled.npz (default: $KERAS_AE_DATASETS/dsprites)"
     )
     parser.add_argument("--betas", default="1,4", help="comma-separated beta values (paper: 1 and 4)")
+    parser.add_argument(
+        "--capacity", action="store_true", help="also train the capacity-controlled model (Burgess et al.)"
+    )
+    parser.add_argument(
+        "--seeds", help="comma-separated seeds, each variant trained once per seed (default: --seed)"
+    )
     parser.add_argument("--latent-dim", type=int, default=10)
     parser.add_argument("--learning-rate", type=float, default=5e-4)
     parser.add_argument("--epochs", type=int, help="passes over the 46,080 images (full: 7)")
+    parser.add_argument("--steps", type=int, help="training steps per model instead of --epochs")
     parser.add_argument("--batch-size", type=int)
-    parser.add_argument("--hidden-units", help="comma-separated encoder widths (paper: 1200,1200)")
+    parser.add_argument("--architecture", choices=["mlp", "conv"], default="mlp")
+    parser.add_argument(
+        "--hidden-units", help="comma-separated dense widths (mlp: paper 1200,1200; conv default 256)"
+    )
     parser.add_argument("--num-images", type=int, help="train on a random subset of this size (default: all)")
     parser.add_argument("--metric-train", type=int, help="BetaVAE/FactorVAE training points and MIG samples")
     parser.add_argument("--metric-eval", type=int, help="BetaVAE/FactorVAE evaluation points")
     parser.add_argument("--metric-batch", type=int, help="observations per BetaVAE/FactorVAE point")
-    args = resolve(parser.parse_args(argv), FAST, FULL)
+    parser.add_argument("--traversals", help="write the best model's latent traversals to this PNG")
+    args = parser.parse_args(argv)
+    if args.architecture == "conv" and args.hidden_units is None:
+        args.hidden_units = "256"
+    args = resolve(args, FAST, FULL)
+    seeds = [int(s) for s in args.seeds.split(",")] if args.seeds else [args.seed]
 
     import keras
     import numpy as np
@@ -82,22 +113,29 @@ def main(argv=None):
     )
     images = data.observations[rows]  # uint8, cast per batch: 46,080 float32 images take 755 MB
     hidden_units = tuple(int(u) for u in args.hidden_units.split(","))
-    betas = [float(b) for b in args.betas.split(",")]
+    variants = {f"beta={float(b):g}": {"beta": float(b)} for b in args.betas.split(",")}
+    if args.capacity:
+        variants["capacity"] = {"beta": 1.0, **CAPACITY}
+    steps_per_epoch = -(-len(images) // args.batch_size)
+    epochs = -(-args.steps // steps_per_epoch) if args.steps else args.epochs
     clock.lap("load")
 
-    def build(beta):
-        keras.utils.set_random_seed(args.seed)
+    def build(seed, **variant):
+        keras.utils.set_random_seed(seed)
+        architecture = {"architecture": args.architecture, "hidden_units": hidden_units}
+        if args.architecture == "conv":
+            architecture["filters"] = CONV_FILTERS
         return keras_ae.create_model(
             "beta_vae",
             input_shape=(64, 64, 1),
             latent_dim=args.latent_dim,
-            hidden_units=hidden_units,
             activation="relu",
-            beta=beta,
-            seed=args.seed,
+            seed=seed,
+            **architecture,
+            **variant,
         )
 
-    def scores(model):
+    def scores(model, seed):
         # Posterior means of every grid image, computed once; the metrics look codes up.
         grid = (
             tf.data.Dataset.from_tensor_slices(data.observations)
@@ -111,57 +149,90 @@ def main(argv=None):
             "num_eval": args.metric_eval,
             "batch_size": args.metric_batch,
         }
-        mig = mutual_information_gap(coded, None, num_train=args.metric_train, random_state=args.seed)
+        mig = mutual_information_gap(coded, None, num_train=args.metric_train, random_state=seed)
         return {
-            "beta_vae_score": beta_vae_score(coded, None, random_state=args.seed, **sizes),
+            "beta_vae_score": beta_vae_score(coded, None, random_state=seed, **sizes),
             "factor_vae_score": factor_vae_score(
-                coded, None, num_variance_estimate=args.metric_train, random_state=args.seed, **sizes
+                coded, None, num_variance_estimate=args.metric_train, random_state=seed, **sizes
             ),
             "mig": mig["mig"],
             "mig_per_factor": dict(zip(data.factor_names, mig["gap_per_factor"].tolist(), strict=True)),
             "active_units": int((codes.var(axis=0) > 1e-2).sum()),
         }
 
+    def headline(result):
+        return {
+            "beta_vae_score": result["beta_vae_score"]["eval_accuracy"],
+            "factor_vae_score": result["factor_vae_score"]["eval_accuracy"],
+            "mig": result["mig"],
+            "active_units": result["active_units"],
+        }
+
     # How far above an uninformed code the trained models land: the same encoder, untrained.
-    untrained = scores(build(betas[0]))
+    untrained = scores(build(seeds[0], **next(iter(variants.values()))), seeds[0])
     clock.lap("metrics untrained")
-    results = {"untrained_encoder": untrained, "per_beta": {}, "paper": PAPER}
+    results = {"untrained_encoder": untrained, "per_variant": {}, "per_beta": {}, "paper": PAPER}
     rows_out = [
         ("untrained encoder: BetaVAE score", untrained["beta_vae_score"]["eval_accuracy"], None),
         ("untrained encoder: FactorVAE score", untrained["factor_vae_score"]["eval_accuracy"], None),
         ("untrained encoder: MIG", untrained["mig"], None),
     ]
-    for beta in betas:
-        train = (
-            tf.data.Dataset.from_tensor_slices(images)
-            .shuffle(len(images), seed=args.seed)
-            .batch(args.batch_size)
-            .map(lambda b: tf.cast(b, tf.float32), num_parallel_calls=tf.data.AUTOTUNE)
-            .prefetch(tf.data.AUTOTUNE)
-        )
-        model = build(beta)
-        model.compile(optimizer=keras.optimizers.Adam(args.learning_rate))
-        history = model.fit(train, epochs=args.epochs, shuffle=False, verbose=0 if args.fast else 2)
-        clock.lap(f"train beta={beta:g}")
-        result = scores(model)
-        clock.lap(f"metrics beta={beta:g}")
-        logs = {name: float(values[-1]) for name, values in history.history.items()}
-        results["per_beta"][beta] = {**result, "final_train_logs": logs}
+    best = (-1.0, None, None)
+    for label, variant in variants.items():
+        per_seed = {}
+        for seed in seeds:
+            train = (
+                tf.data.Dataset.from_tensor_slices(images)
+                .shuffle(len(images), seed=seed)
+                .batch(args.batch_size)
+                .map(lambda b: tf.cast(b, tf.float32), num_parallel_calls=tf.data.AUTOTUNE)
+            )
+            if args.steps:
+                train = train.repeat()
+            model = build(seed, **variant)
+            model.compile(optimizer=keras.optimizers.Adam(args.learning_rate))
+            history = model.fit(
+                train.prefetch(tf.data.AUTOTUNE),
+                epochs=epochs,
+                steps_per_epoch=min(steps_per_epoch, args.steps) if args.steps else None,
+                shuffle=False,
+                verbose=0 if args.fast else 2,
+            )
+            clock.lap(f"train {label} seed {seed}")
+            result = scores(model, seed)
+            clock.lap(f"metrics {label} seed {seed}")
+            logs = {name: float(values[-1]) for name, values in history.history.items()}
+            steps = int(model.optimizer.iterations.numpy())
+            per_seed[seed] = {**result, "final_train_logs": logs, "steps": steps}
+            if result["beta_vae_score"]["eval_accuracy"] > best[0]:
+                best = (result["beta_vae_score"]["eval_accuracy"], f"{label}, seed {seed}", model)
+        medians = {
+            key: float(np.median([headline(r)[key] for r in per_seed.values()]))
+            for key in ("beta_vae_score", "factor_vae_score", "mig", "active_units")
+        }
+        results["per_variant"][label] = {"variant": variant, "per_seed": per_seed, "median": medians}
+        if label.startswith("beta=") and len(seeds) == 1:
+            results["per_beta"][variant["beta"]] = per_seed[seeds[0]]
+        over = f"median of {len(seeds)} seeds" if len(seeds) > 1 else f"seed {seeds[0]}"
+        logs = per_seed[seeds[-1]]["final_train_logs"]
         rows_out += [
             (
-                f"beta={beta:g}: BetaVAE score",
-                result["beta_vae_score"]["eval_accuracy"],
-                PAPER["beta_vae_score"].get(beta),
+                f"{label}: BetaVAE score ({over})",
+                medians["beta_vae_score"],
+                PAPER["beta_vae_score"].get(variant["beta"]) if label.startswith("beta=") else None,
             ),
-            (f"beta={beta:g}: FactorVAE score", result["factor_vae_score"]["eval_accuracy"], None),
-            (f"beta={beta:g}: MIG", result["mig"], None),
-            (f"beta={beta:g}: active units (of {args.latent_dim})", result["active_units"], None),
+            (f"{label}: FactorVAE score", medians["factor_vae_score"], None),
+            (f"{label}: MIG", medians["mig"], None),
+            (f"{label}: active units (of {args.latent_dim})", medians["active_units"], None),
             (
-                f"beta={beta:g}: train recon / KL (nats)",
+                f"{label}: train recon / KL (nats), seed {seeds[-1]}",
                 f"{logs['reconstruction_loss']:.1f} / {logs['kl_loss']:.2f}",
                 None,
             ),
         ]
+    results["best"] = best[1]
+    rows_out.append(("best model (BetaVAE score)", best[1], None))
+    budget = f"{args.steps} steps" if args.steps else f"{args.epochs} epochs"
     report(
         "Higgins et al. 2017, dSprites (BetaVAE score; FactorVAE score and MIG added)",
         rows_out,
@@ -169,9 +240,49 @@ def main(argv=None):
         results,
         clock,
         notes=[
-            f"{len(images)} training images, {args.epochs} epochs, batch {args.batch_size}, Adam {args.learning_rate:g}"
+            f"{len(images)} training images, {budget}, batch {args.batch_size}, Adam {args.learning_rate:g}, "
+            f"{args.architecture} encoder, seeds {seeds}"
         ],
     )
+    score, name, model = best
+    if args.traversals:
+        from keras_ae.plotting import plot_latent_traversals
+
+        sample = data.observations[rng.choice(len(data), 500, replace=False)].astype("float32")
+        plot_latent_traversals(model, sample, args.traversals, title=f"dSprites, {name}")
+        print(f"Wrote {args.traversals}")
+    if args.save_preset:
+        variant_results = results["per_variant"][name.split(",")[0]]
+        write_preset(
+            args,
+            model,
+            clock,
+            summary=f"beta-VAE on dSprites ({name}: the best BetaVAE score of the run), {args.architecture} "
+            f"encoder, {args.latent_dim} latents, Bernoulli decoder.",
+            data={
+                "dataset": "dSprites, downsampled grid (dsprites_downsampled.npz, 46,080 images)",
+                "train": f"{len(images)} images",
+            },
+            figures={
+                "beta_vae_score": score,
+                "median_over_seeds": variant_results["median"],
+                "paper_beta_vae_score": PAPER["beta_vae_score"],
+            },
+            check={
+                "figure": "loss",
+                "description": "negative ELBO (beta-weighted, nats) on the first 1,000 images of "
+                "dsprites_downsampled.npz (pass it as `source`)",
+                "dataset": "dsprites_downsampled.npz",
+                "split": "train",
+                "examples": 1000,
+                "tolerance": 0.5,
+            },
+            epochs=epochs,
+            batch_size=args.batch_size,
+            source=str(
+                pathlib.Path(args.dsprites_dir or datasets_dir() / "dsprites") / "dsprites_downsampled.npz"
+            ),
+        )
 
 
 if __name__ == "__main__":
