@@ -52,24 +52,54 @@ def machine():
     return f"{model}, {os.cpu_count()} cores"
 
 
-def write_preset(args, model, clock, *, summary, data, figures, check, epochs, batch_size, source=None):
+def command_line():
+    """This command as run from the repository root: paths inside a checkout of keras-ae
+    (this one, or the one the results are written to) relative to it."""
+    from keras_ae.presets import PRESETS_DIR
+
+    roots = [REPO, pathlib.Path(PRESETS_DIR).resolve().parents[1]]
+
+    def relative(argument):
+        path = pathlib.Path(argument)
+        if path.is_absolute():
+            for root in roots:
+                if path.resolve().is_relative_to(root):
+                    return str(path.resolve().relative_to(root))
+        return argument
+
+    return " ".join(["python", *(relative(a) for a in sys.argv)])
+
+
+def mnist_check(description, tolerance, **extra):
+    """A preset card's check on MNIST: the model's `loss` on the first 1,000 test images."""
+    check = {"figure": "loss", "description": description, "dataset": "mnist", "split": "test"}
+    return {**check, "examples": 1000, "tolerance": tolerance, **extra}
+
+
+def mnist_source(args):
+    """The MNIST IDX folder a script read (`--mnist-dir`, else $KERAS_AE_DATASETS/mnist)."""
+    return args.mnist_dir or str(datasets_dir() / "mnist")
+
+
+def write_preset(
+    args, model, clock, *, summary, data, figures, check, epochs, batch_size, source=None, train_lap="train"
+):
     """Saves `model` as the preset folder `args.save_preset`, with a card that records this
     command, the training budget and the figures; the card's check figure is measured on
-    the written preset (`keras_ae.presets.save_preset`)."""
+    the written preset (`keras_ae.presets.save_preset`). `train_lap` names the stopwatch lap
+    of this model's training (its wall time goes on the card)."""
     import keras_ae
     from keras_ae.presets import save_preset
 
-    script = pathlib.Path(sys.argv[0]).resolve()
-    script = script.relative_to(REPO) if script.is_relative_to(REPO) else script
     card = {
         "summary": summary,
         "data": data,
         "training": {
-            "command": " ".join(["python", str(script), *sys.argv[1:]]),
+            "command": command_line(),
             "epochs": epochs,
             "steps": int(model.optimizer.iterations.numpy()),
             "batch_size": batch_size,
-            "wall_time_minutes": round(clock.laps.get("train", clock.total) / 60, 1),
+            "wall_time_minutes": round(clock.laps.get(train_lap, clock.total) / 60, 1),
             "machine": machine(),
             "date": datetime.date.today().isoformat(),
             "keras_ae_version": keras_ae.__version__,

@@ -25,8 +25,9 @@ from _common import (
     add_mnist_dir,
     add_mnist_training_args,
     base_parser,
-    datasets_dir,
     load_mnist,
+    mnist_check,
+    mnist_source,
     report,
     resolve,
     write_preset,
@@ -165,17 +166,14 @@ def main(argv=None):
                 "paper_ae_over_cae_jacobian_norm": PAPER["jacobian_norm"]["ae"]
                 / PAPER["jacobian_norm"]["cae"],
             },
-            check={
-                "figure": "loss",
-                "description": "training loss (cross-entropy plus contractive penalty) on the first 1,000 test images",
-                "dataset": "mnist",
-                "split": "test",
-                "examples": 1000,
-                "tolerance": 0.1,
-            },
+            check=mnist_check(
+                "training loss (cross-entropy plus contractive penalty) on the first 1,000 test images",
+                tolerance=0.1,
+            ),
             epochs=args.epochs,
             batch_size=args.batch_size,
-            source=args.mnist_dir or str(datasets_dir() / "mnist"),
+            source=mnist_source(args),
+            train_lap="train cae",
         )
 
 

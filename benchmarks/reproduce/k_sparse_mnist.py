@@ -17,8 +17,9 @@ from _common import (
     add_mnist_dir,
     add_mnist_training_args,
     base_parser,
-    datasets_dir,
     load_mnist,
+    mnist_check,
+    mnist_source,
     report,
     resolve,
     write_preset,
@@ -151,17 +152,13 @@ def main(argv=None):
                 "units_never_active_on_train": dead,
                 "paper_probe_test_error": paper_error,
             },
-            check={
-                "figure": "loss",
-                "description": "training loss (squared error) on the first 1,000 test images",
-                "dataset": "mnist",
-                "split": "test",
-                "examples": 1000,
-                "tolerance": 0.05,
-            },
+            check=mnist_check(
+                "training loss (squared error) on the first 1,000 test images",
+                tolerance=0.05,
+            ),
             epochs=args.epochs,
             batch_size=args.batch_size,
-            source=args.mnist_dir or str(datasets_dir() / "mnist"),
+            source=mnist_source(args),
         )
 
 

@@ -18,8 +18,9 @@ from _common import (
     Stopwatch,
     add_mnist_dir,
     base_parser,
-    datasets_dir,
     load_mnist,
+    mnist_check,
+    mnist_source,
     report,
     resolve,
     write_preset,
@@ -144,20 +145,16 @@ def main(argv=None):
                 "active_units": units["num_active"],
                 "paper_test_nll_nats": PAPER["nll"],
             },
-            check={
-                "figure": "loss",
-                "description": "negative ELBO (nats, one posterior sample) on the first 1,000 test "
+            check=mnist_check(
+                "negative ELBO (nats, one posterior sample) on the first 1,000 test "
                 "images, binarized with load_dataset(binarize='static', seed=0)",
-                "dataset": "mnist",
-                "split": "test",
-                "examples": 1000,
-                "binarize": "static",
-                "seed": 0,
-                "tolerance": 0.1,
-            },
+                tolerance=0.1,
+                binarize="static",
+                seed=0,
+            ),
             epochs=args.epochs,
             batch_size=args.batch_size,
-            source=args.mnist_dir or str(datasets_dir() / "mnist"),
+            source=mnist_source(args),
         )
 
 
