@@ -186,7 +186,7 @@ def train_run(
                 save_every=save_every,
                 steps_per_epoch=steps,
             ),
-            epochs=EpochData(config, distribute),
+            epoch_data=EpochData(config, distribute),
         )
     return model, history
 
@@ -231,7 +231,7 @@ def _train(
     verbose,
     tensorboard,
     checkpoint,
-    epochs,
+    epoch_data,
 ):
     """The writing part of `train_run`, into `out` (the run folder, or a worker's scratch)."""
     os.makedirs(out, exist_ok=True)
@@ -242,7 +242,7 @@ def _train(
     )
     initial_epoch, initial_step = (state["epoch"], state["step"]) if state else (0, 0)
     if initial_epoch < config["epochs"]:
-        run_callbacks = [epochs, checkpoint]
+        run_callbacks = [epoch_data, checkpoint]
         if tensorboard:
             logs = os.path.join(out, "logs")
             run_callbacks += [
@@ -260,7 +260,7 @@ def _train(
             for first_epoch, first_step, end_epoch in fits:
                 checkpoint.resume_from(first_step, state.get("metrics") if first_step else None)
                 model.fit(
-                    epochs.passes(first_step),
+                    epoch_data.passes(first_step),
                     epochs=end_epoch,
                     initial_epoch=first_epoch,
                     validation_data=validation_data,
