@@ -65,6 +65,17 @@ def test_resolve_config_fills_defaults_presets_and_overrides():
         resolve_config(lr=0.1)
 
 
+@pytest.mark.parametrize(
+    "split, message",
+    [("valid", r"splits \['train', 'test'\]. Received: validation_split='valid'"),
+     ("test[::2]", r"Argument `validation_split` must be .*Received: validation_split='test\[::2\]'")],
+)  # fmt: skip
+def test_a_bad_validation_split_is_named_before_training(tmp_path, split, message):
+    with pytest.raises(ValueError, match=message):
+        train_run(tmp_path / "run", epochs=1, verbose=0, **dict(TINY, validation_split=split))
+    assert not (tmp_path / "run").exists()  # nothing written
+
+
 def test_interrupted_training_resumes_from_its_checkpoint(tmp_path):
     out = tmp_path / "run"
     with pytest.raises(KeyboardInterrupt):

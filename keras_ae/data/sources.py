@@ -52,13 +52,17 @@ def list_datasets():
 _SPLIT = re.compile(r"^\s*(\w+)\s*(?:\[\s*(-?\d*)(%?)\s*:\s*(-?\d*)(%?)\s*\])?\s*$")
 
 
-def parse_split(split):
-    """Parses `"train"`, `"test[:1000]"` or `"train[10%:]"` into `(name, slice_fn)`."""
+def parse_split(split, argument="split"):
+    """Parses `"train"`, `"test[:1000]"` or `"train[10%:]"` into `(name, slice_fn)`.
+
+    `argument` is the name errors give the split: the caller's own (e.g. a run's
+    `validation_split`).
+    """
     match = _SPLIT.match(str(split))
     if not match:
         raise ValueError(
-            "Argument `split` must be a split name with an optional slice, e.g. 'train', "
-            f"'test[:1000]' or 'train[:10%]'. Received: split={split!r}"
+            f"Argument `{argument}` must be a split name with an optional slice, e.g. 'train', "
+            f"'test[:1000]' or 'train[:10%]'. Received: {argument}={split!r}"
         )
     name, start, start_pct, stop, stop_pct = match.groups()
 
@@ -74,9 +78,25 @@ def parse_split(split):
     return name, take
 
 
-def _check_split(name, split_name, splits):
+def _check_split(name, split_name, splits, argument="split"):
     if split_name not in splits:
-        raise ValueError(f"Dataset {name!r} has splits {list(splits)}. Received: split={split_name!r}")
+        raise ValueError(f"Dataset {name!r} has splits {list(splits)}. Received: {argument}={split_name!r}")
+
+
+def check_split(source, split, data_dir=None, argument="split"):
+    """Raises a `ValueError` naming `argument` unless `split` is a split of `source`.
+
+    For a split given under another name than `load_dataset`'s `split` (a run's
+    `validation_split`), checked before anything is loaded or trained. `source` is a
+    dataset name or path that resolves (see `load_dataset`).
+    """
+    split_name, _ = parse_split(split, argument)
+    if isinstance(source, (str, os.PathLike)) and os.fspath(source) in EMBEDDED_DATASETS:
+        _check_split(os.fspath(source), split_name, EMBEDDED_DATASETS[os.fspath(source)][1], argument)
+    elif not has_split(source, split_name, data_dir):
+        raise ValueError(
+            f"Dataset {os.fspath(source)!r} has no split {split_name!r}. Received: {argument}={split!r}"
+        )
 
 
 def _scale_of(x):

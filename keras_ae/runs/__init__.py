@@ -1,7 +1,8 @@
 """Training runs in a folder: train (resumable), evaluate, plot and export; the CLI's engine.
 
 - `keras_ae.runs.config`: defaults, dataset presets, `resolve_config`, `build_model`.
-- `keras_ae.runs.training`: `train_run`, `load_run`, `TrainingDivergedError`.
+- `keras_ae.runs.training`: `train_run`, `TrainingDivergedError`.
+- `keras_ae.runs.run_folder`: a run folder's layout, `load_run`.
 - `keras_ae.runs.distribution`: the `tf.distribute` strategy of a run, and its chief.
 - `keras_ae.runs.tasks`: `evaluate_run`, `plot_run`, `export_run`.
 
@@ -23,7 +24,7 @@ _EXPORTS = {
     "export_run": "keras_ae.runs.tasks",
     "plot_run": "keras_ae.runs.tasks",
     "TrainingDivergedError": "keras_ae.runs.training",
-    "load_run": "keras_ae.runs.training",
+    "load_run": "keras_ae.runs.run_folder",
     "train_run": "keras_ae.runs.training",
 }
 

@@ -8,7 +8,7 @@ from keras_ae._utils import read_json, write_json_atomically
 from keras_ae.data import check_fits, element_shape, load_dataset
 from keras_ae.data.sources import has_split
 from keras_ae.runs.config import HISTORY_FILE, METRICS_FILE, PLOT_KINDS, eval_binarize
-from keras_ae.runs.training import load_run
+from keras_ae.runs.run_folder import load_run
 
 
 def _data_settings(config, dataset, data_dir, binarize):

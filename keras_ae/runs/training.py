@@ -1,19 +1,9 @@
-"""Training a run folder: `train_run` (resumable) and `load_run`.
+"""Training a run folder: `train_run` (resumable) and `TrainingDivergedError`.
 
-Layout of a run folder:
-
-    config.json            the run settings and the model's own config (`runs.config`)
-    checkpoints/           epoch_NNNN.keras + state.json (resume point, history so far)
-    logs/                  TensorBoard logs: scalars and pictures per epoch
-    model.keras            the trained model
-    history.json           per-epoch metrics of the whole run
-    metrics.json           written by `evaluate_run`
-    plots/*.png            written by `plot_run`
-    saved_model/           written by `export_run`
+The folder's layout, and `load_run`, are in `keras_ae.runs.run_folder`.
 """
 
 import os
-import shutil
 
 import keras
 
@@ -21,13 +11,13 @@ from keras_ae import backend
 from keras_ae._utils import read_json, write_json_atomically
 from keras_ae._validation import check_bool, check_int
 from keras_ae.data import check_fits, element_shape, load_dataset
+from keras_ae.data.sources import check_split
 from keras_ae.models.training_step import NON_FINITE_LOSS
 from keras_ae.registry import import_all_models
 from keras_ae.runs.config import (
     CONFIG_FILE,
     DEFAULT_PRIOR_EPOCHS,
     HISTORY_FILE,
-    METRICS_FILE,
     MODEL_FILE,
     build_model,
     config_difference,
@@ -37,7 +27,8 @@ from keras_ae.runs.config import (
 from keras_ae.runs.distribution import is_chief, make_strategy, shard_by_data, write_folder
 from keras_ae.runs.image_summaries import ImageSummaries
 from keras_ae.runs.run_checkpoint import RunCheckpoint
-from keras_ae.runs.training_data import EpochData, load_train_data, steps_per_epoch
+from keras_ae.runs.run_folder import clear_run
+from keras_ae.runs.training_data import EpochData, steps_per_epoch
 from keras_ae.version import __version__
 
 
@@ -106,7 +97,7 @@ def train_run(
     checkpoints = os.path.join(out, "checkpoints")
     if restart:
         if chief:
-            _clear_run(out)
+            clear_run(out)
     elif os.path.isfile(config_path):
         difference = config_difference(read_json(config_path), config)
         if difference:
@@ -120,30 +111,26 @@ def train_run(
     # tf.data's seeded shuffles also depend on TensorFlow's global seed: fix it for a new and
     # a resumed run alike.
     keras.utils.set_random_seed(config["seed"])
-    train_data = load_train_data(config)
+    # One pipeline for the whole run: epoch e's pass, selected by the epoch the callback sets
+    # (until `fit` sets one, epoch 0's: its shapes, step count and pictures).
+    epoch_data = EpochData(config, distribute)
+    train_data = epoch_data.passes()
     validation_data = None
     if config["validation_split"]:
-        try:
-            validation_data = load_dataset(
-                config["dataset"],
-                config["validation_split"],
-                batch_size=max(config["batch_size"], 256),
-                binarize=eval_binarize(config["binarize"]),
-                seed=config["seed"],
-                shuffle=False,
-                data_dir=config["data_dir"],
-            )
-        except ValueError as error:
-            # load_dataset calls it `split`; here it is the run's validation split.
-            message = str(error)
-            if "Received: split=" not in message:
-                raise
-            message = message.replace("Argument `split`", "Argument `validation_split`")
-            raise ValueError(message.replace("Received: split=", "Received: validation_split=")) from None
-    if distribute is not None:
-        # Every worker builds the same seeded pipeline and keeps its share of each global
-        # batch (the datasets are one file or in memory: file sharding does not apply).
-        train_data, validation_data = (shard_by_data(d) for d in (train_data, validation_data))
+        check_split(config["dataset"], config["validation_split"], config["data_dir"], "validation_split")
+        validation_data = load_dataset(
+            config["dataset"],
+            config["validation_split"],
+            batch_size=max(config["batch_size"], 256),
+            binarize=eval_binarize(config["binarize"]),
+            seed=config["seed"],
+            shuffle=False,
+            data_dir=config["data_dir"],
+        )
+        if distribute is not None:
+            # Every worker builds the same seeded pipeline and keeps its share of each global
+            # batch (the datasets are one file or in memory: file sharding does not apply).
+            validation_data = shard_by_data(validation_data)
     steps = steps_per_epoch(train_data)
     final_path = os.path.join(out, MODEL_FILE)
     with strategy.scope():
@@ -186,7 +173,7 @@ def train_run(
                 save_every=save_every,
                 steps_per_epoch=steps,
             ),
-            epoch_data=EpochData(config, distribute),
+            epoch_data=epoch_data,
         )
     return model, history
 
@@ -207,15 +194,6 @@ class TrainingDivergedError(FloatingPointError):
             f"this model and data, or NaN/Inf in the data), and the step was not applied. {kept}; "
             "use --restart with a lower --learning-rate to train again."
         )
-
-
-def _clear_run(out):
-    """Deletes what a run wrote: checkpoints, logs, results, pictures and exports."""
-    for name in ("checkpoints", "logs", "plots", "saved_model"):
-        shutil.rmtree(os.path.join(out, name), ignore_errors=True)
-    for name in (CONFIG_FILE, HISTORY_FILE, MODEL_FILE, METRICS_FILE):
-        if os.path.exists(os.path.join(out, name)):
-            os.remove(os.path.join(out, name))
 
 
 def _train(
@@ -283,7 +261,7 @@ def _train(
                 print(f"Training the prior over the codes for {epochs} epochs.")
             keras.utils.set_random_seed(config["seed"])
             prior_history = model.fit_prior(
-                train_data, epochs=epochs, validation_data=validation_data, verbose=verbose
+                epoch_data.reshuffling(), epochs=epochs, validation_data=validation_data, verbose=verbose
             )
             for key, values in prior_history.history.items():
                 # "prior_loss" and "val_prior_loss": plotted together, beside the model's.
@@ -291,25 +269,3 @@ def _train(
                 history[name] = [float(v) for v in values]
     model.save(os.path.join(out, MODEL_FILE))
     write_json_atomically(os.path.join(out, HISTORY_FILE), history)
-
-
-def load_run(run):
-    """Loads `(model, config)` from a run folder (its `model.keras`, else its last
-    checkpoint), or `(model, None)` from a `.keras` file."""
-    import_all_models()  # the classes Keras looks up by name while loading
-    run = os.fspath(run)
-    if os.path.isfile(run) and run.endswith(".keras"):
-        return keras.models.load_model(run), None
-    config_path = os.path.join(run, CONFIG_FILE)
-    if not os.path.isfile(config_path):
-        if not os.path.exists(run):
-            raise FileNotFoundError(f"The run folder {run} does not exist.")
-        raise FileNotFoundError(f"Not a run folder (no {CONFIG_FILE}) nor a .keras file: {run}")
-    config = read_json(config_path)
-    path = os.path.join(run, MODEL_FILE)
-    if not os.path.isfile(path):
-        state = RunCheckpoint.load_state(os.path.join(run, "checkpoints"))
-        if state is None:
-            raise FileNotFoundError(f"The run {run} has neither {MODEL_FILE} nor a checkpoint yet.")
-        path = state["path"]
-    return keras.models.load_model(path), config

@@ -44,6 +44,7 @@ class EpochData(keras.callbacks.Callback):
         import tensorflow as tf
 
         super().__init__()
+        self.config = config
         self.distribute = distribute
         # A plain (not distributed) variable, created outside any strategy scope: tf.data
         # reads it on the host.
@@ -56,4 +57,10 @@ class EpochData(keras.callbacks.Callback):
     def passes(self, step=0):
         """The data for `fit`, from `step` steps into its first epoch."""
         data = self.data.skip(step) if step else self.data
+        return data if self.distribute is None else shard_by_data(data)
+
+    def reshuffling(self):
+        """The run's training data as a pipeline that reshuffles on every pass, for a `fit`
+        outside the run's epochs (a VQ-VAE's prior), which no callback numbers."""
+        data = load_train_data(self.config)
         return data if self.distribute is None else shard_by_data(data)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from keras_ae.data import check_fits, element_shape, list_datasets, load_dataset, load_digits, load_idx
-from keras_ae.data.sources import has_split
+from keras_ae.data.sources import check_split, has_split
 
 # Label counts of the MNIST test split, from the datasets README.
 MNIST_TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
@@ -229,6 +229,21 @@ def test_unknown_names_and_bad_arguments_list_the_valid_ones():
         load_dataset("digits", binarize="yes")
     with pytest.raises(ValueError, match="batch_size=0"):
         load_dataset("digits", batch_size=0)
+
+
+def test_check_split_names_the_callers_argument(tmp_path):
+    check_split("digits", "test[:32]", argument="validation_split")  # a valid split passes
+    with pytest.raises(ValueError, match=r"splits \['train', 'test'\]. Received: validation_split='valid'"):
+        check_split("digits", "valid", argument="validation_split")
+    with pytest.raises(
+        ValueError, match=r"Argument `validation_split` must be .*Received: validation_split='t\[::2\]'"
+    ):
+        check_split("digits", "t[::2]", argument="validation_split")
+    path = tmp_path / "only_train.npz"
+    np.savez(path, x_train=np.zeros((4, 2, 2), "float32"))
+    check_split(str(path), "train[:2]")
+    with pytest.raises(ValueError, match=r"has no split 'test'. Received: holdout='test\[:2\]'"):
+        check_split(str(path), "test[:2]", argument="holdout")
 
 
 def test_check_fits_names_both_shapes():
