@@ -111,7 +111,10 @@ def test_a_worker_killed_mid_epoch_and_the_job_restarted_ends_like_an_uninterrup
     state = checkpoint_state(killed)
     assert (state["epoch"], state["step"]) == (1, 10)
 
-    finish_processes(reference + job(killed, name="resumed"), timeout=300)
+    outputs = finish_processes(reference + job(killed, name="resumed"), timeout=300)
+    for (chief_output, worker_output), run in zip((outputs[:2], outputs[2:]), (whole, killed), strict=True):
+        assert f"Wrote {run / 'model.keras'}" in chief_output
+        assert "Wrote" not in worker_output and "This worker wrote nothing: the chief writes" in worker_output
     # Each worker's share of each step and the all-reduce of two values are the same in
     # both jobs: the same weights, bit for bit. (Against one process alone the sums are
     # ordered differently, and Adam carries the rounding differences on.)

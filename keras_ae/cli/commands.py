@@ -101,6 +101,7 @@ def _check_params(args):
 
 def _train(args, out):
     from keras_ae.runs import train_run
+    from keras_ae.runs.distribution import is_chief_process
 
     settings = _train_settings(args)
     _check_params(args)
@@ -123,7 +124,10 @@ def _train(args, out):
         raise SystemExit(130) from None
     last = {k: round(v[-1], 4) for k, v in history.items()} if history else {}
     print(f"Trained {model.registry_name} to epoch {len(next(iter(history.values()), []))}: {last}")
-    print(f"Wrote {os.path.join(out, 'model.keras')} (config.json, history.json, checkpoints/, logs/)")
+    if is_chief_process(args.distribute):
+        print(f"Wrote {os.path.join(out, 'model.keras')} (config.json, history.json, checkpoints/, logs/)")
+    else:
+        print(f"This worker wrote nothing: the chief writes {out}.")
     if getattr(model.likelihood, "name_in_registry", None) == "gaussian":
         print(
             "Note: with a Gaussian likelihood the losses are negative log-densities, which are negative "

@@ -67,6 +67,22 @@ def _check_tf_config(text):
         ) from None
 
 
+def is_chief_process(distribute):
+    """Whether this process writes the run folder under `distribute`, read from the
+    environment as `make_strategy` reads it (for what a worker reports after training)."""
+    if distribute != "multi_worker":
+        return True
+    if os.environ.get("TF_CONFIG"):
+        config = json.loads(os.environ["TF_CONFIG"])
+        task = config["task"]
+        if task["type"] == "chief":
+            return True
+        return (
+            "chief" not in config["cluster"] and task["type"] == "worker" and int(task.get("index", 0)) == 0
+        )
+    return os.environ.get("SLURM_PROCID", "0") == "0"
+
+
 def is_chief(strategy):
     """Whether this process writes the run folder: the only process, or worker 0 (or the
     "chief" task) of a multi-worker cluster."""
