@@ -77,20 +77,32 @@ def test_beta_vae_dsprites_fast(datasets_dir, tmp_path):
 
 
 def test_k_sparse_mnist_fast(datasets_dir, tmp_path):
-    results, stdout = run_fast("k_sparse_mnist.py", datasets_dir, tmp_path)
-    assert "0.0135" in stdout and "0.072" in stdout
+    # The authors' optimizer and initialization (the default, Adam, runs in full mode).
+    options = ("--optimizer", "sgd", "--learning-rate", "0.005", "--init-std", "0.01")
+    results, stdout = run_fast("k_sparse_mnist.py", datasets_dir, tmp_path, *options)
+    assert "0.0135" in stdout and "0.072" in stdout and "sgd 0.005" in stdout
     assert 0 <= results["probe_error"] <= 1 and 0 <= results["raw_pixel_probe_error"] <= 1
     # Encoding keeps alpha * k = 75 units (fewer only where a unit's value is exactly 0).
     assert 70 <= results["nonzero_units_per_test_code"] <= 75
 
 
 def test_contractive_mnist_fast(datasets_dir, tmp_path):
-    results, stdout = run_fast("contractive_mnist.py", datasets_dir, tmp_path)
-    assert "not measured" in stdout and "0.0114" in stdout
+    # Two weights: chosen on the validation split (the last 1/6 of the 1,000 fast-mode
+    # training images), which every model then trains without.
+    results, stdout = run_fast(
+        "contractive_mnist.py", datasets_dir, tmp_path, "--contractive-weight", "0.1,1"
+    )
+    assert "0.0114" in stdout and "not measured" not in stdout
+    selection = results["weight_selection"]
+    assert (selection["fit_images"], selection["validation_images"]) == (834, 166)
+    errors = selection["validation_probe_errors"]
+    assert set(errors) == {"0.1", "1"} and errors[f"{selection['chosen']:g}"] == min(errors.values())
     assert set(results["per_model"]) == {"ae", "dae", "cae"}
     for scores in results["per_model"].values():
         assert finite(scores["jacobian_norm"]) and scores["jacobian_norm"] > 0
         assert 0 <= scores["saturation"] <= 1 and 0 <= scores["probe_error"] <= 1
+        tuned = scores["fine_tuned"]
+        assert 0 <= tuned["error"] <= 1 and 1 <= tuned["epochs"] <= 2  # fast mode: at most 2 epochs
     assert finite(results["ae_over_cae_jacobian_norm"])
 
 

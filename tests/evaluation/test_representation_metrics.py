@@ -6,6 +6,7 @@ import pytest
 
 import keras_ae
 from keras_ae.evaluation import (
+    fine_tuned_error,
     jacobian_frobenius_norm,
     linear_probe_error,
     reconstruction_error,
@@ -115,3 +116,30 @@ def test_saturation_fraction_counts_activations_outside_the_thresholds():
     assert saturation_fraction(codes, low=0.3, high=0.7) == pytest.approx(7 / 8)
     with pytest.raises(ValueError, match="low=0.9, high=0.1"):
         saturation_fraction(codes, low=0.9, high=0.1)
+
+
+def test_fine_tuned_error_trains_a_copy_of_the_encoder_and_keeps_its_best_epoch():
+    (x_train, y_train), (x_test, y_test) = (
+        keras_ae.data.load_dataset("digits", split, as_numpy=True, with_labels=True)
+        for split in ("train", "test")
+    )
+    keras.utils.set_random_seed(0)
+    model = keras_ae.create_model("autoencoder", input_shape=(8, 8, 1), latent_dim=32, hidden_units=())
+    model.compile(optimizer="adam")
+    model.fit(x_train, epochs=3, batch_size=64, verbose=0)
+    before = [w.copy() for w in model.get_weights()]
+    result = fine_tuned_error(model, x_train, y_train, x_test, y_test, epochs=40, patience=5, seed=0)
+    for got, want in zip(model.get_weights(), before, strict=True):
+        np.testing.assert_array_equal(got, want)  # the model's own encoder is not fine-tuned
+    # The kept weights are those of the best validation epoch (Keras' val_accuracy, there).
+    assert result["validation_error"] == pytest.approx(min(result["validation_errors"]), abs=1e-6)
+    assert 1 <= result["epochs"] == len(result["validation_errors"]) <= 40
+    # A 64-32-10 network on the 10 digit classes: a few percent (chance: 90%); 360 test
+    # images, so one error is 0.28 points.
+    assert result["error"] < 0.08 and result["train_error"] < 0.05
+    with pytest.raises(
+        ValueError, match=f"train_images` must have one label per image. Received: {len(x_train)} images and 3 "
+    ):
+        fine_tuned_error(model, x_train, y_train[:3], x_test, y_test)
+    with pytest.raises(ValueError, match="Received: momentum=1"):
+        fine_tuned_error(model, x_train, y_train, x_test, y_test, momentum=1)
