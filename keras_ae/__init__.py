@@ -8,7 +8,7 @@ imported on first use.
 Example:
     >>> import keras_ae
     >>> keras_ae.list_models()
-    ['autoencoder', 'beta_vae', 'contractive_autoencoder', 'denoising_autoencoder', 'k_sparse_autoencoder', 'sparse_autoencoder', 'vae']
+    ['autoencoder', 'beta_vae', 'contractive_autoencoder', 'denoising_autoencoder', 'draw', 'k_sparse_autoencoder', 'sparse_autoencoder', 'vae', 'vq_vae']
     >>> model = keras_ae.create_model("vae", input_shape=(28, 28, 1), latent_dim=16,
     ...                               architecture="conv")
     >>> trained = keras_ae.from_preset("vae_mnist")  # keras_ae.list_presets() lists them
