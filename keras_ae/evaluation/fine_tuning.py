@@ -98,7 +98,8 @@ def fine_tuned_error(
             f"validation_fraction={validation_fraction} holds out {n_valid} of {len(x)} training images: "
             "both parts must be non-empty."
         )
-    valid, fit_rows = order[:n_valid], order[n_valid:]
+    x_fit, y_fit = x[order[n_valid:]], y[order[n_valid:]]
+    x_valid, y_valid = x[order[:n_valid]], y[order[:n_valid]]
 
     keras.utils.set_random_seed(seed)
     encoder = keras.models.clone_model(model.encoder)
@@ -118,9 +119,9 @@ def fine_tuned_error(
         monitor="val_accuracy", mode="max", patience=patience, restore_best_weights=True
     )
     history = classifier.fit(
-        x[fit_rows],
-        y[fit_rows],
-        validation_data=(x[valid], y[valid]),
+        x_fit,
+        y_fit,
+        validation_data=(x_valid, y_valid),
         epochs=epochs,
         batch_size=batch_size,
         shuffle=True,
@@ -134,8 +135,8 @@ def fine_tuned_error(
 
     return {
         "error": error(x_test, y_test),
-        "validation_error": error(x[valid], y[valid]),
-        "train_error": error(x[fit_rows], y[fit_rows]),
+        "validation_error": error(x_valid, y_valid),
+        "train_error": error(x_fit, y_fit),
         "epochs": len(history.history["loss"]),
         "validation_errors": [1.0 - float(a) for a in history.history["val_accuracy"]],
     }

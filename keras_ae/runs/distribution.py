@@ -67,6 +67,14 @@ def _check_tf_config(text):
         ) from None
 
 
+def _writes_run_folder(cluster, task_type, task_id):
+    """The role that writes the run folder: the "chief" task, else worker 0 of a cluster
+    that has no chief task (`cluster`: the job names, e.g. {"worker": [...]})."""
+    if task_type == "chief":
+        return True
+    return "chief" not in cluster and task_type == "worker" and int(task_id or 0) == 0
+
+
 def is_chief_process(distribute):
     """Whether this process writes the run folder under `distribute`, read from the
     environment as `make_strategy` reads it (for what a worker reports after training)."""
@@ -74,12 +82,7 @@ def is_chief_process(distribute):
         return True
     if os.environ.get("TF_CONFIG"):
         config = json.loads(os.environ["TF_CONFIG"])
-        task = config["task"]
-        if task["type"] == "chief":
-            return True
-        return (
-            "chief" not in config["cluster"] and task["type"] == "worker" and int(task.get("index", 0)) == 0
-        )
+        return _writes_run_folder(config["cluster"], config["task"]["type"], config["task"].get("index", 0))
     return os.environ.get("SLURM_PROCID", "0") == "0"
 
 
@@ -89,10 +92,7 @@ def is_chief(strategy):
     resolver = getattr(strategy, "cluster_resolver", None)
     if resolver is None or not resolver.cluster_spec().as_dict():
         return True
-    if resolver.task_type == "chief":
-        return True
-    has_chief = "chief" in resolver.cluster_spec().as_dict()
-    return not has_chief and resolver.task_type == "worker" and resolver.task_id == 0
+    return _writes_run_folder(resolver.cluster_spec().as_dict(), resolver.task_type, resolver.task_id)
 
 
 def shard_by_data(dataset):
