@@ -26,8 +26,13 @@ demo: $(STAMP)
 	$(BIN)/keras-ae plot runs/demo
 	$(BIN)/keras-ae export runs/demo --version 1 --overwrite
 
+# Two pytest workers (pytest-xdist), each given whole test modules so that a module's
+# fixtures train their models once: much of a test's time is single-threaded graph tracing
+# and process start-up, which two workers overlap on a 2-core machine. TEST_WORKERS=0 runs
+# the suite in one process.
+TEST_WORKERS ?= 2
 test: $(STAMP)
-	$(BIN)/python -m pytest -q --durations=25
+	$(BIN)/python -m pytest -q --durations=25 $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadscope)
 
 # Trains the small MNIST reference models (a few minutes on 2 cores) and exports them into
 # the TF Serving model store saved_models/, replacing version 1 and regenerating models.config.

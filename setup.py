@@ -37,7 +37,7 @@ setup(
     extras_require={
         "cpu": ["tensorflow-cpu==2.21.0"],
         "gpu": ["tensorflow[and-cuda]==2.21.0"],
-        "dev": ["pytest>=8", "ruff>=0.5", "hypothesis>=6"],
+        "dev": ["pytest>=8", "pytest-xdist>=3.5", "ruff>=0.5", "hypothesis>=6"],
         # The PyTorch column of benchmarks/training_speed.py (skipped when torch is absent).
         "bench": ["torch>=2.4"],
         # The gRPC client of keras_ae.serving. tensorflow-serving-api declares a dependency
