@@ -103,24 +103,7 @@ def fine_tuned_error(
     x_valid, y_valid = x[order[:n_valid]], y[order[:n_valid]]
 
     keras.utils.set_random_seed(seed)
-    encoder = keras.models.clone_model(model.encoder)
-    encoder.set_weights(model.encoder.get_weights())
-    inputs = keras.Input(model.data_shape)
-    codes = encoder(inputs)
-    if isinstance(codes, (list, tuple)):  # a VAE's (mean, log-variance): the mean
-        codes = codes[0]
-    codes = keras.layers.Flatten()(codes)
-    # The softmax layer reads standardized codes, as the linear probe does: the same function
-    # class as a softmax on the raw codes, but SGD on 1000 sigmoid codes near 0.5 is so badly
-    # conditioned that the first epochs are spent undoing the initial head (validation error
-    # 8% after one epoch of a CAE whose probe is at 2%; 3% with standardized codes). The
-    # variance floor keeps a unit that is constant here (dead) from blowing up if revived.
-    fitted_codes = np.reshape(model.encode(x_fit, batch_size=1000), (len(x_fit), -1))
-    standardize = keras.layers.Normalization(
-        mean=fitted_codes.mean(axis=0), variance=np.maximum(fitted_codes.var(axis=0), 1e-4)
-    )
-    outputs = keras.layers.Dense(num_classes, activation="softmax")(standardize(codes))
-    classifier = keras.Model(inputs, outputs)
+    classifier = softmax_classifier(model, x_fit, num_classes)
     classifier.compile(
         optimizer=keras.optimizers.SGD(learning_rate, momentum=momentum),
         loss="sparse_categorical_crossentropy",
@@ -151,3 +134,38 @@ def fine_tuned_error(
         "epochs": len(history.history["loss"]),
         "validation_errors": [1.0 - float(a) for a in history.history["val_accuracy"]],
     }
+
+
+def softmax_classifier(model, fitted_images, num_classes):
+    """A copy of `model`'s encoder under a softmax layer that reads standardized codes.
+
+    Args:
+        model: a keras-ae model with continuous codes (for a VAE, the posterior mean).
+        fitted_images: the images the classifier will be fitted on; the mean and variance
+            of their codes standardize the softmax layer's input.
+        num_classes: the softmax layer's width.
+
+    Returns:
+        An uncompiled `keras.Model` from images to class probabilities; its encoder is a
+        copy of `model.encoder` with the same weights, so `model` is never trained.
+    """
+    encoder = keras.models.clone_model(model.encoder)
+    encoder.set_weights(model.encoder.get_weights())
+    inputs = keras.Input(model.data_shape)
+    codes = encoder(inputs)
+    if isinstance(codes, (list, tuple)):  # a VAE's (mean, log-variance): the mean
+        codes = codes[0]
+    codes = keras.layers.Flatten()(codes)
+    # The softmax layer reads standardized codes, as the linear probe does: the same function
+    # class as a softmax on the raw codes, but SGD on 1000 sigmoid codes near 0.5 is so badly
+    # conditioned that the first epochs are spent undoing the initial head (validation error
+    # 8% after one epoch of a CAE whose probe is at 2%; 3% with standardized codes). The
+    # variance floor keeps a unit that is constant here (dead) from blowing up if revived.
+    fitted_codes = np.reshape(model.encode(fitted_images, batch_size=1000), (len(fitted_images), -1))
+    standardize = keras.layers.Normalization(
+        mean=fitted_codes.mean(axis=0),
+        variance=np.maximum(fitted_codes.var(axis=0), 1e-4),
+        name="standardized_codes",
+    )
+    outputs = keras.layers.Dense(num_classes, activation="softmax")(standardize(codes))
+    return keras.Model(inputs, outputs)

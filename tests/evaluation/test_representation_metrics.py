@@ -138,8 +138,29 @@ def test_fine_tuned_error_trains_a_copy_of_the_encoder_and_keeps_its_best_epoch(
     # images, so one error is 0.28 points.
     assert result["error"] < 0.08 and result["train_error"] < 0.05
     with pytest.raises(
-        ValueError, match=f"train_images` must have one label per image. Received: {len(x_train)} images and 3 "
+        ValueError,
+        match=f"train_images` must have one label per image. Received: {len(x_train)} images and 3 ",
     ):
         fine_tuned_error(model, x_train, y_train[:3], x_test, y_test)
     with pytest.raises(ValueError, match="Received: momentum=1"):
         fine_tuned_error(model, x_train, y_train, x_test, y_test, momentum=1)
+
+
+def test_the_fine_tuned_softmax_reads_standardized_codes_of_an_encoder_copy():
+    from keras_ae.evaluation.fine_tuning import softmax_classifier
+
+    x = keras_ae.data.load_dataset("digits", "train", as_numpy=True)
+    keras.utils.set_random_seed(0)
+    model = keras_ae.create_model("vae", input_shape=(8, 8, 1), latent_dim=6, hidden_units=(32,))
+    model.compile(optimizer="adam")
+    model.fit(x, epochs=2, batch_size=64, verbose=0)
+    classifier = softmax_classifier(model, x[:500], num_classes=10)
+    standardized = keras.Model(classifier.input, classifier.get_layer("standardized_codes").output)
+    # On the fitted images, the codes (the VAE's posterior means) reach the softmax layer
+    # with mean 0 and variance 1 per unit; other images do not.
+    codes = standardized.predict(x[:500], verbose=0)
+    np.testing.assert_allclose(codes.mean(axis=0), 0, atol=1e-4)
+    np.testing.assert_allclose(codes.var(axis=0), 1, atol=1e-3)
+    means = model.encode(x[:500])
+    np.testing.assert_allclose(codes, (means - means.mean(0)) / means.std(0), rtol=1e-3, atol=1e-3)
+    assert classifier.output.shape[-1] == 10 and classifier.count_params() > model.encoder.count_params()
