@@ -60,6 +60,36 @@ def test_vae_mnist_nll_fast(datasets_dir, tmp_path):
     assert 0 <= results["active_units"] <= 50
 
 
+def test_the_burda_schedule_gives_each_stage_its_steps(monkeypatch):
+    import keras
+    import numpy as np
+
+    monkeypatch.syspath_prepend(str(SCRIPTS))
+    from vae_mnist_nll import burda_schedule
+
+    rates = [1e-3 * 10 ** (-i / 7) for i in range(8)]
+
+    def learning_rates_seen(steps_per_epoch, schedule_epochs, num_steps):
+        # The rate of each update as a real Adam applies it: read before the update.
+        optimizer = keras.optimizers.Adam(
+            keras.optimizers.schedules.PiecewiseConstantDecay(*burda_schedule(steps_per_epoch, schedule_epochs))
+        )
+        variable = keras.Variable(np.zeros(1, "float32"))
+        seen = []
+        for _ in range(num_steps):
+            seen.append(float(optimizer.learning_rate))
+            optimizer.apply([np.ones(1, "float32")], [variable])
+        return np.array(seen)
+
+    # The paper's schedule, 2 steps per epoch: stage i holds 3^i epochs = 2 * 3^i updates.
+    expected = np.concatenate([np.full(2 * 3**i, rates[i]) for i in range(5)])
+    np.testing.assert_allclose(learning_rates_seen(2, 3280, len(expected)), expected, rtol=1e-6)
+    # Compressed 10x into 328 epochs of 10 steps: stage i then holds 3^i steps, and the
+    # last stage's 1e-4 stays on after the schedule's end.
+    expected = np.concatenate([np.full(3**i, rates[i]) for i in range(8)] + [np.full(5, 1e-4)])
+    np.testing.assert_allclose(learning_rates_seen(10, 328, len(expected)), expected, rtol=1e-6)
+
+
 def test_beta_vae_dsprites_fast(datasets_dir, tmp_path):
     results, stdout = run_fast("beta_vae_dsprites.py", datasets_dir, tmp_path)
     assert "0.6158" in stdout and "0.9923" in stdout
