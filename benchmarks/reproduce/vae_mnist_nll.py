@@ -80,7 +80,9 @@ def main(argv=None):
     )
     args = resolve(parser.parse_args(argv), FAST, FULL)
     if args.schedule_epochs < 1:
-        parser.error(f"--schedule-epochs must be a positive number of epochs. Received: {args.schedule_epochs}")
+        parser.error(
+            f"--schedule-epochs must be a positive number of epochs. Received: {args.schedule_epochs}"
+        )
 
     import keras
     import numpy as np

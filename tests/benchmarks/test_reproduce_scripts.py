@@ -72,7 +72,9 @@ def test_the_burda_schedule_gives_each_stage_its_steps(monkeypatch):
     def learning_rates_seen(steps_per_epoch, schedule_epochs, num_steps):
         # The rate of each update as a real Adam applies it: read before the update.
         optimizer = keras.optimizers.Adam(
-            keras.optimizers.schedules.PiecewiseConstantDecay(*burda_schedule(steps_per_epoch, schedule_epochs))
+            keras.optimizers.schedules.PiecewiseConstantDecay(
+                *burda_schedule(steps_per_epoch, schedule_epochs)
+            )
         )
         variable = keras.Variable(np.zeros(1, "float32"))
         seen = []
