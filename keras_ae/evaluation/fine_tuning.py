@@ -148,6 +148,15 @@ def softmax_classifier(model, fitted_images, num_classes):
     Returns:
         An uncompiled `keras.Model` from images to class probabilities; its encoder is a
         copy of `model.encoder` with the same weights, so `model` is never trained.
+
+    Example:
+        >>> classifier = softmax_classifier(model, x_train, num_classes=10)
+        >>> classifier.compile("sgd", "sparse_categorical_crossentropy", metrics=["accuracy"])
+        >>> classifier.fit(x_train, y_train, epochs=5)
+
+    References:
+        Rifai et al., "Contractive Auto-Encoders: Explicit Invariance During Feature
+        Extraction", ICML 2011, Table 1 (an MLP initialized with the encoder).
     """
     encoder = keras.models.clone_model(model.encoder)
     encoder.set_weights(model.encoder.get_weights())

@@ -22,6 +22,9 @@ from keras_ae.losses import BernoulliLikelihood, get_likelihood
 from keras_ae.models.training_step import TrainingStep, weighted_mean  # noqa: F401  (re-exported)
 from keras_ae.models.user_api import UserAPI
 
+# The metrics of a model trained on the negative ELBO (the VAE family and DRAW).
+ELBO_METRIC_NAMES = ("loss", "reconstruction_loss", "kl_loss", "elbo")
+
 
 class CodeSpec(collections.namedtuple("CodeSpec", ["shape", "dtype", "input_name", "output_name"])):
     """Shape (no batch axis) and dtype of a model's codes, and their names in the export."""

@@ -12,7 +12,7 @@ from keras_ae.architectures import check_input_shape
 from keras_ae.layers import Sampling
 from keras_ae.layers.draw_attention import AttentiveRead, AttentiveWrite
 from keras_ae.losses import gaussian_kl
-from keras_ae.models.base_autoencoder import BaseAutoencoder, CodeSpec, weighted_mean
+from keras_ae.models.base_autoencoder import ELBO_METRIC_NAMES, BaseAutoencoder, CodeSpec, weighted_mean
 from keras_ae.registry import register_model
 
 
@@ -221,7 +221,7 @@ class DRAW(BaseAutoencoder):
     # ----------------------------------------------------------------- forward and losses
     @property
     def metric_names(self):
-        return ("loss", "reconstruction_loss", "kl_loss", "elbo")
+        return ELBO_METRIC_NAMES
 
     def kl_penalty(self, kl):
         return kl

@@ -7,7 +7,7 @@ from keras_ae import backend
 from keras_ae._validation import check_int
 from keras_ae.layers import Sampling
 from keras_ae.losses import gaussian_kl
-from keras_ae.models.base_autoencoder import BaseAutoencoder, weighted_mean
+from keras_ae.models.base_autoencoder import ELBO_METRIC_NAMES, BaseAutoencoder, weighted_mean
 from keras_ae.registry import register_model
 
 
@@ -77,7 +77,7 @@ class VAE(BaseAutoencoder):
 
     @property
     def metric_names(self):
-        return ("loss", "reconstruction_loss", "kl_loss", "elbo")
+        return ELBO_METRIC_NAMES
 
     def kl_penalty(self, kl):
         """The term added to the loss for the batch-mean KL `kl`; variants reweight it."""

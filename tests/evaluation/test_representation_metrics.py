@@ -157,7 +157,7 @@ def test_the_fine_tuned_softmax_reads_standardized_codes_of_an_encoder_copy():
     classifier = softmax_classifier(model, x[:500], num_classes=10)
     standardized = keras.Model(classifier.input, classifier.get_layer("standardized_codes").output)
     # On the fitted images, the codes (the VAE's posterior means) reach the softmax layer
-    # with mean 0 and variance 1 per unit; other images do not.
+    # with mean 0 and variance 1 per unit.
     codes = standardized.predict(x[:500], verbose=0)
     np.testing.assert_allclose(codes.mean(axis=0), 0, atol=1e-4)
     np.testing.assert_allclose(codes.var(axis=0), 1, atol=1e-3)
