@@ -82,12 +82,26 @@ def mnist_source(args):
 
 
 def write_preset(
-    args, model, clock, *, summary, data, figures, check, epochs, batch_size, source=None, train_lap="train"
+    args,
+    model,
+    clock,
+    *,
+    summary,
+    data,
+    figures,
+    check,
+    epochs,
+    batch_size,
+    source=None,
+    train_lap="train",
+    continues=None,
 ):
     """Saves `model` as the preset folder `args.save_preset`, with a card that records this
     command, the training budget and the figures; the card's check figure is measured on
     the written preset (`keras_ae.presets.save_preset`). `train_lap` names the stopwatch lap
-    of this model's training (its wall time goes on the card)."""
+    of this model's training (its wall time goes on the card). `continues`: the `training`
+    entry of the card of the preset this run started from; the card keeps it under
+    `training.continues`, and its epochs, steps and minutes count in the totals."""
     import keras_ae
     from keras_ae.presets import save_preset
 
@@ -107,6 +121,14 @@ def write_preset(
         "figures": figures,
         "check": check,
     }
+    if continues:
+        training = card["training"]
+        training["epochs"] += continues["epochs"]
+        training["steps"] += continues["steps"]
+        training["wall_time_minutes"] = round(
+            training["wall_time_minutes"] + continues["wall_time_minutes"], 1
+        )
+        training["continues"] = continues
     card = save_preset(model, args.save_preset, card, source=source)
     print(
         f"Saved the preset {args.save_preset}: check figure {check['figure']} = {card['check']['value']:.4f}"

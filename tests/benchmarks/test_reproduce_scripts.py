@@ -43,6 +43,9 @@ def test_vae_mnist_nll_fast(datasets_dir, tmp_path):
     assert "86.76" in stdout
     # The preset it saved: the card records this command and this run's figures, and its
     # check figure recomputes.
+    import numpy as np
+
+    import keras_ae
     from keras_ae.presets import check_preset, preset_card
 
     card = preset_card(preset)
@@ -59,23 +62,43 @@ def test_vae_mnist_nll_fast(datasets_dir, tmp_path):
     )
     assert 0 <= results["active_units"] <= 50
 
+    # Trained on from that preset for one annealing epoch: the new card keeps the earlier
+    # run's record and counts its epochs, steps and minutes in the totals.
+    further = tmp_path / "vae_mnist_fast_annealed"
+    args = (
+        "--initial-preset",
+        str(preset),
+        "--epochs",
+        "0",
+        "--anneal-epochs",
+        "1",
+        "--save-preset",
+        str(further),
+    )
+    results_further, _ = run_fast("vae_mnist_nll.py", datasets_dir, tmp_path, *args)
+    card_further = preset_card(further)
+    assert card_further["training"]["continues"] == card["training"] == results_further["continues"]
+    assert card_further["training"]["epochs"] == 2 and card_further["training"]["steps"] == 40
+    assert "--anneal-epochs 1" in card_further["training"]["command"]
+    before, after = keras_ae.from_preset(preset), keras_ae.from_preset(further)
+    assert not np.allclose(before.get_weights()[0], after.get_weights()[0])
+
 
 def test_the_burda_schedule_gives_each_stage_its_steps(monkeypatch):
     import keras
     import numpy as np
 
     monkeypatch.syspath_prepend(str(SCRIPTS))
-    from vae_mnist_nll import burda_schedule
+    from vae_mnist_nll import annealed, burda_schedule
 
     rates = [1e-3 * 10 ** (-i / 7) for i in range(8)]
 
-    def learning_rates_seen(steps_per_epoch, schedule_epochs, num_steps):
+    def learning_rates_seen(steps_per_epoch, schedule_epochs, num_steps, anneal_after=None):
         # The rate of each update as a real Adam applies it: read before the update.
-        optimizer = keras.optimizers.Adam(
-            keras.optimizers.schedules.PiecewiseConstantDecay(
-                *burda_schedule(steps_per_epoch, schedule_epochs)
-            )
-        )
+        schedule = burda_schedule(steps_per_epoch, schedule_epochs)
+        if anneal_after is not None:
+            schedule = annealed(schedule, anneal_after * steps_per_epoch, 1e-5)
+        optimizer = keras.optimizers.Adam(keras.optimizers.schedules.PiecewiseConstantDecay(*schedule))
         variable = keras.Variable(np.zeros(1, "float32"))
         seen = []
         for _ in range(num_steps):
@@ -90,6 +113,11 @@ def test_the_burda_schedule_gives_each_stage_its_steps(monkeypatch):
     # last stage's 1e-4 stays on after the schedule's end.
     expected = np.concatenate([np.full(3**i, rates[i]) for i in range(8)] + [np.full(5, 1e-4)])
     np.testing.assert_allclose(learning_rates_seen(10, 328, len(expected)), expected, rtol=1e-6)
+    # Annealed after 3 epochs of 2 steps: stage 0's 2 steps, 4 of stage 1's 6, then 1e-5.
+    expected = [rates[0]] * 2 + [rates[1]] * 4 + [1e-5] * 3
+    np.testing.assert_allclose(learning_rates_seen(2, 3280, 9, anneal_after=3), expected, rtol=1e-6)
+    # Annealed after 0 epochs (a preset trained on): 1e-5 from the first step.
+    np.testing.assert_allclose(learning_rates_seen(2, 3280, 3, anneal_after=0), [1e-5] * 3, rtol=1e-6)
 
 
 def test_beta_vae_dsprites_fast(datasets_dir, tmp_path):
