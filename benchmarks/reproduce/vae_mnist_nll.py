@@ -77,15 +77,18 @@ def annealed(schedule, schedule_steps, learning_rate):
 
 def training_summary(args, earlier):
     """How the preset was trained, in words, for its card."""
-    if args.schedule_epochs == PAPER_SCHEDULE_EPOCHS:
-        words = f"{args.epochs} epochs of a prefix of the paper's learning-rate schedule"
-    else:
-        words = f"{args.epochs} epochs of the paper's learning-rate schedule compressed into {args.schedule_epochs}"
-    if args.anneal_epochs:
-        words += f", then {args.anneal_epochs} epochs at {args.anneal_learning_rate:g}"
+    parts = []
     if earlier:
-        words += f", continuing the preset {args.initial_preset} ({earlier['epochs']} epochs: see training.continues)"
-    return f"trained with {words}."
+        parts.append(f"the preset {args.initial_preset} ({earlier['epochs']} epochs; see training.continues)")
+    if args.epochs and args.schedule_epochs == PAPER_SCHEDULE_EPOCHS:
+        parts.append(f"{args.epochs} epochs of a prefix of the paper's learning-rate schedule")
+    elif args.epochs:
+        parts.append(
+            f"{args.epochs} epochs of the paper's learning-rate schedule compressed into {args.schedule_epochs}"
+        )
+    if args.anneal_epochs:
+        parts.append(f"{args.anneal_epochs} epochs at {args.anneal_learning_rate:g}")
+    return "trained with " + ", then ".join(parts) + "."
 
 
 def architecture(model):
