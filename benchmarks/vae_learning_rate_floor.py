@@ -25,6 +25,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "reproduce"))
 
+from vae_mnist_nll import binarized_once, dynamically_binarized  # noqa: E402
+
 from _common import load_mnist  # noqa: E402  (puts this checkout's keras_ae first on the path)
 
 
@@ -46,22 +48,15 @@ def main(argv=None):
         )
 
     import keras
-    import numpy as np
-    import tensorflow as tf
 
     import keras_ae
     from keras_ae.evaluation import elbo
 
     (x_train, _), (x_test, _) = load_mnist(None)
-    x_test = (np.random.default_rng(123).uniform(size=x_test.shape) < x_test).astype("float32")
+    x_test = binarized_once(x_test)
 
     def test_negative_elbo(model):
         return -elbo(model, x_test, num_samples=args.elbo_samples, seed=args.seed)["elbo"]
-
-    def dynamically_binarized(x):
-        batches = tf.data.Dataset.from_tensor_slices(x).shuffle(len(x), seed=args.seed).batch(args.batch_size)
-        sample = lambda b: tf.cast(tf.random.uniform(tf.shape(b)) < b, tf.float32)  # noqa: E731
-        return batches.map(sample, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
 
     start = test_negative_elbo(keras_ae.from_preset(args.preset))
     print(f"{args.preset}: test -ELBO {start:.3f} nats ({args.elbo_samples} draws per image, 10,000 images)")
@@ -73,7 +68,12 @@ def main(argv=None):
         model = keras_ae.from_preset(args.preset)
         model.compile(optimizer=keras.optimizers.Adam(rate, beta_1=0.9, beta_2=0.999, epsilon=1e-4))
         tic = time.perf_counter()
-        history = model.fit(dynamically_binarized(x_train), epochs=args.epochs, shuffle=False, verbose=0)
+        history = model.fit(
+            dynamically_binarized(x_train, args.batch_size, args.seed),
+            epochs=args.epochs,
+            shuffle=False,
+            verbose=0,
+        )
         minutes = (time.perf_counter() - tic) / 60
         after = test_negative_elbo(model)
         loss = history.history["loss"][-1]

@@ -50,6 +50,26 @@ FAST = {"epochs": 1, "batch_size": 100, "num_train": 2000, "num_test": 500, "k":
 PAPER_SCHEDULE_EPOCHS = 3280  # sum of 3^i for the stages i = 0..7
 
 
+TEST_BINARIZATION_SEED = 123  # one fixed draw of the test images, shared by every run and probe
+
+
+def binarized_once(x_test):
+    """The test images binarized once with `TEST_BINARIZATION_SEED`: the same draw in every run."""
+    import numpy as np
+
+    draw = np.random.default_rng(TEST_BINARIZATION_SEED).uniform(size=x_test.shape)
+    return (draw < x_test).astype("float32")
+
+
+def dynamically_binarized(x, batch_size, seed):
+    """A shuffled `tf.data` pipeline that binarizes every batch afresh each time it is drawn."""
+    import tensorflow as tf
+
+    batches = tf.data.Dataset.from_tensor_slices(x).shuffle(len(x), seed=seed).batch(batch_size)
+    sample = lambda b: tf.cast(tf.random.uniform(tf.shape(b)) < b, tf.float32)  # noqa: E731
+    return batches.map(sample, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+
+
 def burda_schedule(steps_per_epoch, schedule_epochs=PAPER_SCHEDULE_EPOCHS):
     """The paper's learning rates as a step schedule, compressed into `schedule_epochs` epochs.
 
@@ -140,7 +160,6 @@ def main(argv=None):
 
     import keras
     import numpy as np
-    import tensorflow as tf
 
     import keras_ae
     from keras_ae.evaluation import active_units, elbo, importance_weighted_log_likelihood
@@ -148,12 +167,7 @@ def main(argv=None):
     clock = Stopwatch()
     keras.utils.set_random_seed(args.seed)
     (x_train, _), (x_test, _) = load_mnist(args.mnist_dir, args.num_train, args.num_test)
-    x_test = (np.random.default_rng(123).uniform(size=x_test.shape) < x_test).astype("float32")
-
-    def dynamically_binarized(x):
-        batches = tf.data.Dataset.from_tensor_slices(x).shuffle(len(x), seed=args.seed).batch(args.batch_size)
-        sample = lambda b: tf.cast(tf.random.uniform(tf.shape(b)) < b, tf.float32)  # noqa: E731
-        return batches.map(sample, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+    x_test = binarized_once(x_test)
 
     model = keras_ae.create_model(
         "vae", input_shape=(784,), latent_dim=50, hidden_units=(200, 200), activation="tanh", seed=args.seed
@@ -175,7 +189,7 @@ def main(argv=None):
     learning_rate = keras.optimizers.schedules.PiecewiseConstantDecay(*schedule)
     model.compile(optimizer=keras.optimizers.Adam(learning_rate, beta_1=0.9, beta_2=0.999, epsilon=1e-4))
     history = model.fit(
-        dynamically_binarized(x_train),
+        dynamically_binarized(x_train, args.batch_size, args.seed),
         epochs=args.epochs + args.anneal_epochs,
         shuffle=False,  # the dataset shuffles itself
         verbose=0 if args.fast else 2,
