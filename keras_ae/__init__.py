@@ -29,6 +29,7 @@ _LAZY_SUBPACKAGES = (
     "layers",
     "losses",
     "models",
+    "optimizers",
     "plotting",
     "presets",
     "regularizers",

@@ -52,6 +52,48 @@ def stateless_normal(shape, seed, dtype="float32"):
     return tf.random.stateless_normal(shape, seed=seed, dtype=dtype)
 
 
+def fuses_adam(gradient):
+    """Whether `apply_adam` can update a variable from `gradient` in one fused kernel.
+
+    Not for sparse gradients (`IndexedSlices`), and not under a `tf.distribute` strategy,
+    whose mirrored variables update through the strategy's own per-replica code.
+    """
+    return not isinstance(gradient, tf.IndexedSlices) and not tf.distribute.has_strategy()
+
+
+def apply_adam(variable, m, v, gradient, learning_rate, beta_1, beta_2, epsilon, step):
+    """One Adam update of `variable` and its moments `m`, `v` in place, as one kernel.
+
+    The update of `keras.optimizers.Adam` (Kingma & Ba, with epsilon added to sqrt(v)):
+    `m += (g - m)(1 - beta_1)`, `v += (g^2 - v)(1 - beta_2)`,
+    `variable -= lr sqrt(1 - beta_2^t) / (1 - beta_1^t) * m / (sqrt(v) + epsilon)`.
+    Keras computes it as about ten element-wise ops, each a pass over the variable's
+    memory; TensorFlow's `ResourceApplyAdam` makes one (XLA compiles it too).
+
+    Args:
+        variable, m, v: `tf.Variable`s of one shape and dtype.
+        gradient: the dense gradient of `variable`.
+        learning_rate, beta_1, beta_2, epsilon: scalars.
+        step: the 1-based step count `t` of the bias corrections.
+    """
+    dtype = variable.dtype
+    step = tf.cast(step, dtype)
+    beta_1 = tf.cast(beta_1, dtype)
+    beta_2 = tf.cast(beta_2, dtype)
+    tf.raw_ops.ResourceApplyAdam(
+        var=variable.handle,
+        m=m.handle,
+        v=v.handle,
+        beta1_power=tf.pow(beta_1, step),
+        beta2_power=tf.pow(beta_2, step),
+        lr=tf.cast(learning_rate, dtype),
+        beta1=beta_1,
+        beta2=beta_2,
+        epsilon=tf.cast(epsilon, dtype),
+        grad=tf.cast(gradient, dtype),
+    )
+
+
 def replica_weight(batch_size):
     """Fraction of the global batch held by this replica (1.0 without distribution).
 

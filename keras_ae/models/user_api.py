@@ -4,7 +4,7 @@ defaults, `encode`/`decode`/`reconstruct`/`sample` and the export."""
 import keras
 import numpy as np
 
-from keras_ae import backend
+from keras_ae import backend, optimizers
 from keras_ae._validation import check_int, check_seed
 
 #: Training steps per call into the compiled graph unless `compile` is told otherwise.
@@ -96,7 +96,10 @@ class UserAPI:
         `jit_compile` keeps Keras' meaning ("auto": XLA only where a GPU is present);
         `jit_compile=True` is about 1.2x faster again on a CPU for MLP models, at the cost
         of an XLA compilation per batch shape, and in-graph NaN checks do not run under XLA.
-        `benchmarks/training_speed.py` measures both levers side by side.
+        Adam runs fused: `"adam"` and instances of `keras.optimizers.Adam` itself train with
+        `keras_ae.optimizers.FusedAdam` (the same algorithm, state and config, with each
+        variable's update in one kernel; the instance is the caller's object, updated in
+        place). `benchmarks/training_speed.py` measures these levers side by side.
 
         Args:
             optimizer: as in Keras (default: `"adam"`).
@@ -108,7 +111,7 @@ class UserAPI:
             # strategy (MirroredStrategy, tensorflow-cpu 2.21): one step per execution there.
             steps_per_execution = 1 if backend.in_distribution_scope() else DEFAULT_STEPS_PER_EXECUTION
         steps_per_execution = check_int("steps_per_execution", steps_per_execution)
-        super().compile(optimizer, *args, steps_per_execution=steps_per_execution, **kwargs)
+        super().compile(optimizers.fused(optimizer), *args, steps_per_execution=steps_per_execution, **kwargs)
 
     def compile_from_config(self, config):
         """Recompiles a loaded model as it was compiled (Keras skips models that override
