@@ -14,9 +14,9 @@ class FusedAdam(keras.optimizers.Adam):
     TensorFlow's fused Adam kernel (`backend.apply_adam`) instead of Keras' ten or so
     element-wise ops, each a pass over the variable's memory. That pass count is most of
     the optimizer's cost for the zoo's dense models, whose steps are small: the fused
-    update trains the MNIST VAE 784-512-256-20 about 1.15-1.3x faster at batch 128 on
-    2 CPU cores (`benchmarks/training_speed.py`), as `torch.optim.Adam(fused=True)` does
-    for PyTorch.
+    update trains the MNIST VAE 784-512-256-20 1.10x (batch 128) and 1.06x (batch 512)
+    as fast on 2 CPU cores (`benchmarks/training_speed.py`, RESULTS.md), as
+    `torch.optim.Adam(fused=True)` does for PyTorch.
 
     Where the fused kernel does not apply it runs Keras' own update: `amsgrad=True`,
     sparse gradients and `tf.distribute` strategies. `compile` of every keras-ae model

@@ -117,7 +117,7 @@ def test_compile_fuses_adam_and_leaves_other_optimizers_as_given():
     assert type(model.optimizer) is keras.optimizers.RMSprop
 
 
-def test_a_model_trained_with_fused_adam_saves_and_resumes(tmp_path):
+def test_a_model_trained_with_fused_adam_saves_and_loads_its_optimizer_state(tmp_path):
     x = (np.random.default_rng(0).uniform(size=(64, 12)) > 0.5).astype("float32")
     model = _vae()
     model.compile(optimizer=keras.optimizers.Adam(1e-2))
