@@ -78,7 +78,7 @@ def test_fused_adam_runs_the_fused_kernel_and_falls_back_where_it_cannot():
         np.testing.assert_allclose(a, b, rtol=2e-6, atol=1e-7)
 
 
-def test_fused_adam_falls_back_under_a_distribution_strategy():
+def test_fused_adam_matches_keras_adam_under_a_distribution_strategy():
     strategy = tf.distribute.OneDeviceStrategy("/cpu:0")
     with strategy.scope():
         optimizer = FusedAdam(1e-2)
