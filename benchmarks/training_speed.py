@@ -17,6 +17,9 @@ Contenders:
   `keras-ae spe=1`: the defaults with one step per execution (Keras' own default);
   `keras-ae unfused`: the defaults with Keras' own Adam update instead of the fused one
   that `compile` selects (`keras_ae.optimizers.FusedAdam`).
+- `keras-ae step, resident xla`: keras-ae's own `train_step`, 16 steps in one XLA program
+  fed slices of one tensor from Python, as the floor is fed (not an API: what a `fit` path
+  for in-memory arrays without the `tf.data` iterator could reach).
 - `keras fit`: the same layers as a plain Keras functional model with its loss (and the
   KL by `add_loss` for the VAE), trained by Keras' own `fit` with Keras' defaults, but
   for the optimizer: the same fused Adam, so that the comparison isolates the step.
@@ -86,6 +89,15 @@ def _timed(fn):
     start = time.perf_counter()
     fn()
     return time.perf_counter() - start
+
+
+def _timed_with_cores(fn):
+    """`(seconds, cores)`: the wall time of `fn()` and the CPU time of this process (all its
+    threads, user and system) divided by it: how many cores the call kept busy on average."""
+    cpu = os.times()
+    seconds = _timed(fn)
+    after = os.times()
+    return seconds, (after.user + after.system - cpu.user - cpu.system) / seconds
 
 
 def dense_flops(sizes):
@@ -161,6 +173,43 @@ def keras_functional_fit(name, batch_size, **compile_args):
 
     model.compile(optimizer=FusedAdam(1e-3), loss=summed_bce, **compile_args)
     return lambda x, epochs=1: model.fit(x, x, batch_size=batch_size, epochs=epochs, verbose=0, shuffle=False)
+
+
+def keras_ae_resident_fit(name, batch_size, steps_per_execution=16):
+    """keras-ae's own `train_step`, fed as the TensorFlow floor is: no `tf.data`, no Keras loop.
+
+    The model of `keras_ae_fit` with its `train_step` run `steps_per_execution` times in one
+    XLA program, on slices of one tensor made from the array, called from Python. It is not
+    a keras-ae API: it measures what a `fit` path for in-memory arrays that bypasses the
+    `tf.data` iterator could reach (RESULTS.md, "Training speed": the slow rounds come
+    with the iterator).
+    """
+    import keras
+    import tensorflow as tf
+
+    import keras_ae
+
+    keras.utils.set_random_seed(0)
+    shape = MODELS[name]["input_shape"]
+    model = keras_ae.create_model(REGISTRY[name], **MODELS[name])
+    model.compile(optimizer="adam")
+    # Builds the model and the optimizer outside the XLA program (one step on zeros).
+    model.fit(np.zeros((batch_size, *shape), "float32"), batch_size=batch_size, verbose=0)
+
+    @tf.function(jit_compile=True)
+    def execution(batches):
+        for i in tf.range(steps_per_execution):
+            model.train_step(batches[i])
+
+    def fit(x, epochs=1):
+        per_execution = steps_per_execution * batch_size
+        usable = len(x) // per_execution * per_execution
+        data = tf.constant(x[:usable].reshape(-1, steps_per_execution, batch_size, *shape))
+        for _ in range(epochs):
+            for j in range(data.shape[0]):
+                execution(data[j])
+
+    return fit
 
 
 # ------------------------------------------------------------------- TensorFlow floor
@@ -315,6 +364,7 @@ def contenders(name, batch_size, with_torch):
         "keras-ae xla": keras_ae_fit(name, batch_size, jit_compile=True),
         "keras-ae spe=1": keras_ae_fit(name, batch_size, steps_per_execution=1),
         "keras-ae unfused": keras_ae_fit(name, batch_size, fused=False),
+        "keras-ae step, resident xla": keras_ae_resident_fit(name, batch_size),
         "keras fit": keras_functional_fit(name, batch_size),
         "keras fit spe=16": keras_functional_fit(name, batch_size, steps_per_execution=16),
     }
@@ -338,20 +388,25 @@ def measure(name, batch_size, steps, warmup, rounds, with_torch):
     for fit in fits.values():  # trace, compile and warm up
         fit(x[: warmup * batch_size])
     rates = {label: [] for label in fits}
+    cores = {label: [] for label in fits}
     labels = list(fits)
     for round_index in range(rounds):
         # Rotate the order each round: no contender is always first (or last) on a warm machine.
         shift = round_index % len(labels)
         for label in labels[shift:] + labels[:shift]:
-            seconds = _timed(lambda fit=fits[label]: fit(x))
+            seconds, busy = _timed_with_cores(lambda fit=fits[label]: fit(x))
             rates[label].append(len(x) / seconds)
-    # The best round, not the median: on the shared 2-core machines here whole seconds run at
-    # half speed (one core's worth of CPU, idle time, not steal, in any process and at any
-    # moment: the same model instance measured 9.0k, 4.7k, 9.8k samples/s in three
-    # consecutive rounds), so with several slow rounds a median mixes two speeds. A
-    # contender's fastest round is its speed with both cores; the median is kept beside it.
+            cores[label].append(busy)
+    # The best round, not the median: on the shared 2-core machines here, rounds of the
+    # Keras-fed contenders fall into a slow state that keeps about 1.1-1.3 cores busy
+    # instead of 1.7 (the same model instance measured 9.0k, 4.7k, 9.8k samples/s in three
+    # consecutive rounds; RESULTS.md, "Training speed"), so with several slow rounds a
+    # median mixes two speeds. A contender's fastest round is its speed with both cores;
+    # the median, and the cores each round kept busy (which tell the states apart), are
+    # kept beside it.
     best = {label: max(values) for label, values in rates.items()}
-    return best, {label: statistics.median(values) for label, values in rates.items()}, rates
+    medians = {label: statistics.median(values) for label, values in rates.items()}
+    return best, medians, rates, cores
 
 
 def main(argv=None):
@@ -382,7 +437,7 @@ def main(argv=None):
     results = []
     for name in names:
         for batch_size in (int(b) for b in args.batch_sizes.split(",")):
-            rates, medians, rounds = measure(
+            rates, medians, rounds, cores = measure(
                 name, batch_size, args.steps, args.warmup, args.rounds, with_torch
             )
             flop = flop_per_sample(name)
@@ -392,6 +447,7 @@ def main(argv=None):
                 "samples_per_s": rates,
                 "median_samples_per_s": medians,
                 "rounds_samples_per_s": rounds,
+                "rounds_cores_busy": cores,
             }
             row["keras_ae_over_keras_fit"] = rates["keras-ae"] / rates["keras fit"]
             # The cost of the custom train step alone: both with 16 steps per execution.
@@ -412,6 +468,10 @@ def main(argv=None):
             if flop:
                 ratios += f", {100 * row['keras_ae_peak_fraction']:.0f}% of peak"
             print(f"{name:<9} batch {batch_size:<4} samples/s  {cells}  ({ratios})", flush=True)
+            busy = "  ".join(
+                f"{label}: {min(values):.2f}-{max(values):.2f}" for label, values in cores.items()
+            )
+            print(f"{'':<9} cores busy per round (lowest-highest)  {busy}", flush=True)
     if args.output:
         import keras
 
