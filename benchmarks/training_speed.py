@@ -201,10 +201,22 @@ def keras_ae_resident_fit(name, batch_size, steps_per_execution=16):
         for i in tf.range(steps_per_execution):
             model.train_step(batches[i])
 
+    return _fed_from_one_tensor(execution, batch_size, steps_per_execution)
+
+
+def _fed_from_one_tensor(execution, batch_size, steps_per_execution):
+    """`fit(x, epochs=1)` calling `execution(batches)` on slices of one tensor made from `x`.
+
+    Each slice holds `steps_per_execution` batches, shaped `(steps_per_execution, batch_size,
+    *example_shape)`; examples beyond the last whole slice are left out. No `tf.data`, no
+    Keras loop: how the TensorFlow floor and `keras-ae step, resident xla` are fed.
+    """
+    import tensorflow as tf
+
     def fit(x, epochs=1):
         per_execution = steps_per_execution * batch_size
         usable = len(x) // per_execution * per_execution
-        data = tf.constant(x[:usable].reshape(-1, steps_per_execution, batch_size, *shape))
+        data = tf.constant(x[:usable].reshape(-1, steps_per_execution, batch_size, *x.shape[1:]))
         for _ in range(epochs):
             for j in range(data.shape[0]):
                 execution(data[j])
@@ -263,15 +275,7 @@ def tensorflow_floor_fit(name, batch_size, steps_per_execution=16):
                 )  # fmt: skip
         return loss
 
-    def fit(x, epochs=1):
-        per_execution = steps_per_execution * batch_size
-        usable = len(x) // per_execution * per_execution
-        data = tf.constant(x[:usable].reshape(-1, steps_per_execution, batch_size, 784))
-        for _ in range(epochs):
-            for j in range(data.shape[0]):
-                execution(data[j])
-
-    return fit
+    return _fed_from_one_tensor(execution, batch_size, steps_per_execution)
 
 
 # ---------------------------------------------------------------------------- PyTorch
