@@ -132,6 +132,17 @@ def assert_finite(x, message):
     return tf.debugging.check_numerics(x, message)
 
 
+def run_if_finite(x, fn):
+    """Runs `fn` (for its effects) only when `x` holds no NaN or Inf; compiles under XLA,
+    where `assert_finite` does not run."""
+
+    def run():
+        fn()
+        return tf.constant(True)
+
+    tf.cond(tf.reduce_all(tf.math.is_finite(x)), run, lambda: tf.constant(False))
+
+
 def _mix32(x):
     """lowbias32 (C. Wellons' integer hash): a bijection of uint32 with good avalanche."""
     x = tf.bitwise.bitwise_xor(x, tf.bitwise.right_shift(x, 16))

@@ -1,6 +1,8 @@
 """The training and evaluation steps shared by every autoencoder: loss, gradients, trackers."""
 
 import keras
+import numpy as np
+import tensorflow as tf
 from keras import ops
 
 from keras_ae import backend
@@ -103,9 +105,37 @@ class TrainingStep:
 
         variables = self.optimized_variables
         (_, logs), gradients = backend.value_and_gradients(scaled_loss, variables)
-        self.optimizer.apply(gradients, variables)
-        self.train_step_count.assign_add(1)
+
+        def update():
+            self.optimizer.apply(gradients, variables)
+            self.train_step_count.assign_add(1)
+
+        if self.jit_compile:
+            # XLA drops the in-graph check of `_step`: a step whose loss is not finite makes
+            # no update instead, and `fit` raises after the execution (`resident_fit`,
+            # `make_train_function`).
+            backend.run_if_finite(logs["loss"], update)
+        else:
+            update()
         return self._update_trackers(logs, batch_size)
+
+    def make_train_function(self, force=False):
+        if self.train_function is not None and not force:
+            return self.train_function
+        super().make_train_function(force)
+        if self.jit_compile:
+            # Under XLA a non-finite loss skips its update (`train_step`) but raises nothing
+            # in the graph: the host checks the logs after each execution instead.
+            compiled = self.train_function
+
+            def checked(iterator):
+                logs = compiled(iterator)
+                if not np.isfinite(float(logs["loss"])):
+                    raise tf.errors.InvalidArgumentError(None, None, NON_FINITE_LOSS)
+                return logs
+
+            self.train_function = checked
+        return self.train_function
 
     def test_step(self, data):
         x, sample_weight = self._unpack(data)

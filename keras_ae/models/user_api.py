@@ -6,6 +6,7 @@ import numpy as np
 
 from keras_ae import backend, optimizers
 from keras_ae._validation import check_int, check_seed
+from keras_ae.models import resident_fit
 
 #: Training steps per call into the compiled graph unless `compile` is told otherwise.
 DEFAULT_STEPS_PER_EXECUTION = 16
@@ -95,7 +96,8 @@ class UserAPI:
         `tf.distribute` strategy's scope the default is 1.
         `jit_compile` keeps Keras' meaning ("auto": XLA only where a GPU is present);
         `jit_compile=True` is about 1.2x faster again on a CPU for MLP models, at the cost
-        of an XLA compilation per batch shape, and in-graph NaN checks do not run under XLA.
+        of an XLA compilation per batch shape (a step whose loss is NaN or Inf then makes no
+        update, and `fit` raises after the execution instead of in the step).
         Adam runs fused: `"adam"` and instances of `keras.optimizers.Adam` itself train with
         `keras_ae.optimizers.FusedAdam` (the same algorithm, state and config, with each
         variable's update in one kernel; the instance is the caller's object, updated in
@@ -132,12 +134,29 @@ class UserAPI:
             # created the model, but optimizer variables must be created inside it.
             with self.distribute_strategy.scope():
                 self.optimizer.build(self.optimized_variables)
-        if self._plain_array_fit(x, y, args, kwargs):
+        if resident_fit.applies(self, x, y, args, kwargs):
+            return self._resident_fit(x, validation_data, kwargs)
+        if resident_fit.plain_array_fit(x, y, args, kwargs):  # under a strategy, or eager
             x = self._array_dataset(x, kwargs.pop("batch_size", None), kwargs.pop("shuffle", True))
             kwargs["shuffle"] = False  # the pipeline shuffles; Keras would warn about a dataset
         return super().fit(
             x, y, *args, validation_data=validation_data, sample_weight=sample_weight, **kwargs
         )
+
+    def _resident_fit(self, x, validation_data, kwargs):
+        """Keras' `fit` with `resident_fit.ResidentArrayFit` as its train function for the
+        call (Keras keeps a built train function and reuses it), restored afterwards."""
+        batch_size = kwargs.pop("batch_size", None)
+        batch_size = 32 if batch_size is None else check_int("batch_size", batch_size)
+        feed = resident_fit.ResidentArrayFit(self, x, batch_size, kwargs.pop("shuffle", True))
+        keras_function = self.train_function
+        self.train_function = feed
+        try:
+            return super().fit(
+                feed.stand_in_dataset(), validation_data=validation_data, shuffle=False, **kwargs
+            )
+        finally:
+            self.train_function = keras_function
 
     def _maybe_symbolic_build(self, iterator=None, data_batch=None):
         # Keras 3.15 starts `fit` under a strategy by reducing the first batch over the
@@ -154,18 +173,6 @@ class UserAPI:
         if not any(pending):
             return
         super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
-
-    @staticmethod
-    def _plain_array_fit(x, y, args, kwargs):
-        """Whether `fit` got one in-memory array and only options `_array_dataset` honours."""
-        keras_only = ("validation_split", "class_weight", "steps_per_epoch")
-        return (
-            isinstance(x, np.ndarray)
-            and y is None
-            and not args
-            and kwargs.get("shuffle", True) in (True, False)
-            and not any(kwargs.get(name) for name in keras_only)
-        )
 
     @staticmethod
     def _array_dataset(x, batch_size, shuffle):

@@ -85,7 +85,8 @@ def test_training_drives_the_mean_activation_towards_the_target():
             input_shape=(64,), latent_dim=32, hidden_units=(), sparsity_target=0.05, sparsity_weight=weight
         )
         model.compile(optimizer=keras.optimizers.Adam(1e-2))
-        model.fit(x, epochs=15, batch_size=64, verbose=0)
+        # 30 epochs: at 15 the mean (0.079-0.080, by the batch order) sits at the edge of the bound.
+        model.fit(x, epochs=30, batch_size=64, verbose=0)
         means[weight] = float(model.encode(x).mean())
     assert means[3.0] < 0.1 < means[0.0]
     assert abs(means[3.0] - 0.05) < 0.03
