@@ -149,6 +149,8 @@ class UserAPI:
         batch_size = kwargs.pop("batch_size", None)
         batch_size = 32 if batch_size is None else check_int("batch_size", batch_size)
         feed = resident_fit.ResidentArrayFit(self, x, batch_size, kwargs.pop("shuffle", True))
+        # Keras validates in batches of `batch_size` unless told otherwise; it is not given one.
+        kwargs["validation_batch_size"] = kwargs.get("validation_batch_size") or batch_size
         keras_function = self.train_function
         self.train_function = feed
         try:

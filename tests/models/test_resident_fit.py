@@ -77,6 +77,17 @@ def test_keras_callbacks_validation_and_train_function_are_kept(data):
     assert int(model.train_step_count.numpy()) == 4 * 12
 
 
+def test_validation_runs_in_batches_of_batch_size_unless_told_otherwise(data):
+    model, _ = twin_models(steps_per_execution=1)
+    for extra, batches in (({}, [0, 1]), ({"validation_batch_size": 8}, [0])):
+        seen = []
+        test_end = keras.callbacks.LambdaCallback(
+            on_test_batch_end=lambda batch, logs, seen=seen: seen.append(batch)
+        )
+        model.fit(data, batch_size=4, validation_data=data[:8], callbacks=[test_end], verbose=0, **extra)
+        assert seen == batches
+
+
 @pytest.mark.parametrize("jit_compile", [False, True])
 @pytest.mark.parametrize("feed", ["array", "dataset"])
 def test_a_diverging_fit_raises_and_keeps_the_weights_finite(data, jit_compile, feed):
