@@ -15,9 +15,10 @@ from keras_ae.models.training_step import NON_FINITE_LOSS, TrainingStep
 class ResidentArrayFit:
     """Keras' `train_function` for `fit(x)` with `x` one numpy array.
 
-    Keras' `fit` feeds its compiled steps through a `tf.data` iterator. On a 2-core CPU
-    that costs up to 40% of the MNIST VAE's training speed in some epochs (the iterator's
-    threads keep the cores from the step; RESULTS.md "Training speed"). Here the array is
+    Keras' `fit` feeds its compiled steps through a `tf.data` iterator. On a 2-core CPU,
+    steps fed that way fall for some epochs into a state that keeps about 1.2 cores busy
+    instead of 1.8 and trains the MNIST VAE up to 40% slower; steps fed from a tensor never
+    did (RESULTS.md, "Training speed"). Here the array is
     converted to one tensor once; every epoch draws one permutation of its examples, and
     each call gathers the next `steps_per_execution` batches in one op and runs them in one
     compiled program (a `tf.while_loop` over `train_step`; XLA when the model's

@@ -95,7 +95,8 @@ class UserAPI:
         16th batch; pass `steps_per_execution=1` to call them after every batch. Under a
         `tf.distribute` strategy's scope the default is 1.
         `jit_compile` keeps Keras' meaning ("auto": XLA only where a GPU is present);
-        `jit_compile=True` is about 1.2x faster again on a CPU for MLP models, at the cost
+        `jit_compile=True` is faster again on a CPU for MLP models at small batches (about
+        1.05x at batch 128, slower at 512 in the latest run of the benchmark), at the cost
         of an XLA compilation per batch shape (a step whose loss is NaN or Inf then makes no
         update, and `fit` raises after the execution instead of in the step).
         Adam runs fused: `"adam"` and instances of `keras.optimizers.Adam` itself train with
