@@ -61,7 +61,7 @@ def fuses_adam(gradient):
     return not isinstance(gradient, tf.IndexedSlices) and not tf.distribute.has_strategy()
 
 
-def apply_adam(variable, m, v, gradient, learning_rate, beta_1, beta_2, epsilon, step):
+def apply_adam(variable, m, v, gradient, learning_rate, beta_1, beta_2, epsilon, step, enabled=None):
     """One Adam update of `variable` and its moments `m`, `v` in place, as one kernel.
 
     The update of `keras.optimizers.Adam` (Kingma & Ba, with epsilon added to sqrt(v)):
@@ -75,22 +75,38 @@ def apply_adam(variable, m, v, gradient, learning_rate, beta_1, beta_2, epsilon,
         gradient: the dense gradient of `variable`.
         learning_rate, beta_1, beta_2, epsilon: scalars.
         step: the 1-based step count `t` of the bias corrections.
+        enabled: `None`, or a boolean scalar tensor. Where it is False the kernel still
+            runs but changes nothing: the gradient is replaced by zeros, both betas by 1
+            (so `m` and `v` keep their values exactly) and the learning rate by 0 (so
+            `variable` does). It skips an update without a conditional, which under XLA
+            would split the step's fused program (`FusedAdam.apply_if`).
     """
     dtype = variable.dtype
     step = tf.cast(step, dtype)
     beta_1 = tf.cast(beta_1, dtype)
     beta_2 = tf.cast(beta_2, dtype)
+    # The bias corrections keep the true betas: with a power of 1 they would divide 0 by 0.
+    beta1_power = tf.pow(beta_1, step)
+    beta2_power = tf.pow(beta_2, step)
+    learning_rate = tf.cast(learning_rate, dtype)
+    gradient = tf.cast(gradient, dtype)
+    if enabled is not None:
+        one = tf.ones((), dtype)
+        learning_rate = tf.where(enabled, learning_rate, tf.zeros((), dtype))
+        beta_1 = tf.where(enabled, beta_1, one)
+        beta_2 = tf.where(enabled, beta_2, one)
+        gradient = tf.where(enabled, gradient, tf.zeros_like(gradient))
     tf.raw_ops.ResourceApplyAdam(
         var=variable.handle,
         m=m.handle,
         v=v.handle,
-        beta1_power=tf.pow(beta_1, step),
-        beta2_power=tf.pow(beta_2, step),
-        lr=tf.cast(learning_rate, dtype),
+        beta1_power=beta1_power,
+        beta2_power=beta2_power,
+        lr=learning_rate,
         beta1=beta_1,
         beta2=beta_2,
         epsilon=tf.cast(epsilon, dtype),
-        grad=tf.cast(gradient, dtype),
+        grad=gradient,
     )
 
 
@@ -132,6 +148,22 @@ def assert_finite(x, message):
     return tf.debugging.check_numerics(x, message)
 
 
+def after(x):
+    """A context in which every op created runs only once `x` has been computed.
+
+    An error raised while computing `x` (an `assert_finite` check) then stops them all: in
+    a graph, ops with no dependency on the check run in parallel with it, so an update
+    (or the optimizer's step counter, which reads no gradient) could land before the check
+    fails.
+    """
+    return tf.control_dependencies([x])
+
+
+def is_finite(x):
+    """A boolean scalar tensor: whether `x` holds no NaN or Inf."""
+    return tf.reduce_all(tf.math.is_finite(x))
+
+
 def run_if_finite(x, fn):
     """Runs `fn` (for its effects) only when `x` holds no NaN or Inf; compiles under XLA,
     where `assert_finite` does not run."""
@@ -140,7 +172,7 @@ def run_if_finite(x, fn):
         fn()
         return tf.constant(True)
 
-    tf.cond(tf.reduce_all(tf.math.is_finite(x)), run, lambda: tf.constant(False))
+    tf.cond(is_finite(x), run, lambda: tf.constant(False))
 
 
 def _mix32(x):

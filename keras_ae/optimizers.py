@@ -34,6 +34,9 @@ class FusedAdam(keras.optimizers.Adam):
         Kingma & Ba, "Adam: A Method for Stochastic Optimization", ICLR 2015.
     """
 
+    #: While `apply_if` runs: its boolean scalar, which masks every fused update.
+    _enabled = None
+
     def update_step(self, gradient, variable, learning_rate):
         if self.amsgrad or not backend.fuses_adam(gradient):
             return super().update_step(gradient, variable, learning_rate)
@@ -48,7 +51,55 @@ class FusedAdam(keras.optimizers.Adam):
             self.beta_2,
             self.epsilon,
             step=self.iterations + 1,
+            enabled=self._enabled,
         )
+
+    def masks_updates(self, gradients, variables):
+        """Whether `apply_if` can skip a step exactly without a conditional.
+
+        True when every update of `apply` is a fused Adam kernel and nothing else in
+        `apply` writes a variable: no AMSGrad, weight decay, EMA, gradient accumulation,
+        clipping or loss scaling, dense gradients outside a strategy, and no variable
+        with a constraint or `overwrite_with_gradient`.
+        """
+        if self.amsgrad or self.use_ema or self.gradient_accumulation_steps or self.weight_decay:
+            return False
+        if self.clipnorm or self.clipvalue or self.global_clipnorm or self.loss_scale_factor:
+            return False
+        if any(g is not None and not backend.fuses_adam(g) for g in gradients):
+            return False
+        return not any(
+            getattr(v, "constraint", None) is not None or getattr(v, "overwrite_with_gradient", False)
+            for v in variables
+        )
+
+    def apply_if(self, enabled, gradients, variables):
+        """`apply(gradients, variables)` where `enabled` is True; otherwise no change at all.
+
+        A skipped step leaves the variables, both moments and `iterations` exactly as they
+        were, like `tf.cond(enabled, apply, no-op)`, but as masked fused updates
+        (`backend.apply_adam(..., enabled=...)`) in straight-line code. Under XLA a
+        conditional around the update splits the compiled step in two; this keeps it one
+        program (the XLA step's guard against a non-finite loss, `TrainingStep.train_step`).
+        Only where `masks_updates` holds.
+
+        Args:
+            enabled: a boolean scalar tensor.
+            gradients, variables: as for `apply`.
+        """
+        if not self.masks_updates(gradients, variables):
+            raise ValueError(
+                "apply_if needs updates that masks_updates accepts (plain fused Adam). "
+                f"Received: optimizer config={self.get_config()}"
+            )
+        self._enabled = enabled
+        try:
+            self.apply(gradients, variables)
+        finally:
+            del self._enabled
+        # `apply` always counts a step; a skipped one is taken back.
+        skipped = 1 - keras.ops.cast(enabled, self.iterations.dtype)
+        self.iterations.assign_sub(skipped)
 
 
 def fused(optimizer):

@@ -129,3 +129,56 @@ def test_a_model_trained_with_fused_adam_saves_and_loads_its_optimizer_state(tmp
     assert int(restored.optimizer.iterations) == int(model.optimizer.iterations) == 8
     for a, b in zip(restored.optimizer.variables, model.optimizer.variables, strict=True):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+@pytest.mark.parametrize("compiled", [None, False, True], ids=["eager", "tf.function", "xla"])
+def test_apply_if_updates_as_apply_when_enabled_and_changes_nothing_when_not(compiled):
+    arguments = dict(learning_rate=_schedule(), beta_1=0.8, beta_2=0.99, epsilon=1e-4)
+    expected_variables, expected_moments = _train(FusedAdam(**arguments), compiled=compiled)
+
+    optimizer = FusedAdam(**arguments)
+    variables = _variables()
+    optimizer.build(variables)
+
+    def apply_if(enabled, gradients):
+        optimizer.apply_if(enabled, list(gradients), variables)
+
+    if compiled is not None:
+        apply_if = tf.function(apply_if, jit_compile=compiled)
+    poisoned = [tf.fill(shape, np.nan) for shape in SHAPES]
+    for gradients in _gradients(6):
+        state = [v.numpy() for v in variables + optimizer.variables]
+        # A skipped step (NaN gradients, as after a non-finite loss) changes no bit of the
+        # variables, the moments or the iteration count...
+        apply_if(tf.constant(False), poisoned)
+        for before, after in zip(state, variables + optimizer.variables, strict=True):
+            np.testing.assert_array_equal(after.numpy(), before)
+        # ...so the enabled steps in between train exactly as `apply` alone.
+        apply_if(tf.constant(True), [tf.constant(g) for g in gradients])
+    assert int(optimizer.iterations) == 6
+    moments = optimizer._momentums + optimizer._velocities
+    for got, want in zip(variables + moments, expected_variables + expected_moments, strict=True):
+        np.testing.assert_array_equal(got.numpy(), want)
+
+
+def test_apply_if_is_refused_where_apply_writes_more_than_the_fused_updates():
+    variables = _variables()
+    gradients = [tf.constant(g) for g in _gradients(1)[0]]
+    assert FusedAdam(1e-3).masks_updates(gradients, variables)
+    for arguments in (
+        {"amsgrad": True},
+        {"weight_decay": 0.01},
+        {"clipnorm": 1.0},
+        {"use_ema": True},
+        {"gradient_accumulation_steps": 2},
+        {"loss_scale_factor": 8.0},
+    ):
+        optimizer = FusedAdam(1e-3, **arguments)
+        assert not optimizer.masks_updates(gradients, variables), arguments
+        optimizer.build(variables)
+        with pytest.raises(ValueError, match="masks_updates"):
+            optimizer.apply_if(tf.constant(True), gradients, variables)
+    constrained = keras.Variable(np.ones((2,), "float32"))
+    constrained.constraint = keras.constraints.NonNeg()
+    assert not FusedAdam(1e-3).masks_updates([tf.ones((2,))], [constrained])
+    assert not FusedAdam(1e-3).masks_updates([tf.IndexedSlices(tf.ones((1, 5)), [0])], variables[:1])

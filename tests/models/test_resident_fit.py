@@ -91,6 +91,7 @@ def test_validation_runs_in_batches_of_batch_size_unless_told_otherwise(data):
 @pytest.mark.parametrize("jit_compile", [False, True])
 @pytest.mark.parametrize("feed", ["array", "dataset"])
 def test_a_diverging_fit_raises_and_keeps_the_weights_finite(data, jit_compile, feed):
+    keras.utils.set_random_seed(0)  # an initialization from which this SGD diverges
     model = keras_ae.create_model("autoencoder", **KW)
     model.compile(optimizer=keras.optimizers.SGD(1e12), jit_compile=jit_compile)
     x = data if feed == "array" else tf.data.Dataset.from_tensor_slices(data).batch(4)
@@ -110,3 +111,44 @@ def test_only_plain_array_fits_take_the_resident_path(data):
     assert not resident_fit.applies(model, tf.data.Dataset.from_tensor_slices(data), None, (), {})
     model.compile(optimizer="adam", run_eagerly=True)
     assert not resident_fit.applies(model, data, None, (), {})
+
+
+class NaNAtThirdStep(keras_ae.models.Autoencoder):
+    """An autoencoder whose third training step has a NaN loss (and NaN gradients)."""
+
+    def compute_loss_terms(self, x, outputs, sample_weight=None, training=False):
+        logs = super().compute_loss_terms(x, outputs, sample_weight, training=training)
+        if training:
+            poison = keras.ops.where(self.train_step_count == 2, float("nan"), 0.0)
+            logs["reconstruction_loss"] = logs["reconstruction_loss"] + poison
+        return logs
+
+
+@pytest.mark.parametrize("jit_compile", [False, True])
+@pytest.mark.parametrize("feed", ["array", "dataset"])
+# Under XLA a conditional skips SGD's update; the fused Adam's is masked instead.
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_a_non_finite_step_changes_nothing_and_fit_raises(data, jit_compile, feed, optimizer):
+    def make(cls):
+        keras.utils.set_random_seed(3)
+        model = cls(**KW)
+        model.compile(
+            optimizer=keras.optimizers.SGD(0.1) if optimizer == "sgd" else keras.optimizers.Adam(0.01),
+            jit_compile=jit_compile,
+        )
+        return model
+
+    poisoned, healthy = make(NaNAtThirdStep), make(keras_ae.models.Autoencoder)
+    x = data if feed == "array" else tf.data.Dataset.from_tensor_slices(data).batch(4)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="NaN or Inf"):
+        poisoned.fit(x, batch_size=4, epochs=1, shuffle=False, verbose=0)
+    healthy.fit(data[:8], batch_size=4, epochs=1, shuffle=False, verbose=0)
+    # Exactly the two finite steps were taken: weights, optimizer state and counters as
+    # after them, bit for bit.
+    assert int(poisoned.train_step_count.numpy()) == int(poisoned.optimizer.iterations.numpy()) == 2
+    for got, want in zip(
+        poisoned.weights + poisoned.optimizer.variables,
+        healthy.weights + healthy.optimizer.variables,
+        strict=True,
+    ):
+        np.testing.assert_array_equal(got.numpy(), want.numpy())
