@@ -9,6 +9,7 @@ from keras_ae import backend
 from keras_ae._config import KnownConfig
 from keras_ae._validation import check_bool, check_int, check_non_negative, check_number, check_seed
 from keras_ae.layers.seed_state import SavesSeedState
+from keras_ae.losses.functional import in_loss_dtype
 
 
 def backend_in_stateless_scope():
@@ -122,6 +123,9 @@ class VectorQuantizer(SavesSeedState, KnownConfig, keras.layers.Layer):
             initializer=lambda shape, dtype=None: ops.cast(initial, dtype),
             trainable=not self.ema,
             aggregation="only_first_replica" if self.ema else "none",
+            # Read in float32 under a mixed-precision policy too: nearest-code searches and
+            # EMA statistics in bfloat16 would round codes together.
+            autocast=False,
         )
         if self.ema:
             # Counts start at 1 and sums at the codebook: an unused code keeps its vector
@@ -134,6 +138,7 @@ class VectorQuantizer(SavesSeedState, KnownConfig, keras.layers.Layer):
                 initializer="ones",
                 trainable=False,
                 aggregation="only_first_replica",
+                autocast=False,
             )
             self.ema_sum = self.add_weight(
                 name="ema_sum",
@@ -141,6 +146,7 @@ class VectorQuantizer(SavesSeedState, KnownConfig, keras.layers.Layer):
                 initializer=lambda shape, dtype=None: ops.cast(initial, dtype),
                 trainable=False,
                 aggregation="only_first_replica",
+                autocast=False,
             )
         if self.restart_after is not None:
             self.unused_steps = self.add_weight(
@@ -149,6 +155,7 @@ class VectorQuantizer(SavesSeedState, KnownConfig, keras.layers.Layer):
                 initializer="zeros",
                 trainable=False,
                 aggregation="only_first_replica",
+                autocast=False,
             )
         if self.kmeans_init:
             self.initialized = self.add_weight(
@@ -205,6 +212,7 @@ class VectorQuantizer(SavesSeedState, KnownConfig, keras.layers.Layer):
         `ema=False`. Both have the same value; only their gradients differ.
         """
         axes = tuple(range(1, len(inputs.shape)))
+        inputs, quantized = in_loss_dtype(inputs, quantized)
         squared = ops.sum(ops.square(inputs - quantized), axis=axes)
         return (self.commitment_cost + (0.0 if self.ema else 1.0)) * squared
 
@@ -222,10 +230,16 @@ class VectorQuantizer(SavesSeedState, KnownConfig, keras.layers.Layer):
             self._update_codebook(flat, flat_indices)
 
         axes = tuple(range(1, len(z_e.shape)))
-        commitment = self.commitment_cost * ops.sum(ops.square(z_e - ops.stop_gradient(quantized)), axis=axes)
+        # The terms in float32 even under a mixed-precision policy (`in_loss_dtype`).
+        z_e_loss, quantized_loss = in_loss_dtype(z_e, quantized)
+        commitment = self.commitment_cost * ops.sum(
+            ops.square(z_e_loss - ops.stop_gradient(quantized_loss)), axis=axes
+        )
         per_example = commitment
         if not self.ema:
-            per_example = per_example + ops.sum(ops.square(ops.stop_gradient(z_e) - quantized), axis=axes)
+            per_example = per_example + ops.sum(
+                ops.square(ops.stop_gradient(z_e_loss) - quantized_loss), axis=axes
+            )
         if sample_weight is not None:
             weights = ops.reshape(ops.cast(sample_weight, per_example.dtype), ops.shape(per_example))
             per_example = per_example * weights

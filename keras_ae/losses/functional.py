@@ -6,11 +6,33 @@ MNIST), and the models average it over the batch. The KL term is summed over lat
 dimensions the same way. This is the scale of the ELBO in Kingma & Welling and of
 beta in Higgins et al.; with a per-feature mean instead, beta would silently change
 meaning by a factor of the input size (Higgins' normalized beta_norm = beta * M / N).
+
+Under a mixed-precision policy (`keras.mixed_precision.set_global_policy("mixed_bfloat16")`)
+the networks compute in half precision, but every term here is computed and returned in
+float32 (`loss_dtype`).
 """
 
 import math
 
+import keras
 from keras import ops
+
+#: Half-precision dtypes that a mixed-precision policy computes in. Losses are never
+#: computed in them: a sum of 784 per-pixel terms in bfloat16 keeps 3 significant digits.
+HALF_DTYPES = ("float16", "bfloat16")
+
+
+def loss_dtype(dtype):
+    """The dtype a loss is computed in for inputs of `dtype`: float32 for half precision
+    (mixed-precision policies), the dtype itself otherwise."""
+    dtype = keras.backend.standardize_dtype(dtype)
+    return "float32" if dtype in HALF_DTYPES else dtype
+
+
+def in_loss_dtype(*tensors):
+    """`tensors` cast to the loss dtype of the first one (see `loss_dtype`)."""
+    dtype = loss_dtype(tensors[0].dtype)
+    return tuple(ops.cast(t, dtype) for t in tensors)
 
 
 def _sum_features(values):
@@ -31,7 +53,7 @@ def bernoulli_nll(x, logits):
     Returns:
         A `(batch,)` tensor of nats.
     """
-    x = ops.cast(x, logits.dtype)
+    logits, x = in_loss_dtype(logits, x)
     values = ops.relu(logits) - x * logits + ops.log1p(ops.exp(-ops.abs(logits)))
     return _sum_features(values)
 
@@ -47,8 +69,7 @@ def gaussian_nll(x, mean, log_variance):
     Returns:
         A `(batch,)` tensor of nats.
     """
-    x = ops.cast(x, mean.dtype)
-    log_variance = ops.cast(log_variance, mean.dtype)
+    mean, x, log_variance = in_loss_dtype(mean, x, log_variance)
     values = 0.5 * (math.log(2.0 * math.pi) + log_variance + ops.square(x - mean) * ops.exp(-log_variance))
     # Broadcasting a scalar log-variance still yields one term per feature.
     values = values + ops.zeros_like(mean)
@@ -65,7 +86,8 @@ def squared_error(x, mean):
     Returns:
         A `(batch,)` tensor.
     """
-    return _sum_features(ops.square(ops.cast(x, mean.dtype) - mean))
+    mean, x = in_loss_dtype(mean, x)
+    return _sum_features(ops.square(x - mean))
 
 
 def gaussian_kl(z_mean, z_log_var):
@@ -83,4 +105,5 @@ def gaussian_kl(z_mean, z_log_var):
     References:
         Kingma & Welling, "Auto-Encoding Variational Bayes", ICLR 2014, appendix B.
     """
+    z_mean, z_log_var = in_loss_dtype(z_mean, z_log_var)
     return -0.5 * ops.sum(1.0 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var), axis=-1)

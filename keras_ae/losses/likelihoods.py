@@ -24,7 +24,9 @@ class Likelihood(KnownConfig, keras.layers.Layer):
     name_in_registry = None
 
     def call(self, params):
-        return self.mean(params)
+        # The decoder model's output: float32 (the variables' dtype) under a mixed-precision
+        # policy too, as Keras advises for a model's last layer.
+        return ops.cast(self.mean(params), self.dtype)
 
     def mean(self, params):
         raise NotImplementedError

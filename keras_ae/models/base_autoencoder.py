@@ -1,6 +1,7 @@
 """The shared base of every autoencoder: networks, training step and logged terms."""
 
 import collections
+import contextlib
 import re
 
 import keras
@@ -28,6 +29,18 @@ ELBO_METRIC_NAMES = ("loss", "reconstruction_loss", "kl_loss", "elbo")
 
 class CodeSpec(collections.namedtuple("CodeSpec", ["shape", "dtype", "input_name", "output_name"])):
     """Shape (no batch axis) and dtype of a model's codes, and their names in the export."""
+
+
+@contextlib.contextmanager
+def dtype_policy(policy):
+    """A context in which new layers default to the dtype `policy` (Keras' global default
+    is per thread, and restored on exit)."""
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(policy)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
 
 
 class BaseAutoencoder(UserAPI, TrainingStep, keras.Model):
@@ -127,11 +140,14 @@ class BaseAutoencoder(UserAPI, TrainingStep, keras.Model):
         )
         self._user_decoder = decoder is not None
         self.activation = check_activation("activation", activation)
-        self.likelihood = get_likelihood(likelihood)
         self._likelihood_arg = likelihood if isinstance(likelihood, str) else None
 
         try:
-            self._build_networks(latent_dim, encoder, decoder)
+            # The model's own dtype policy (`dtype="mixed_bfloat16"`, or the global policy
+            # it was created under and saved with) is every built-in layer's too.
+            with dtype_policy(self.dtype_policy):
+                self.likelihood = get_likelihood(likelihood)
+                self._build_networks(latent_dim, encoder, decoder)
         except Exception as error:
             if not backend.is_out_of_memory(error):
                 raise
@@ -268,7 +284,9 @@ class BaseAutoencoder(UserAPI, TrainingStep, keras.Model):
     def decode_code(self, code, training=False):
         """Decodes codes into `{"params": likelihood parameters, "reconstruction": their mean}`."""
         params = self.decoder_network(code, training=training)
-        return {"params": params, "reconstruction": self.likelihood.mean(params)}
+        # Under a mixed-precision policy the networks compute in half precision; what the
+        # model returns (predict, reconstruct, serving) is in the variables' float32.
+        return {"params": params, "reconstruction": ops.cast(self.likelihood.mean(params), self.dtype)}
 
     def call(self, inputs, training=False, sample_weight=None, return_outputs=False):
         """Reconstructs `inputs` (or returns every intermediate with `return_outputs=True`).
@@ -293,7 +311,8 @@ class BaseAutoencoder(UserAPI, TrainingStep, keras.Model):
         )
         if not return_outputs:
             return outputs["reconstruction"]
-        outputs["x"] = x
+        # The loss target keeps the input's precision (grey levels lose digits in bfloat16).
+        outputs["x"] = ops.cast(inputs, self.dtype)
         return outputs
 
     def corrupt(self, x):

@@ -5,6 +5,7 @@ from keras import ops
 
 from keras_ae import backend
 from keras_ae._validation import check_choice, check_non_negative
+from keras_ae.losses.functional import in_loss_dtype
 from keras_ae.models.autoencoder import Autoencoder, is_sigmoid
 from keras_ae.models.base_autoencoder import weighted_mean
 from keras_ae.registry import register_model
@@ -116,6 +117,7 @@ class ContractiveAutoencoder(Autoencoder):
         `dh_j/dx_i = h_j (1 - h_j) W_ij`, so the squared norm factorizes into
         `sum_j (h_j (1 - h_j))^2 sum_i W_ij^2`.
         """
+        (code,) = in_loss_dtype(code)
         kernel = ops.cast(self.encoder.get_layer("code").kernel, code.dtype)
         slope = code * (1.0 - code)
         return ops.sum(ops.square(slope) * ops.sum(ops.square(kernel), axis=0), axis=-1)
@@ -125,6 +127,7 @@ class ContractiveAutoencoder(Autoencoder):
         x = ops.convert_to_tensor(x, self.compute_dtype)
         code, jacobian = backend.batch_jacobian(lambda v: self.encoder(v, training=training), x)
         # jacobian: (batch, latent_dim, *input_shape)
+        (jacobian,) = in_loss_dtype(jacobian)
         return code, ops.sum(ops.reshape(ops.square(jacobian), (ops.shape(jacobian)[0], -1)), axis=-1)
 
     def jacobian_sq_norms(self, x, training=False):

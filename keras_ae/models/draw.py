@@ -190,9 +190,9 @@ class DRAW(BaseAutoencoder):
             if isinstance(noise, str):
                 z = self.sampling([z_mean, z_log_var], training=noise == "sample")
             else:
-                z = z_mean + ops.exp(0.5 * z_log_var) * noise[:, t]
+                z = z_mean + ops.exp(0.5 * z_log_var) * ops.cast(noise[:, t], z_mean.dtype)
             h_dec, dec_state = self.decoder_cell(z, dec_state, training=training)
-            canvas = canvas + self._write(h_dec)
+            canvas = canvas + ops.cast(self._write(h_dec), canvas.dtype)
             means.append(z_mean)
             log_vars.append(z_log_var)
             zs.append(z)
@@ -213,7 +213,7 @@ class DRAW(BaseAutoencoder):
         canvases = []
         for t in range(self.steps):
             h_dec, state = self.decoder_cell(z[:, t], state, training=training)
-            update = self._write(h_dec)
+            update = ops.cast(self._write(h_dec), self.compute_dtype)
             canvas = update if canvas is None else canvas + update
             canvases.append(ops.reshape(canvas, (-1, *self.data_shape)))
         return canvases
@@ -260,7 +260,7 @@ class DRAW(BaseAutoencoder):
         return outputs
 
     def _decoded(self, logits):
-        return {"params": logits, "reconstruction": self.likelihood.mean(logits)}
+        return {"params": logits, "reconstruction": ops.cast(self.likelihood.mean(logits), self.dtype)}
 
     def reconstruction_nll(self, x, outputs, training=False):
         """`-log p(x | c_T)` per example, for the path whose KL is in the loss."""

@@ -87,7 +87,8 @@ class TrainingStep:
         logs = self.compute_loss_terms(outputs["x"], outputs, sample_weight, training=training)
         loss = logs["reconstruction_loss"]
         if self.losses:
-            loss = loss + ops.sum(self.losses)
+            # Terms a user's layers add in half precision (mixed precision) join in float32.
+            loss = loss + ops.sum([ops.cast(term, loss.dtype) for term in self.losses])
         # A non-finite loss stops training with a message instead of silently poisoning the
         # weights. Checking the scalar loss, not the whole input batch, keeps the check
         # nearly free (a batch-sized check cost 12% of a compiled VAE step).

@@ -6,6 +6,7 @@ import numpy as np
 
 from keras_ae import backend, optimizers
 from keras_ae._validation import check_int, check_seed
+from keras_ae.losses.functional import HALF_DTYPES
 from keras_ae.models import resident_fit
 
 #: Training steps per call into the compiled graph unless `compile` is told otherwise.
@@ -211,7 +212,9 @@ class UserAPI:
         """Returns the codes of `x` as a numpy array (the posterior mean for a VAE)."""
         self._check_array(x)
         codes = self.encoder.predict(x, batch_size=batch_size, verbose=0)
-        return codes[0] if isinstance(codes, (list, tuple)) else codes
+        codes = codes[0] if isinstance(codes, (list, tuple)) else codes
+        # Half-precision codes (a mixed-precision policy) are returned as float32.
+        return codes.astype("float32") if codes.dtype.name in HALF_DTYPES else codes
 
     def decode(self, z, batch_size=256):
         """Returns the reconstructions (likelihood means) of codes `z` as a numpy array.

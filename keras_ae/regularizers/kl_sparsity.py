@@ -5,6 +5,7 @@ from keras import ops
 
 from keras_ae._config import check_config
 from keras_ae._validation import check_non_negative, check_unit_interval
+from keras_ae.losses.functional import in_loss_dtype
 
 
 @keras.saving.register_keras_serializable(package="keras_ae")
@@ -46,7 +47,7 @@ class KLSparsity(keras.regularizers.Regularizer):
 
     def mean_activation(self, activations):
         """Returns `rho_hat`: the mean activation of each unit over the batch axis."""
-        activations = ops.convert_to_tensor(activations)
+        (activations,) = in_loss_dtype(ops.convert_to_tensor(activations))
         return ops.mean(ops.reshape(activations, (ops.shape(activations)[0], -1)), axis=0)
 
     def penalty(self, activations):
@@ -59,7 +60,7 @@ class KLSparsity(keras.regularizers.Regularizer):
         return self.beta * ops.sum(kl)
 
     def __call__(self, x):
-        x = ops.convert_to_tensor(x)
+        (x,) = in_loss_dtype(ops.convert_to_tensor(x))
         # Cancels Keras' division of activity-regularizer values by the batch size.
         return self.penalty(x) * ops.cast(ops.shape(x)[0], x.dtype)
 

@@ -5,6 +5,7 @@ from keras import ops
 
 from keras_ae._config import check_config
 from keras_ae._validation import check_non_negative
+from keras_ae.losses.functional import in_loss_dtype
 
 
 @keras.saving.register_keras_serializable(package="keras_ae")
@@ -41,12 +42,12 @@ class L1Activity(keras.regularizers.Regularizer):
 
     def penalty(self, activations):
         """Returns `weight * mean_b sum_j |h_bj|` for a batch of `activations`."""
-        activations = ops.convert_to_tensor(activations)
+        (activations,) = in_loss_dtype(ops.convert_to_tensor(activations))
         per_example = ops.sum(ops.reshape(ops.abs(activations), (ops.shape(activations)[0], -1)), axis=1)
         return self.weight * ops.mean(per_example)
 
     def __call__(self, x):
-        x = ops.convert_to_tensor(x)
+        (x,) = in_loss_dtype(ops.convert_to_tensor(x))
         # Cancels Keras' division of activity-regularizer values by the batch size.
         return self.penalty(x) * ops.cast(ops.shape(x)[0], x.dtype)
 

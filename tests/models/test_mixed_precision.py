@@ -1,0 +1,110 @@
+"""Every model trains under Keras' `mixed_bfloat16` policy: the networks compute in bfloat16,
+while the variables, the loss terms and everything the model returns stay float32."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import keras_ae
+from keras_ae.losses import bernoulli_nll, gaussian_kl, gaussian_nll, squared_error
+from tests.models.test_harness import MODELS, harness_kwargs, make_data, random_codes
+
+
+@pytest.fixture
+def mixed_bfloat16():
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        yield
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+
+
+def _bfloat16_values(shape, seed, low=-3.0, high=3.0):
+    """Values exactly representable in bfloat16, as float32 and as bfloat16 tensors."""
+    values = np.random.default_rng(seed).uniform(low, high, size=shape).astype("float32")
+    half = tf.cast(values, tf.bfloat16)
+    return tf.cast(half, tf.float32), half
+
+
+@pytest.mark.parametrize(
+    "term",
+    [
+        lambda a, b: bernoulli_nll(tf.cast(a > 0, a.dtype), b),
+        lambda a, b: gaussian_nll(a, b, tf.constant(-0.5, a.dtype)),
+        squared_error,
+        gaussian_kl,
+    ],
+    ids=["bernoulli_nll", "gaussian_nll", "squared_error", "gaussian_kl"],
+)
+def test_loss_terms_of_half_precision_inputs_are_computed_in_float32(term):
+    # 784 features, as for MNIST: summed in bfloat16 the result would keep 3 digits.
+    (a32, a16), (b32, b16) = _bfloat16_values((8, 784), 0), _bfloat16_values((8, 784), 1)
+    expected = term(a32, b32)
+    got = term(a16, b16)
+    assert got.dtype == tf.float32
+    np.testing.assert_allclose(got.numpy(), expected.numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_every_model_trains_in_mixed_bfloat16_and_returns_float32(mixed_bfloat16, name):
+    x = make_data()
+    keras.utils.set_random_seed(0)
+    model = keras_ae.create_model(name, **harness_kwargs(name))
+    assert model.compute_dtype == "bfloat16"
+    assert all(w.dtype in ("float32", "int64", "bool") for w in model.weights)
+    model.compile(optimizer=keras.optimizers.Adam(1e-2))
+    history = model.fit(x, epochs=3, batch_size=32, verbose=0).history
+    for values in history.values():
+        assert np.all(np.isfinite(values))
+    assert history["reconstruction_loss"][-1] < history["reconstruction_loss"][0]
+
+    recon = model.predict(x[:8], verbose=0)
+    codes = model.encode(x[:8])
+    assert recon.dtype == np.float32 and model.decode(random_codes(model, 4)).dtype == np.float32
+    assert codes.dtype == model.code_spec.dtype
+
+    # The loss of the bfloat16 networks is that of the same weights in float32 to within
+    # bfloat16's rounding of the activations (DRAW's LSTMs compound it over their steps).
+    mixed = model.evaluate(x, batch_size=32, verbose=0, return_dict=True)
+    keras.mixed_precision.set_global_policy("float32")
+    twin = keras_ae.create_model(name, **harness_kwargs(name))
+    twin.compile(optimizer=keras.optimizers.Adam(1e-2))
+    twin.set_weights(model.get_weights())
+    full = twin.evaluate(x, batch_size=32, verbose=0, return_dict=True)
+    tolerance = 0.05 if name == "draw" else 0.02
+    assert mixed["reconstruction_loss"] == pytest.approx(full["reconstruction_loss"], rel=tolerance)
+    np.testing.assert_allclose(recon, twin.predict(x[:8], verbose=0), atol=0.02)
+
+
+def test_a_mixed_precision_model_saves_loads_and_exports_float32(mixed_bfloat16, tmp_path):
+    x = make_data(32)
+    model = keras_ae.create_model("vae", **harness_kwargs("vae"))
+    model.compile()
+    model.fit(x, epochs=1, batch_size=16, verbose=0)
+    path = tmp_path / "vae.keras"
+    model.save(path)
+    keras.mixed_precision.set_global_policy("float32")
+    # The policy travels with the file: the loaded model computes in bfloat16 again.
+    restored = keras.models.load_model(path)
+    assert restored.compute_dtype == "bfloat16"
+    np.testing.assert_array_equal(restored.predict(x, verbose=0), model.predict(x, verbose=0))
+
+    model.export_for_serving(str(tmp_path / "export"), version=1)
+    loaded = tf.saved_model.load(str(tmp_path / "export" / "1"))
+    outputs = loaded.signatures["reconstruct"](x=tf.constant(x))
+    assert outputs["reconstruction"].dtype == tf.float32
+    np.testing.assert_allclose(outputs["reconstruction"].numpy(), model.predict(x, verbose=0), atol=1e-6)
+    score = loaded.signatures["score"](x=tf.constant(x))["score"]
+    assert score.dtype == tf.float32 and np.all(np.isfinite(score.numpy()))
+
+
+def test_the_policy_can_be_given_to_one_model_instead_of_globally():
+    model = keras_ae.create_model("vae", **harness_kwargs("vae"), dtype="mixed_bfloat16")
+    assert keras.config.dtype_policy().name == "float32"
+    layers = [model.likelihood, *model.encoder.layers, *model.decoder_network.layers]
+    assert {layer.dtype_policy.name for layer in layers} == {"mixed_bfloat16"}
+    model.compile()
+    x = make_data(32)
+    assert np.isfinite(model.fit(x, epochs=1, batch_size=16, verbose=0).history["loss"][0])
+    assert keras_ae.create_model("vae", **harness_kwargs("vae")).compute_dtype == "float32"
