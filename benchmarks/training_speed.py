@@ -17,9 +17,9 @@ Contenders:
   `keras-ae spe=1`: the defaults with one step per execution (Keras' own default);
   `keras-ae unfused`: the defaults with Keras' own Adam update instead of the fused one
   that `compile` selects (`keras_ae.optimizers.FusedAdam`).
-- `keras-ae step, resident xla`: keras-ae's own `train_step`, 16 steps in one XLA program
-  fed slices of one tensor from Python, as the floor is fed (not an API: what a `fit` path
-  for in-memory arrays without the `tf.data` iterator could reach).
+- `keras-ae bf16`: the defaults with `dtype="mixed_bfloat16"` (networks in bfloat16,
+  variables and losses in float32): fast only where the hardware multiplies bfloat16
+  natively (AMX or AVX512-BF16 CPUs, recent GPUs); emulated and slower elsewhere.
 - `keras fit`: the same layers as a plain Keras functional model with its loss (and the
   KL by `add_loss` for the VAE), trained by Keras' own `fit` with Keras' defaults, but
   for the optimizer: the same fused Adam, so that the comparison isolates the step.
@@ -28,6 +28,8 @@ Contenders:
 - `tensorflow floor` (the MLP VAE only): the same network as a hand-written TensorFlow
   loop, fused Adam, 16 steps compiled by XLA as one program: the most keras-ae could gain
   from removing its and Keras' overheads on this machine.
+- `pytorch bf16`: the PyTorch loop under `torch.autocast("cpu", dtype=torch.bfloat16)`,
+  PyTorch's own mixed precision, beside `keras-ae bf16`.
 - `pytorch`: the same network (VAE, conv VAE, CAE) in a plain PyTorch loop (`torch.compile`, fused Adam),
   only when `torch` is installed (`pip install ".[bench]"`; on a machine without a GPU the
   CPU build is enough and much smaller: `pip install torch --index-url
@@ -119,7 +121,7 @@ def flop_per_sample(name):
 
 
 # ------------------------------------------------------------------------------ Keras
-def keras_ae_fit(name, batch_size, fused=True, **compile_args):
+def keras_ae_fit(name, batch_size, fused=True, dtype=None, **compile_args):
     import keras
 
     import keras_ae
@@ -128,7 +130,7 @@ def keras_ae_fit(name, batch_size, fused=True, **compile_args):
         """Keras' Adam update: `compile` fuses only `keras.optimizers.Adam` itself."""
 
     keras.utils.set_random_seed(0)
-    model = keras_ae.create_model(REGISTRY[name], **MODELS[name])
+    model = keras_ae.create_model(REGISTRY[name], **MODELS[name], dtype=dtype)
     optimizer = keras.optimizers.Adam(1e-3) if fused else UnfusedAdam(1e-3)
     model.compile(optimizer=optimizer, **compile_args)
     return lambda x, epochs=1: model.fit(x, batch_size=batch_size, epochs=epochs, verbose=0, shuffle=False)
@@ -175,41 +177,12 @@ def keras_functional_fit(name, batch_size, **compile_args):
     return lambda x, epochs=1: model.fit(x, x, batch_size=batch_size, epochs=epochs, verbose=0, shuffle=False)
 
 
-def keras_ae_resident_fit(name, batch_size, steps_per_execution=16):
-    """keras-ae's own `train_step`, fed as the TensorFlow floor is: no `tf.data`, no Keras loop.
-
-    The model of `keras_ae_fit` with its `train_step` run `steps_per_execution` times in one
-    XLA program, on slices of one tensor made from the array, called from Python. It is not
-    a keras-ae API: it measures what a `fit` path for in-memory arrays that bypasses the
-    `tf.data` iterator could reach (RESULTS.md, "Training speed": the slow rounds come
-    with the iterator).
-    """
-    import keras
-    import tensorflow as tf
-
-    import keras_ae
-
-    keras.utils.set_random_seed(0)
-    shape = MODELS[name]["input_shape"]
-    model = keras_ae.create_model(REGISTRY[name], **MODELS[name])
-    model.compile(optimizer="adam")
-    # Builds the model and the optimizer outside the XLA program (one step on zeros).
-    model.fit(np.zeros((batch_size, *shape), "float32"), batch_size=batch_size, verbose=0)
-
-    @tf.function(jit_compile=True)
-    def execution(batches):
-        for i in tf.range(steps_per_execution):
-            model.train_step(batches[i])
-
-    return _fed_from_one_tensor(execution, batch_size, steps_per_execution)
-
-
 def _fed_from_one_tensor(execution, batch_size, steps_per_execution):
     """`fit(x, epochs=1)` calling `execution(batches)` on slices of one tensor made from `x`.
 
     Each slice holds `steps_per_execution` batches, shaped `(steps_per_execution, batch_size,
     *example_shape)`; examples beyond the last whole slice are left out. No `tf.data`, no
-    Keras loop: how the TensorFlow floor and `keras-ae step, resident xla` are fed.
+    Keras loop: how the TensorFlow floor is fed.
     """
     import tensorflow as tf
 
@@ -279,7 +252,7 @@ def tensorflow_floor_fit(name, batch_size, steps_per_execution=16):
 
 
 # ---------------------------------------------------------------------------- PyTorch
-def pytorch_fit(name, batch_size):
+def pytorch_fit(name, batch_size, bfloat16=False):
     import torch
     from torch import nn
 
@@ -336,7 +309,8 @@ def pytorch_fit(name, batch_size):
     @torch.compile
     def step(x):
         optimizer.zero_grad(set_to_none=True)
-        loss = loss_fn(x)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bfloat16):
+            loss = loss_fn(x)
         loss.backward()
         return loss
 
@@ -368,7 +342,7 @@ def contenders(name, batch_size, with_torch):
         "keras-ae xla": keras_ae_fit(name, batch_size, jit_compile=True),
         "keras-ae spe=1": keras_ae_fit(name, batch_size, steps_per_execution=1),
         "keras-ae unfused": keras_ae_fit(name, batch_size, fused=False),
-        "keras-ae step, resident xla": keras_ae_resident_fit(name, batch_size),
+        "keras-ae bf16": keras_ae_fit(name, batch_size, dtype="mixed_bfloat16"),
         "keras fit": keras_functional_fit(name, batch_size),
         "keras fit spe=16": keras_functional_fit(name, batch_size, steps_per_execution=16),
     }
@@ -379,6 +353,7 @@ def contenders(name, batch_size, with_torch):
         fit = pytorch_fit(name, batch_size)
         if fit is not None:
             found["pytorch"] = fit
+            found["pytorch bf16"] = pytorch_fit(name, batch_size, bfloat16=True)
     return found
 
 
