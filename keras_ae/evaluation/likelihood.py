@@ -16,6 +16,7 @@ from keras import ops
 
 from keras_ae._validation import check_int
 from keras_ae.losses import gaussian_kl
+from keras_ae.losses.functional import loss_dtype
 
 _LOG_2PI = math.log(2.0 * math.pi)
 
@@ -47,7 +48,13 @@ def _as_float_array(model, x):
         raise ValueError(
             f"Argument `x` must have shape (n, {', '.join(map(str, model.data_shape))}). Received: x with shape={x.shape}"
         )
-    return x.astype(model.compute_dtype)
+    return x.astype(_dtype(model))
+
+
+def _dtype(model):
+    """The dtype the estimates compute in: float32 for a model whose networks compute in
+    half precision (a mixed-precision policy), whose rounding would swamp the log weights."""
+    return loss_dtype(model.compute_dtype)
 
 
 def _log_weights_function(model, jit_compile):
@@ -56,7 +63,7 @@ def _log_weights_function(model, jit_compile):
     `x` is `(b, ...)`, `eps` `(b, c, d)`: `c` importance samples for each of `b` examples.
     """
 
-    d, dtype = model.latent_dim, model.compute_dtype
+    d, dtype = model.latent_dim, _dtype(model)
     signature = [
         tf.TensorSpec((None, *model.data_shape), dtype),
         tf.TensorSpec((None, d), dtype),
@@ -84,7 +91,7 @@ def _sequential_log_weights_function(model, jit_compile):
     """A compiled `(x, eps) -> log p(x, z) - log q(z | x)` for models whose posterior is a
     sequence (DRAW): `eps` `(b, c, *code_shape)` are the standard normal draws of `c` paths
     for each of `b` examples; the model runs each path (`log_importance_weights`)."""
-    shape, dtype = tuple(model.code_spec.shape), model.compute_dtype
+    shape, dtype = tuple(model.code_spec.shape), _dtype(model)
     signature = [tf.TensorSpec((None, *model.data_shape), dtype), tf.TensorSpec((None, None, *shape), dtype)]
 
     @tf.function(input_signature=signature, jit_compile=jit_compile)
@@ -98,7 +105,7 @@ def _sequential_log_weights_function(model, jit_compile):
 
 def _posterior(model, x):
     outputs = model.encoder(x, training=False)
-    return outputs[0], outputs[1]
+    return tuple(ops.cast(t, _dtype(model)) for t in outputs[:2])
 
 
 def importance_weighted_log_likelihood(
@@ -210,7 +217,7 @@ def elbo(model, x, num_samples=1, batch_size=256, seed=0):
     batch_size = check_int("batch_size", batch_size)
     seed_generator = keras.random.SeedGenerator(check_int("seed", seed, minimum=0))
 
-    d, dtype = model.latent_dim, model.compute_dtype
+    d, dtype = model.latent_dim, _dtype(model)
 
     @tf.function(
         input_signature=[
@@ -230,7 +237,9 @@ def elbo(model, x, num_samples=1, batch_size=256, seed=0):
     reconstruction, kl = [], []
     for start in range(0, len(x), per_call):
         batch = ops.convert_to_tensor(x[start : start + per_call])
-        eps = keras.random.normal((batch.shape[0], num_samples, model.latent_dim), seed=seed_generator)
+        eps = keras.random.normal(
+            (batch.shape[0], num_samples, model.latent_dim), dtype=dtype, seed=seed_generator
+        )
         r, k = terms(batch, eps)
         reconstruction.append(ops.convert_to_numpy(r))
         kl.append(ops.convert_to_numpy(k))

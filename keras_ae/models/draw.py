@@ -12,6 +12,7 @@ from keras_ae.architectures import check_input_shape
 from keras_ae.layers import Sampling
 from keras_ae.layers.draw_attention import AttentiveRead, AttentiveWrite
 from keras_ae.losses import gaussian_kl
+from keras_ae.losses.functional import in_loss_dtype
 from keras_ae.models.base_autoencoder import ELBO_METRIC_NAMES, BaseAutoencoder, CodeSpec, weighted_mean
 from keras_ae.registry import register_model
 
@@ -292,8 +293,10 @@ class DRAW(BaseAutoencoder):
         """
         path = self.unroll(x, noise=eps)
         half_log_2pi = 0.5 * math.log(2.0 * math.pi)
-        log_q = ops.sum(-0.5 * ops.square(eps) - 0.5 * path["z_log_var"] - half_log_2pi, axis=(1, 2))
-        log_prior = ops.sum(-0.5 * ops.square(path["z"]) - half_log_2pi, axis=(1, 2))
+        # In float32 under a mixed-precision policy too (the paths run in bfloat16).
+        eps, z_log_var, z = in_loss_dtype(ops.convert_to_tensor(eps), path["z_log_var"], path["z"])
+        log_q = ops.sum(-0.5 * ops.square(eps) - 0.5 * z_log_var - half_log_2pi, axis=(1, 2))
+        log_prior = ops.sum(-0.5 * ops.square(z) - half_log_2pi, axis=(1, 2))
         return -self.likelihood.nll(x, path["logits"]) + log_prior - log_q
 
     # ----------------------------------------------------------------- generation
