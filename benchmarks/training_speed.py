@@ -79,6 +79,22 @@ MODELS = {
 REGISTRY = {"vae": "vae", "conv_vae": "vae", "cae": "contractive_autoencoder"}
 
 
+def cpu_description():
+    """The CPU model, core count and native bfloat16 instruction sets, for the record."""
+    model, flags = platform.processor() or platform.machine(), []
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                key, _, value = line.partition(":")
+                if key.strip() == "model name":
+                    model = value.strip()
+                elif key.strip() == "flags" and not flags:
+                    flags = [f for f in value.split() if f in ("amx_bf16", "avx512_bf16")]
+    except OSError:
+        pass
+    return f"{model}, {os.cpu_count()} cores, native bfloat16: {', '.join(flags) or 'none'}"
+
+
 def matmul_peak_gflops(n=1024, repeats=20):
     """The machine's float32 matmul rate with numpy (best of `repeats`), in GFLOP/s."""
     a = np.random.default_rng(0).standard_normal((n, n)).astype("float32")
@@ -458,7 +474,7 @@ def main(argv=None):
             json.dump(
                 {
                     "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-                    "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
+                    "machine": cpu_description(),
                     "keras": keras.__version__,
                     "arguments": vars(args),
                     "matmul_peak_gflops": peak,
