@@ -96,10 +96,12 @@ class UserAPI:
         16th batch; pass `steps_per_execution=1` to call them after every batch. Under a
         `tf.distribute` strategy's scope the default is 1.
         `jit_compile` keeps Keras' meaning ("auto": XLA only where a GPU is present);
-        `jit_compile=True` is faster again on a CPU for MLP models at small batches (about
-        1.05x at batch 128, slower at 512 in the latest run of the benchmark), at the cost
-        of an XLA compilation per batch shape (a step whose loss is NaN or Inf then makes no
-        update, and `fit` raises after the execution instead of in the step).
+        `jit_compile=True` is faster again on a CPU for MLP models at small batches
+        (1.05-1.3x at batch 128 on the 2-core CPUs measured, slower at 512, much slower for
+        convolutions), at the cost of an XLA compilation per batch shape (a step whose loss
+        is NaN or Inf then makes no update, and `fit` raises after the execution instead of
+        in the step). On CPUs with AMX, a model created with `dtype="mixed_bfloat16"` trains
+        faster still (README, "Mixed precision").
         Adam runs fused: `"adam"` and instances of `keras.optimizers.Adam` itself train with
         `keras_ae.optimizers.FusedAdam` (the same algorithm, state and config, with each
         variable's update in one kernel; the instance is the caller's object, updated in
