@@ -138,23 +138,27 @@ class UserAPI:
             # created the model, but optimizer variables must be created inside it.
             with self.distribute_strategy.scope():
                 self.optimizer.build(self.optimized_variables)
-        if resident_fit.applies(self, x, y, args, kwargs):
-            return self._resident_fit(x, validation_data, kwargs)
-        if resident_fit.plain_array_fit(x, y, args, kwargs):  # under a strategy, or eager
-            x = self._array_dataset(x, kwargs.pop("batch_size", None), kwargs.pop("shuffle", True))
-            kwargs["shuffle"] = False  # the pipeline shuffles; Keras would warn about a dataset
+        resident = resident_fit.applies(self, x, y, args, kwargs)
+        if resident or resident_fit.plain_array_fit(x, y, args, kwargs):
+            batch_size = kwargs.pop("batch_size", None)
+            batch_size = 32 if batch_size is None else check_int("batch_size", batch_size)
+            shuffle = kwargs.pop("shuffle", True)
+            # Keras validates in batches of `batch_size` unless told otherwise, but neither
+            # path below hands Keras a batch size (it would validate in batches of 32).
+            kwargs["validation_batch_size"] = kwargs.get("validation_batch_size") or batch_size
+            if resident:
+                return self._resident_fit(x, batch_size, shuffle, validation_data, kwargs)
+            # Under a strategy, or eager: a `tf.data` pipeline that shuffles itself.
+            x = self._array_dataset(x, batch_size, shuffle)
+            kwargs["shuffle"] = False
         return super().fit(
             x, y, *args, validation_data=validation_data, sample_weight=sample_weight, **kwargs
         )
 
-    def _resident_fit(self, x, validation_data, kwargs):
+    def _resident_fit(self, x, batch_size, shuffle, validation_data, kwargs):
         """Keras' `fit` with `resident_fit.ResidentArrayFit` as its train function for the
         call (Keras keeps a built train function and reuses it), restored afterwards."""
-        batch_size = kwargs.pop("batch_size", None)
-        batch_size = 32 if batch_size is None else check_int("batch_size", batch_size)
-        feed = resident_fit.ResidentArrayFit(self, x, batch_size, kwargs.pop("shuffle", True))
-        # Keras validates in batches of `batch_size` unless told otherwise; it is not given one.
-        kwargs["validation_batch_size"] = kwargs.get("validation_batch_size") or batch_size
+        feed = resident_fit.ResidentArrayFit(self, x, batch_size, shuffle)
         keras_function = self.train_function
         self.train_function = feed
         try:
@@ -191,7 +195,6 @@ class UserAPI:
         """
         import tensorflow as tf
 
-        batch_size = 32 if batch_size is None else check_int("batch_size", batch_size)
         data = tf.convert_to_tensor(x)
         indices = tf.data.Dataset.range(len(x))
         if shuffle:

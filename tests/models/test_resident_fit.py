@@ -77,8 +77,10 @@ def test_keras_callbacks_validation_and_train_function_are_kept(data):
     assert int(model.train_step_count.numpy()) == 4 * 12
 
 
-def test_validation_runs_in_batches_of_batch_size_unless_told_otherwise(data):
-    model, _ = twin_models(steps_per_execution=1)
+# Eager runs take the `tf.data` path for arrays, which validates the same way.
+@pytest.mark.parametrize("run_eagerly", [False, True])
+def test_validation_runs_in_batches_of_batch_size_unless_told_otherwise(data, run_eagerly):
+    model, _ = twin_models(steps_per_execution=1, run_eagerly=run_eagerly)
     for extra, batches in (({}, [0, 1]), ({"validation_batch_size": 8}, [0])):
         seen = []
         test_end = keras.callbacks.LambdaCallback(
