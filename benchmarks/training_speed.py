@@ -19,7 +19,7 @@ Contenders:
   that `compile` selects (`keras_ae.optimizers.FusedAdam`).
 - `keras-ae bf16`: the defaults with `dtype="mixed_bfloat16"` (networks in bfloat16,
   variables and losses in float32): fast only where the hardware multiplies bfloat16
-  natively (AMX or AVX512-BF16 CPUs, recent GPUs); emulated and slower elsewhere.
+  natively (AMX or AVX512-BF16 CPUs, recent GPUs); emulated elsewhere (not expected to help).
 - `keras fit`: the same layers as a plain Keras functional model with its loss (and the
   KL by `add_loss` for the VAE), trained by Keras' own `fit` with Keras' defaults, but
   for the optimizer: the same fused Adam, so that the comparison isolates the step.
