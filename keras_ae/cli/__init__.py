@@ -20,7 +20,7 @@ name answer at once.
 import os
 import sys
 
-from keras_ae.cli.commands import _run_name, _train_settings
+from keras_ae.cli.commands import _run_name, _train_settings, cmd_describe, cmd_list
 from keras_ae.cli.parser import build_parser
 
 __all__ = ["_run_name", "_train_settings", "build_parser", "main"]
@@ -30,6 +30,22 @@ def _quiet_tensorflow():
     # TensorFlow prints C++ notices when it is imported: this must be set before the import.
     # The command line owns its process, so it may; the library never changes the environment.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+def _import_tensorflow_quietly():
+    # On CPUs where TensorFlow enables oneDNN by default (AVX-512 machines), TensorFlow 2.21
+    # prints a notice about it from C++ while it is imported, whatever TF_CPP_MIN_LOG_LEVEL
+    # says. The import runs with file descriptor 2 pointed at /dev/null; a failing import
+    # still raises its Python error after stderr is restored.
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+            import tensorflow  # noqa: F401
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def _quiet_python_logging():
@@ -53,6 +69,8 @@ def main(argv=None):
     if not getattr(args, "func", None):
         parser.print_help()
         return 0
+    if args.func not in (cmd_list, cmd_describe):  # these two answer without TensorFlow
+        _import_tensorflow_quietly()
     _quiet_python_logging()
     from keras_ae.data import DatasetNotPreparedError
 
