@@ -353,38 +353,32 @@ def torch_available():
 
 
 # ------------------------------------------------------------------------------- main
-CONTENDERS = (
-    "keras-ae",
-    "keras-ae xla",
-    "keras-ae spe=1",
-    "keras-ae unfused",
-    "keras-ae bf16",
-    "keras fit",
-    "keras fit spe=16",
-    "tensorflow floor",
-    "pytorch",
-    "pytorch bf16",
-)
+# Each contender's label and how to build its `fit(x)` for a model name and batch size
+# (None where it does not apply: the floor exists for the MLP VAE only).
+CONTENDERS = {
+    "keras-ae": lambda name, b: keras_ae_fit(name, b),
+    "keras-ae xla": lambda name, b: keras_ae_fit(name, b, jit_compile=True),
+    "keras-ae spe=1": lambda name, b: keras_ae_fit(name, b, steps_per_execution=1),
+    "keras-ae unfused": lambda name, b: keras_ae_fit(name, b, fused=False),
+    "keras-ae bf16": lambda name, b: keras_ae_fit(name, b, dtype="mixed_bfloat16"),
+    "keras fit": lambda name, b: keras_functional_fit(name, b),
+    "keras fit spe=16": lambda name, b: keras_functional_fit(name, b, steps_per_execution=16),
+    "tensorflow floor": tensorflow_floor_fit,
+    "pytorch": pytorch_fit,
+    "pytorch bf16": lambda name, b: pytorch_fit(name, b, bfloat16=True),
+}
 
 
-def contenders(name, batch_size, with_torch):
-    found = {
-        "keras-ae": keras_ae_fit(name, batch_size),
-        "keras-ae xla": keras_ae_fit(name, batch_size, jit_compile=True),
-        "keras-ae spe=1": keras_ae_fit(name, batch_size, steps_per_execution=1),
-        "keras-ae unfused": keras_ae_fit(name, batch_size, fused=False),
-        "keras-ae bf16": keras_ae_fit(name, batch_size, dtype="mixed_bfloat16"),
-        "keras fit": keras_functional_fit(name, batch_size),
-        "keras fit spe=16": keras_functional_fit(name, batch_size, steps_per_execution=16),
-    }
-    floor = tensorflow_floor_fit(name, batch_size)
-    if floor is not None:
-        found["tensorflow floor"] = floor
-    if with_torch:
-        fit = pytorch_fit(name, batch_size)
+def contenders(name, batch_size, with_torch, only=None):
+    """The `fit` of every contender that applies, or of those in `only`: built only for
+    the contenders that will run."""
+    found = {}
+    for label, build in CONTENDERS.items():
+        if (only is not None and label not in only) or (label.startswith("pytorch") and not with_torch):
+            continue
+        fit = build(name, batch_size)
         if fit is not None:
-            found["pytorch"] = fit
-            found["pytorch bf16"] = pytorch_fit(name, batch_size, bfloat16=True)
+            found[label] = fit
     return found
 
 
@@ -394,9 +388,7 @@ def measure(name, batch_size, steps, warmup, rounds, with_torch, only=None):
     # Whole executions of 16 steps, so that every contender trains on every example.
     steps = -(-steps // 16) * 16
     x = (rng.uniform(size=(steps * batch_size, *shape)) > 0.5).astype("float32")
-    fits = contenders(name, batch_size, with_torch)
-    if only is not None:
-        fits = {label: fit for label, fit in fits.items() if label in only}
+    fits = contenders(name, batch_size, with_torch, only)
     for fit in fits.values():  # trace, compile and warm up
         fit(x[: warmup * batch_size])
     rates = {label: [] for label in fits}
