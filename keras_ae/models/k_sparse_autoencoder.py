@@ -22,10 +22,11 @@ class KSparseAutoencoder(Autoencoder):
     `tied_weights=True` the decoder uses the transpose of the encoder's kernel.
 
     k schedule (optional): with `k_start`, training starts with `k_start` units and
-    lowers `k` linearly to `k` over the first half of training, counted in optimizer
-    steps: `k_t = k + ceil((k_start - k) * max(0, h - t) / h)` with
-    `h = max(1, total_steps // 2)` and `t = train_step_count`, so early steps keep
-    more units and no unit is left dead. The count is a model weight (saved with the
+    lowers `k` linearly to `k` over the first `k_schedule_fraction` of training (the
+    paper: the first half), counted in optimizer steps:
+    `k_t = k + ceil((k_start - k) * max(0, h - t) / h)` with
+    `h = max(1, int(total_steps * k_schedule_fraction))` and `t = train_step_count`, so
+    early steps keep more units and fewer units are left dead. The count is a model weight (saved with the
     model); validation never advances it. `k` is logged (the inference `k` for
     validation).
 
@@ -38,6 +39,8 @@ class KSparseAutoencoder(Autoencoder):
         k_start: first value of the k schedule (k <= k_start <= latent_dim), or None
             for a constant `k`.
         total_steps: optimizer steps of the whole training run; required with `k_start`.
+        k_schedule_fraction: the fraction of `total_steps` over which k falls from
+            `k_start` to `k`, in (0, 1] (paper: 0.5; 1 lowers k over the whole run).
         code_activation: activation before the selection (linear in the paper).
         **kwargs: see `Autoencoder` (`tied_weights`, `hidden_units`, `encoder`, ...). A
             user `encoder` outputs the code before selection.
@@ -58,6 +61,7 @@ class KSparseAutoencoder(Autoencoder):
         alpha=3.0,
         k_start=None,
         total_steps=None,
+        k_schedule_fraction=0.5,
         code_activation="linear",
         **kwargs,
     ):
@@ -76,6 +80,9 @@ class KSparseAutoencoder(Autoencoder):
             raise ValueError(
                 f"Argument `total_steps` only applies with a k schedule (k_start). Received: total_steps={total_steps!r}"
             )
+        self.k_schedule_fraction = check_number(
+            "k_schedule_fraction", k_schedule_fraction, minimum=0, maximum=1, exclusive_minimum=True
+        )
         self.k_start = k_start
         self.total_steps = total_steps
         self.k_sparse = KSparse(self.k, alpha=self.alpha, name="k_sparse")
@@ -102,10 +109,10 @@ class KSparseAutoencoder(Autoencoder):
         """The training k at the current optimizer step (an int without a schedule)."""
         if self.k_start is None:
             return self.k
-        half = max(1, self.total_steps // 2)
-        remaining = ops.maximum(half - ops.cast(self.train_step_count, "int64"), 0)
-        # Integer ceil((k_start - k) * remaining / half): exact at every step.
-        return self.k + ((self.k_start - self.k) * remaining + half - 1) // half
+        length = max(1, int(self.total_steps * self.k_schedule_fraction))
+        remaining = ops.maximum(length - ops.cast(self.train_step_count, "int64"), 0)
+        # Integer ceil((k_start - k) * remaining / length): exact at every step.
+        return self.k + ((self.k_start - self.k) * remaining + length - 1) // length
 
     @property
     def metric_names(self):
@@ -128,6 +135,12 @@ class KSparseAutoencoder(Autoencoder):
     def get_config(self):
         config = super().get_config()
         config.update(
-            {"k": self.k, "alpha": self.alpha, "k_start": self.k_start, "total_steps": self.total_steps}
+            {
+                "k": self.k,
+                "alpha": self.alpha,
+                "k_start": self.k_start,
+                "total_steps": self.total_steps,
+                "k_schedule_fraction": self.k_schedule_fraction,
+            }
         )
         return config

@@ -86,6 +86,20 @@ def test_k_schedule_values_per_optimizer_step(rng):
         odd.train_step_count.assign(step)
         values.append(int(odd.current_k()))
     assert values == [4, 3, 2, 1, 1]
+    # k_schedule_fraction=1 lowers k over the whole run: h = total_steps = 4.
+    whole = small(k=2, k_start=10, total_steps=4, k_schedule_fraction=1.0)
+    values = []
+    for step in range(6):
+        whole.train_step_count.assign(step)
+        values.append(int(whole.current_k()))
+    assert values == [10, 8, 6, 4, 2, 2]
+    # A quarter of 10 steps: h = int(2.5) = 2.
+    quarter = small(k=2, k_start=10, total_steps=10, k_schedule_fraction=0.25)
+    values = []
+    for step in range(4):
+        quarter.train_step_count.assign(step)
+        values.append(int(quarter.current_k()))
+    assert values == [10, 6, 2, 2]
 
 
 def test_fit_follows_the_schedule_and_logs_k(rng):
@@ -119,6 +133,11 @@ def test_bad_arguments_are_refused():
         small(k=3, k_start=5)
     with pytest.raises(ValueError, match=r"only applies with a k schedule.*total_steps=100"):
         small(total_steps=100)
+    for fraction in (0, 1.5, float("nan")):
+        with pytest.raises(
+            ValueError, match=rf"k_schedule_fraction.*Received: k_schedule_fraction={fraction}"
+        ):
+            small(k=3, k_start=5, total_steps=10, k_schedule_fraction=fraction)
 
 
 def test_user_encoder_output_is_the_code_before_selection(rng):
