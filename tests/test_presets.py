@@ -12,7 +12,8 @@ from keras_ae.presets import PRESETS_DIR, check_preset, list_presets, preset_car
 
 # The presets issue #17 asks for so far (the dSprites beta-VAE follows its reproduction).
 REQUIRED = {"vae_digits", "vae_mnist", "k_sparse_mnist", "contractive_mnist"}
-LOCAL_SOURCES = {"mnist": "mnist"}  # dataset name -> folder under $KERAS_AE_DATASETS
+# dataset name -> what `load_dataset` reads under $KERAS_AE_DATASETS
+LOCAL_SOURCES = {"mnist": "mnist", "dsprites_downsampled.npz": "dsprites/dsprites_downsampled.npz"}
 
 
 def test_the_required_presets_are_shipped():

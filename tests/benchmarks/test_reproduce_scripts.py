@@ -121,8 +121,24 @@ def test_the_burda_schedule_gives_each_stage_its_steps(monkeypatch):
 
 
 def test_beta_vae_dsprites_fast(datasets_dir, tmp_path):
-    results, stdout = run_fast("beta_vae_dsprites.py", datasets_dir, tmp_path)
+    preset, picture = tmp_path / "beta_vae_fast", tmp_path / "traversals.png"
+    options = ("--architecture", "conv", "--save-preset", str(preset), "--traversals", str(picture))
+    results, stdout = run_fast("beta_vae_dsprites.py", datasets_dir, tmp_path, *options)
     assert "0.6158" in stdout and "0.9923" in stdout
+    # The best model is saved as a preset whose card holds its score and whose check
+    # figure recomputes from the dSprites file, and its traversals are pictured.
+    from keras_ae.presets import check_preset, preset_card
+
+    card = preset_card(preset)
+    best = results["best"]
+    variant, seed = best.split(", seed ")
+    best_scores = results["per_variant"][variant]["per_seed"][seed]
+    assert card["figures"]["beta_vae_score"] == best_scores["beta_vae_score"]["eval_accuracy"]
+    assert card["model"] == "beta_vae" and card["training"]["steps"] == 16  # 1,024 images / 64
+    npz = datasets_dir / "dsprites" / "dsprites_downsampled.npz"
+    measured, expected, tolerance = check_preset(preset, source=npz)
+    assert abs(measured - expected) <= tolerance
+    assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert set(results["per_beta"]) == {"1.0", "4.0"}
     for scores in [results["untrained_encoder"], *results["per_beta"].values()]:
         assert 0 <= scores["beta_vae_score"]["eval_accuracy"] <= 1
@@ -138,7 +154,16 @@ def test_beta_vae_dsprites_fast(datasets_dir, tmp_path):
 
 def test_k_sparse_mnist_fast(datasets_dir, tmp_path):
     # The authors' optimizer and initialization (the default, Adam, runs in full mode).
-    options = ("--optimizer", "sgd", "--learning-rate", "0.005", "--init-std", "0.01")
+    options = (
+        "--optimizer",
+        "sgd",
+        "--learning-rate",
+        "0.005",
+        "--init-std",
+        "0.01",
+        "--k-schedule-fraction",
+        "1",
+    )
     results, stdout = run_fast("k_sparse_mnist.py", datasets_dir, tmp_path, *options)
     assert "0.0135" in stdout and "0.072" in stdout and "sgd 0.005" in stdout
     assert 0 <= results["probe_error"] <= 1 and 0 <= results["raw_pixel_probe_error"] <= 1
@@ -163,12 +188,55 @@ def test_contractive_mnist_fast(datasets_dir, tmp_path):
         assert 0 <= scores["saturation"] <= 1 and 0 <= scores["probe_error"] <= 1
         tuned = scores["fine_tuned"]
         assert 0 <= tuned["error"] <= 1 and 1 <= tuned["epochs"] <= 2  # fast mode: at most 2 epochs
+        # The mean squared entry is ||J||_F^2 / (1000 units * 784 pixels) averaged over the
+        # images, so it is at least the squared mean norm over the same count (Jensen).
+        assert scores["jacobian_mean_squared_entry"] >= scores["jacobian_norm"] ** 2 / 784_000 * (1 - 1e-9)
     assert finite(results["ae_over_cae_jacobian_norm"])
+    assert finite(results["ae_over_cae_jacobian_mean_squared_entry"])
+
+
+def test_contractive_mnist_measures_a_cae_preset(datasets_dir, tmp_path):
+    # The shipped CAE is measured, not retrained: its figures are the preset's own.
+    results, _ = run_fast(
+        "contractive_mnist.py",
+        datasets_dir,
+        tmp_path,
+        "--models",
+        "ae,cae",
+        "--cae-preset",
+        "contractive_mnist",
+        "--fine-tune-epochs",
+        "0",
+    )
+    import numpy as np
+
+    import keras_ae
+    from keras_ae.data import load_dataset
+    from keras_ae.evaluation import jacobian_frobenius_norm
+
+    assert results["cae_preset"] == "contractive_mnist"
+    x_test = load_dataset(str(datasets_dir / "mnist"), "test[:20]", as_numpy=True, flatten=True)
+    norms = jacobian_frobenius_norm(keras_ae.from_preset("contractive_mnist"), x_test)
+    cae = results["per_model"]["cae"]
+    np.testing.assert_allclose(cae["jacobian_norm"], norms.mean(), rtol=1e-5)
+    np.testing.assert_allclose(cae["jacobian_mean_squared_entry"], np.mean(norms**2) / 784_000, rtol=1e-5)
+    ae = results["per_model"]["ae"]
+    np.testing.assert_allclose(
+        results["ae_over_cae_jacobian_mean_squared_entry"],
+        ae["jacobian_mean_squared_entry"] / cae["jacobian_mean_squared_entry"],
+        rtol=1e-12,
+    )
 
 
 def test_scripts_reject_bad_arguments(datasets_dir, tmp_path):
     with pytest.raises(AssertionError, match="--models must list"):
         run_fast("contractive_mnist.py", datasets_dir, tmp_path, "--models", "rbm")
+    with pytest.raises(AssertionError, match="include cae in --models. Received: models='ae'"):
+        run_fast("contractive_mnist.py", datasets_dir, tmp_path, "--models", "ae", "--cae-preset", "x")
+    with pytest.raises(AssertionError, match="must name a contractive autoencoder preset.*vae_mnist"):
+        run_fast(
+            "contractive_mnist.py", datasets_dir, tmp_path, "--models", "cae", "--cae-preset", "vae_mnist"
+        )
 
 
 def test_vq_vae_mnist_fast(datasets_dir, tmp_path):
