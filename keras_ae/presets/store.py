@@ -148,6 +148,12 @@ def check_preset(name, source=None, data_dir=None):
     from keras_ae.data import load_dataset
 
     check = preset_card(name)["check"]
+    if source is None and os.path.splitext(check["dataset"])[1] and not os.path.exists(check["dataset"]):
+        # A dataset named by its file (dSprites' .npz) is no tfds name: say where to point.
+        raise ValueError(
+            f"Preset {name!r} checks its figure on the file {check['dataset']!r}: pass that file's path "
+            "as `source`. Received: source=None"
+        )
     model = from_preset(name)
     model.compile(optimizer="adam")
     data = load_dataset(

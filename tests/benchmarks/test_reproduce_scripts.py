@@ -138,6 +138,10 @@ def test_beta_vae_dsprites_fast(datasets_dir, tmp_path):
     npz = datasets_dir / "dsprites" / "dsprites_downsampled.npz"
     measured, expected, tolerance = check_preset(preset, source=npz)
     assert abs(measured - expected) <= tolerance
+    with pytest.raises(
+        ValueError, match="file 'dsprites_downsampled.npz': pass that file's path as `source`"
+    ):
+        check_preset(preset)
     assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert set(results["per_beta"]) == {"1.0", "4.0"}
     for scores in [results["untrained_encoder"], *results["per_beta"].values()]:
