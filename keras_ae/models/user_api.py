@@ -7,7 +7,7 @@ import numpy as np
 from keras_ae import backend, optimizers
 from keras_ae._validation import check_int, check_seed
 from keras_ae.losses.functional import HALF_DTYPES
-from keras_ae.models import resident_fit
+from keras_ae.models import executions, resident_fit
 
 #: Training steps per call into the compiled graph unless `compile` is told otherwise.
 DEFAULT_STEPS_PER_EXECUTION = 16
@@ -94,7 +94,10 @@ class UserAPI:
         per-step Python and dispatch cost (about 1.2x for the MNIST VAE at batch 128 on 2
         cores). As in Keras, batch-level callbacks and the progress bar then see every
         16th batch; pass `steps_per_execution=1` to call them after every batch. Under a
-        `tf.distribute` strategy's scope the default is 1.
+        `tf.distribute` strategy's scope the default is 1. A step count given to `fit`
+        (`steps_per_epoch`, `validation_steps`) or `evaluate` (`steps`) runs exactly: that
+        call uses the largest steps per execution that divides it (Keras alone would round
+        it up to whole executions).
         `jit_compile` keeps Keras' meaning ("auto": XLA only where a GPU is present);
         `jit_compile=True` is faster again on a CPU for MLP models at small batches
         (1.05-1.3x at batch 128 on the 2-core CPUs measured, slower at 512, much slower for
@@ -138,22 +141,24 @@ class UserAPI:
             # created the model, but optimizer variables must be created inside it.
             with self.distribute_strategy.scope():
                 self.optimizer.build(self.optimized_variables)
-        resident = resident_fit.applies(self, x, y, args, kwargs)
-        if resident or resident_fit.plain_array_fit(x, y, args, kwargs):
-            batch_size = kwargs.pop("batch_size", None)
-            batch_size = 32 if batch_size is None else check_int("batch_size", batch_size)
-            shuffle = kwargs.pop("shuffle", True)
-            # Keras validates in batches of `batch_size` unless told otherwise, but neither
-            # path below hands Keras a batch size (it would validate in batches of 32).
-            kwargs["validation_batch_size"] = kwargs.get("validation_batch_size") or batch_size
-            if resident:
-                return self._resident_fit(x, batch_size, shuffle, validation_data, kwargs)
-            # Under a strategy, or eager: a `tf.data` pipeline that shuffles itself.
-            x = self._array_dataset(x, batch_size, shuffle)
-            kwargs["shuffle"] = False
-        return super().fit(
-            x, y, *args, validation_data=validation_data, sample_weight=sample_weight, **kwargs
-        )
+        steps = {name: kwargs.get(name) for name in ("steps_per_epoch", "validation_steps")}
+        with executions.whole_executions(self, **steps):
+            resident = resident_fit.applies(self, x, y, args, kwargs)
+            if resident or resident_fit.plain_array_fit(x, y, args, kwargs):
+                batch_size = kwargs.pop("batch_size", None)
+                batch_size = 32 if batch_size is None else check_int("batch_size", batch_size)
+                shuffle = kwargs.pop("shuffle", True)
+                # Keras validates in batches of `batch_size` unless told otherwise, but neither
+                # path below hands Keras a batch size (it would validate in batches of 32).
+                kwargs["validation_batch_size"] = kwargs.get("validation_batch_size") or batch_size
+                if resident:
+                    return self._resident_fit(x, batch_size, shuffle, validation_data, kwargs)
+                # Under a strategy, or eager: a `tf.data` pipeline that shuffles itself.
+                x = self._array_dataset(x, batch_size, shuffle)
+                kwargs["shuffle"] = False
+            return super().fit(
+                x, y, *args, validation_data=validation_data, sample_weight=sample_weight, **kwargs
+            )
 
     def _resident_fit(self, x, batch_size, shuffle, validation_data, kwargs):
         """Keras' `fit` with `resident_fit.ResidentArrayFit` as its train function for the
@@ -207,7 +212,8 @@ class UserAPI:
     def evaluate(self, x=None, y=None, *args, sample_weight=None, **kwargs):
         self._check_array(x)
         y = self._labels_for_weights(x, y, sample_weight)
-        return super().evaluate(x, y, *args, sample_weight=sample_weight, **kwargs)
+        with executions.whole_executions(self, steps=kwargs.get("steps")):
+            return super().evaluate(x, y, *args, sample_weight=sample_weight, **kwargs)
 
     def predict(self, x, *args, **kwargs):
         self._check_array(x)
