@@ -58,6 +58,17 @@ CONV_FILTERS = (32, 32, 64, 64)
 CAPACITY = {"capacity_max": 25.0, "capacity_steps": 100_000, "gamma": 1000.0}
 
 
+def exact_epochs(steps, steps_per_pass):
+    """`(epochs, steps_per_epoch)` with `epochs * steps_per_epoch == steps` exactly and
+    `steps_per_epoch <= steps_per_pass`: the fewest such epochs. With a step budget the data
+    repeats, so an epoch is only Keras' unit of logging; rounding epochs up to whole passes
+    would overshoot the budget by up to a pass."""
+    epochs = -(-steps // steps_per_pass)
+    while steps % epochs:
+        epochs += 1
+    return epochs, steps // epochs
+
+
 def main(argv=None):
     parser = base_parser(__doc__.splitlines()[0])
     parser.add_argument(
@@ -85,6 +96,8 @@ def main(argv=None):
     parser.add_argument("--metric-batch", type=int, help="observations per BetaVAE/FactorVAE point")
     parser.add_argument("--traversals", help="write the best model's latent traversals to this PNG")
     args = parser.parse_args(argv)
+    if args.steps is not None and args.steps < 1:
+        parser.error(f"--steps must be a positive number of training steps. Received: {args.steps}")
     if args.architecture == "conv" and args.hidden_units is None:
         args.hidden_units = "256"
     args = resolve(args, FAST, FULL)
@@ -117,7 +130,9 @@ def main(argv=None):
     if args.capacity:
         variants["capacity"] = {"beta": 1.0, **CAPACITY}
     steps_per_epoch = -(-len(images) // args.batch_size)
-    epochs = -(-args.steps // steps_per_epoch) if args.steps else args.epochs
+    epochs = args.epochs
+    if args.steps:
+        epochs, steps_per_epoch = exact_epochs(args.steps, steps_per_epoch)
     clock.lap("load")
 
     def build(seed, **variant):
@@ -194,7 +209,7 @@ def main(argv=None):
             history = model.fit(
                 train.prefetch(tf.data.AUTOTUNE),
                 epochs=epochs,
-                steps_per_epoch=min(steps_per_epoch, args.steps) if args.steps else None,
+                steps_per_epoch=steps_per_epoch if args.steps else None,
                 shuffle=False,
                 verbose=0 if args.fast else 2,
             )

@@ -122,7 +122,17 @@ def test_the_burda_schedule_gives_each_stage_its_steps(monkeypatch):
 
 def test_beta_vae_dsprites_fast(datasets_dir, tmp_path):
     preset, picture = tmp_path / "beta_vae_fast", tmp_path / "traversals.png"
-    options = ("--architecture", "conv", "--save-preset", str(preset), "--traversals", str(picture))
+    # 20 steps over 16 batches of 64 per pass: exactly 20 (2 epochs of 10), not two passes.
+    options = (
+        "--architecture",
+        "conv",
+        "--steps",
+        "20",
+        "--save-preset",
+        str(preset),
+        "--traversals",
+        str(picture),
+    )
     results, stdout = run_fast("beta_vae_dsprites.py", datasets_dir, tmp_path, *options)
     assert "0.6158" in stdout and "0.9923" in stdout
     # The best model is saved as a preset whose card holds its score and whose check
@@ -134,7 +144,8 @@ def test_beta_vae_dsprites_fast(datasets_dir, tmp_path):
     variant, seed = best.split(", seed ")
     best_scores = results["per_variant"][variant]["per_seed"][seed]
     assert card["figures"]["beta_vae_score"] == best_scores["beta_vae_score"]["eval_accuracy"]
-    assert card["model"] == "beta_vae" and card["training"]["steps"] == 16  # 1,024 images / 64
+    assert card["model"] == "beta_vae" and card["training"]["steps"] == 20
+    assert best_scores["steps"] == 20
     npz = datasets_dir / "dsprites" / "dsprites_downsampled.npz"
     measured, expected, tolerance = check_preset(preset, source=npz)
     assert abs(measured - expected) <= tolerance
@@ -235,6 +246,8 @@ def test_contractive_mnist_measures_a_cae_preset(datasets_dir, tmp_path):
 def test_scripts_reject_bad_arguments(datasets_dir, tmp_path):
     with pytest.raises(AssertionError, match="--models must list"):
         run_fast("contractive_mnist.py", datasets_dir, tmp_path, "--models", "rbm")
+    with pytest.raises(AssertionError, match="--steps must be a positive number.*Received: 0"):
+        run_fast("beta_vae_dsprites.py", datasets_dir, tmp_path, "--steps", "0")
     with pytest.raises(AssertionError, match="include cae in --models. Received: models='ae'"):
         run_fast("contractive_mnist.py", datasets_dir, tmp_path, "--models", "ae", "--cae-preset", "x")
     with pytest.raises(AssertionError, match="must name a contractive autoencoder preset.*vae_mnist"):
