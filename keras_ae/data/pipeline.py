@@ -124,7 +124,9 @@ def load_dataset(
     if as_numpy and binarize == "dynamic":
         raise ValueError(
             "binarize='dynamic' draws a new sample every epoch, which needs the tf.data pipeline: use "
-            "as_numpy=False, or binarize='static' for one fixed sample. Received: binarize='dynamic', as_numpy=True"
+            "as_numpy=False, or load the grey levels as numpy and train a model created with "
+            "dynamic_binarization=True, or binarize='static' for one fixed sample. "
+            "Received: binarize='dynamic', as_numpy=True"
         )
     dataset, scale, has_labels, name = resolve_source(source, split, data_dir=data_dir, download=download)
     if with_labels and not has_labels:

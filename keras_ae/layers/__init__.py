@@ -1,9 +1,10 @@
-"""Keras layers of the zoo: sampling, corruption processes, k-sparsity, tied decoders, vector
-quantization, gated PixelCNN blocks and DRAW's attention."""
+"""Keras layers of the zoo: sampling, corruption processes, dynamic binarization, k-sparsity,
+tied decoders, vector quantization, gated PixelCNN blocks and DRAW's attention."""
 
 from keras_ae.layers.additive_gaussian_noise import AdditiveGaussianNoise
 from keras_ae.layers.dense_transpose import DenseTranspose
 from keras_ae.layers.draw_attention import AttentiveRead, AttentiveWrite, GaussianFilterbank
+from keras_ae.layers.dynamic_binarization import DynamicBinarization
 from keras_ae.layers.gated_pixelcnn import GatedPixelCNNBlock
 from keras_ae.layers.k_sparse import KSparse
 from keras_ae.layers.masking_noise import MaskingNoise
@@ -42,6 +43,7 @@ __all__ = [
     "AttentiveRead",
     "AttentiveWrite",
     "DenseTranspose",
+    "DynamicBinarization",
     "GaussianFilterbank",
     "GatedPixelCNNBlock",
     "KSparse",

@@ -30,3 +30,21 @@ class SavesSeedState:
             return
         self.seed_generator.state.assign(store[SEED_STATE_KEY][...])
         super().load_own_variables({key: store[key] for key in keys if key != SEED_STATE_KEY})
+
+
+def derived_seed(seed, stream=1):
+    """A seed for another random stream of the object seeded with `seed`.
+
+    Keras draws with a `SeedGenerator`'s state as the key of a counter-based generator,
+    so two layers seeded alike draw from the same bits in the same step (a uniform and a
+    normal draw then correlate). Seeding the extra layer with `derived_seed(seed)` keeps
+    the streams independent and the whole model reproducible from its one seed.
+
+    Args:
+        seed: an int >= 0.
+        stream: which extra stream (1, 2, ...).
+
+    Returns:
+        An int in `[0, 2**31 - 1)`.
+    """
+    return (seed * 1_000_003 + stream * 7_919) % (2**31 - 1)

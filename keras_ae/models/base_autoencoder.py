@@ -19,6 +19,8 @@ from keras_ae.architectures import (
     check_units,
     encoder_body,
 )
+from keras_ae.layers import DynamicBinarization
+from keras_ae.layers.seed_state import derived_seed
 from keras_ae.losses import BernoulliLikelihood, get_likelihood
 from keras_ae.models.training_step import TrainingStep, weighted_mean  # noqa: F401  (re-exported)
 from keras_ae.models.user_api import UserAPI
@@ -72,6 +74,10 @@ class BaseAutoencoder(UserAPI, TrainingStep, keras.Model):
         likelihood: `"bernoulli"`, `"gaussian"`, `"mse"` or a `Likelihood` layer.
         seed: integer seed of the model's own random draws (sampling, corruption and the
             evaluation draws of the VAE family); None draws fresh seeds.
+        dynamic_binarization: train on a fresh Bernoulli sample of every input (pixel
+            intensities in [0, 1] as probabilities) in every training step, as input and as
+            target: dynamically binarized MNIST, with plain arrays (`fit(x_grey)`).
+            Evaluation and inference see the inputs as given.
         **kwargs: base `keras.Model` arguments (`name`, ...).
 
     Capabilities, declared once on each class and read by export, runs, plotting and
@@ -112,10 +118,24 @@ class BaseAutoencoder(UserAPI, TrainingStep, keras.Model):
         decoder=None,
         likelihood="bernoulli",
         seed=None,
+        dynamic_binarization=False,
         **kwargs,
     ):
         super().__init__(**kwargs)
         self.seed = check_seed(seed)
+        if not isinstance(dynamic_binarization, bool):
+            raise ValueError(
+                "Argument `dynamic_binarization` must be True or False. "
+                f"Received: dynamic_binarization={dynamic_binarization!r}"
+            )
+        self.dynamic_binarization = dynamic_binarization
+        # A seed of its own: with the model's seed, its uniforms would repeat the bits of
+        # the sampling or corruption draws of the same step.
+        self.binarization = (
+            DynamicBinarization(seed=None if seed is None else derived_seed(seed), name="binarization")
+            if dynamic_binarization
+            else None
+        )
         if isinstance(encoder, dict):
             encoder = keras.saving.deserialize_keras_object(encoder)
         if isinstance(decoder, dict):
@@ -302,6 +322,9 @@ class BaseAutoencoder(UserAPI, TrainingStep, keras.Model):
                 `"x"`) instead of the reconstruction.
         """
         self._check_batch(inputs)
+        if training and self.binarization is not None:
+            # The sample is the input and the target alike.
+            inputs = self.binarization(inputs, training=True)
         x = ops.cast(inputs, self.compute_dtype)
         outputs = self.forward(
             self.corrupt(x) if training else x,
@@ -334,6 +357,7 @@ class BaseAutoencoder(UserAPI, TrainingStep, keras.Model):
                 "filters": self.filters,
                 "activation": self.activation,
                 "seed": self.seed,
+                "dynamic_binarization": self.dynamic_binarization,
                 "encoder": encoder,
                 "decoder": keras.saving.serialize_keras_object(self.decoder_network)
                 if self._user_decoder

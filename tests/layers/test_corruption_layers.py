@@ -4,6 +4,7 @@ import pytest
 
 from keras_ae.layers import (
     AdditiveGaussianNoise,
+    DynamicBinarization,
     MaskingNoise,
     SaltAndPepperNoise,
     get_noise_layer,
@@ -35,6 +36,22 @@ def test_salt_and_pepper_splits_the_rate_evenly():
     assert (y == 0.0).mean() == pytest.approx(0.2, abs=0.005)
     assert (y == 1.0).mean() == pytest.approx(0.2, abs=0.005)
     assert (y == 0.5).mean() == pytest.approx(0.6, abs=0.005)
+
+
+def test_dynamic_binarization_draws_bernoulli_p_afresh_each_call():
+    # Each column holds one probability; 2,000 draws per value: sd of a mean <= 0.011.
+    p = np.tile(np.linspace(0.0, 1.0, 11, dtype="float32"), (2000, 1))
+    layer = DynamicBinarization(seed=0)
+    first, second = _np(layer(p, training=True)), _np(layer(p, training=True))
+    assert set(np.unique(first)) == {0.0, 1.0} and first.dtype == np.float32
+    np.testing.assert_allclose(first.mean(axis=0), p[0], atol=0.04)
+    assert (first[:, 0] == 0).all() and (first[:, -1] == 1).all()  # p = 0 and p = 1 are certain
+    # A fresh sample every call, agreeing with the first where p is 0 or 1 only.
+    agree = (first == second).mean(axis=0)
+    np.testing.assert_allclose(agree, p[0] ** 2 + (1 - p[0]) ** 2, atol=0.04)
+    # The same seed repeats the same stream; inference passes the grey levels through.
+    np.testing.assert_array_equal(_np(DynamicBinarization(seed=0)(p, training=True)), first)
+    np.testing.assert_array_equal(_np(layer(p)), p)
 
 
 def test_get_noise_layer_and_bad_arguments():

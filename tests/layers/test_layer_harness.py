@@ -33,6 +33,7 @@ from keras_ae.layers import (
     AttentiveRead,
     AttentiveWrite,
     DenseTranspose,
+    DynamicBinarization,
     GatedPixelCNNBlock,
     GaussianFilterbank,
     KSparse,
@@ -238,6 +239,15 @@ VQ_BAD_KWARGS = (
 
 
 LAYER_CASES = [
+    LayerCase(
+        DynamicBinarization,
+        {"seed": 10},
+        (8, 10),
+        num_seed_generators=1,
+        inference_output=_identity,
+        training_differs=True,
+        bad_kwargs=(({"seed": True}, "seed"), ({"seed": -1}, "seed")),
+    ),
     LayerCase(
         MaskingNoise,
         {"rate": 0.3, "seed": 11},
