@@ -62,10 +62,13 @@ def test_vae_mnist_nll_fast(datasets_dir, tmp_path):
     )
     assert 0 <= results["active_units"] <= 50
 
-    # Trained on from that preset for one annealing epoch: the new card keeps the earlier
-    # run's record and counts its epochs, steps and minutes in the totals.
+    # Trained on from that preset for one annealing epoch, on the in-memory array that the
+    # model binarizes itself: the new card keeps the earlier run's record and counts its
+    # epochs, steps and minutes in the totals.
     further = tmp_path / "vae_mnist_fast_annealed"
     args = (
+        "--feed",
+        "array",
         "--initial-preset",
         str(preset),
         "--epochs",
@@ -82,6 +85,9 @@ def test_vae_mnist_nll_fast(datasets_dir, tmp_path):
     assert "--anneal-epochs 1" in card_further["training"]["command"]
     before, after = keras_ae.from_preset(preset), keras_ae.from_preset(further)
     assert not np.allclose(before.get_weights()[0], after.get_weights()[0])
+    assert not before.dynamic_binarization and after.dynamic_binarization
+    measured, expected, tolerance = check_preset(further, source=datasets_dir / "mnist")
+    assert abs(measured - expected) <= tolerance
 
 
 def test_the_burda_schedule_gives_each_stage_its_steps(monkeypatch):
