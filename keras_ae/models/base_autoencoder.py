@@ -130,9 +130,12 @@ class BaseAutoencoder(UserAPI, TrainingStep, keras.Model):
             )
         self.dynamic_binarization = dynamic_binarization
         # A seed of its own: with the model's seed, its uniforms would repeat the bits of
-        # the sampling or corruption draws of the same step.
+        # the sampling or corruption draws of the same step. In float32 under any policy:
+        # the probabilities are the grey levels, which bfloat16 would round.
         self.binarization = (
-            DynamicBinarization(seed=None if seed is None else derived_seed(seed), name="binarization")
+            DynamicBinarization(
+                seed=None if seed is None else derived_seed(seed), dtype="float32", name="binarization"
+            )
             if dynamic_binarization
             else None
         )

@@ -60,3 +60,11 @@ def test_config_and_bad_arguments():
     assert keras_ae.create_model("vae", **KW).get_config()["dynamic_binarization"] is False
     with pytest.raises(ValueError, match="dynamic_binarization.*Received: dynamic_binarization='yes'"):
         keras_ae.create_model("vae", dynamic_binarization="yes", **KW)
+
+
+def test_mixed_precision_draws_against_float32_grey_levels(grey):
+    # bfloat16 would round the probabilities (0.3 -> 0.30078): the layer stays float32.
+    model = keras_ae.create_model("vae", dynamic_binarization=True, dtype="mixed_bfloat16", **KW)
+    assert model.binarization.compute_dtype == "float32"
+    outputs = model(grey, training=True, return_outputs=True)
+    assert outputs["x"].dtype == "float32" and set(np.unique(outputs["x"])) <= {0.0, 1.0}
