@@ -15,22 +15,12 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent / "reproduce"))
 import keras  # noqa: E402
 import vae_mnist_nll as v  # noqa: E402
 
-import keras_ae  # noqa: E402
-
 # $KERAS_AE_DATASETS/mnist, as the reproduction scripts read it.
 (x, _), _ = v.load_mnist(None, None, None)
 
 
 def model(array):
-    m = keras_ae.create_model(
-        "vae",
-        input_shape=(784,),
-        latent_dim=50,
-        hidden_units=(200, 200),
-        activation="tanh",
-        seed=0,
-        dynamic_binarization=array,
-    )
+    m = v.burda_vae(0, dynamic_binarization=array)
     m.compile(optimizer=keras.optimizers.Adam(1e-3, epsilon=1e-4))
     return m
 

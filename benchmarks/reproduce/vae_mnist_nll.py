@@ -113,6 +113,22 @@ def training_summary(args, earlier):
     return "trained with " + ", then ".join(parts) + "."
 
 
+def burda_vae(seed, dynamic_binarization=False):
+    """The paper's VAE 784-200-200-50 (tanh), uncompiled; with `dynamic_binarization` it binarizes
+    its grey-level training batches itself (`--feed array`)."""
+    import keras_ae
+
+    return keras_ae.create_model(
+        "vae",
+        input_shape=(784,),
+        latent_dim=50,
+        hidden_units=(200, 200),
+        activation="tanh",
+        seed=seed,
+        dynamic_binarization=dynamic_binarization,
+    )
+
+
 def architecture(model):
     """The parts of a VAE's config that fix its weights' shapes and meaning (not name or seed)."""
     keys = ("input_shape", "latent_dim", "architecture", "hidden_units", "activation", "likelihood")
@@ -179,15 +195,7 @@ def main(argv=None):
     x_test = binarized_once(x_test)
 
     array_feed = args.feed == "array"
-    model = keras_ae.create_model(
-        "vae",
-        input_shape=(784,),
-        latent_dim=50,
-        hidden_units=(200, 200),
-        activation="tanh",
-        seed=args.seed,
-        dynamic_binarization=array_feed,
-    )
+    model = burda_vae(args.seed, dynamic_binarization=array_feed)
     earlier = None
     if args.initial_preset:
         initial = keras_ae.VAE.from_preset(args.initial_preset)
