@@ -17,6 +17,7 @@ def fine_tuned_error(
     batch_size=100,
     learning_rate=0.05,
     momentum=0.9,
+    weight_decay=0.0,
     validation_fraction=1 / 6,
     patience=5,
     seed=0,
@@ -31,6 +32,11 @@ def fine_tuned_error(
     the weights of the best validation epoch are the ones tested. This is the protocol of
     the papers' fine-tuned rows; `linear_probe_error` keeps the codes frozen instead.
 
+    Given sequences for `learning_rate` and `weight_decay`, every combination is fine-tuned
+    from the same encoder on the same split, and the one with the lowest validation error
+    is tested (ties: the first in the order given), as the papers chose their MLPs'
+    hyper-parameters; the test images never take part in the choice.
+
     Args:
         model: a keras-ae model with continuous codes.
         train_images: `(n_train, *model.data_shape)` images.
@@ -39,8 +45,11 @@ def fine_tuned_error(
         test_labels: `(n_test,)` integer class labels.
         epochs: the most fine-tuning epochs.
         batch_size: examples per step.
-        learning_rate: SGD's learning rate.
+        learning_rate: SGD's learning rate, or a sequence of candidates.
         momentum: SGD's momentum.
+        weight_decay: SGD's decoupled weight decay (Keras' `weight_decay`: each step
+            shrinks every weight by `learning_rate * weight_decay` of itself), or a sequence
+            of candidates.
         validation_fraction: share of the training images held out (seeded) to choose the
             epoch; MNIST's usual 10,000 of 60,000 by default.
         patience: epochs without a better validation error before training stops.
@@ -49,12 +58,16 @@ def fine_tuned_error(
 
     Returns:
         `{"error": float, "validation_error": float, "train_error": float, "epochs": int,
-        "validation_errors": [float]}`: misclassified fractions of the test, validation and
-        fitted training images with the chosen weights, the number of epochs trained, and
-        the validation error after each of them (the best epoch's weights are kept).
+        "validation_errors": [float], "learning_rate": float, "weight_decay": float,
+        "candidates": [dict]}`: misclassified fractions of the test, validation and fitted
+        training images with the chosen weights, the number of epochs trained, the
+        validation error after each of them (the best epoch's weights are kept), the chosen
+        settings, and for every candidate its `learning_rate`, `weight_decay`,
+        `validation_error` and `epochs`.
 
     Example:
         >>> fine_tuned_error(model, x_train, y_train, x_test, y_test)["error"]
+        >>> fine_tuned_error(model, x_train, y_train, x_test, y_test, learning_rate=[0.05, 0.1])
 
     References:
         Rifai et al., "Contractive Auto-Encoders: Explicit Invariance During Feature
@@ -67,7 +80,8 @@ def fine_tuned_error(
     epochs = check_int("epochs", epochs)
     batch_size = check_int("batch_size", batch_size)
     patience = check_int("patience", patience)
-    learning_rate = check_number("learning_rate", learning_rate, minimum=0, exclusive_minimum=True)
+    learning_rates = _candidates("learning_rate", learning_rate, exclusive_minimum=True)
+    weight_decays = _candidates("weight_decay", weight_decay, exclusive_minimum=False)
     momentum = check_number("momentum", momentum, minimum=0, maximum=1, exclusive_maximum=True)
     validation_fraction = check_number(
         "validation_fraction", validation_fraction, minimum=0, maximum=1, exclusive_minimum=True,
@@ -102,38 +116,73 @@ def fine_tuned_error(
     x_fit, y_fit = x[order[n_valid:]], y[order[n_valid:]]
     x_valid, y_valid = x[order[:n_valid]], y[order[:n_valid]]
 
-    keras.utils.set_random_seed(seed)
-    classifier = softmax_classifier(model, x_fit, num_classes)
-    classifier.compile(
-        optimizer=keras.optimizers.SGD(learning_rate, momentum=momentum),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-    )
-    stop = keras.callbacks.EarlyStopping(
-        monitor="val_accuracy", mode="max", patience=patience, restore_best_weights=True
-    )
-    history = classifier.fit(
-        x_fit,
-        y_fit,
-        validation_data=(x_valid, y_valid),
-        epochs=epochs,
-        batch_size=batch_size,
-        shuffle=True,
-        callbacks=[stop],
-        verbose=0,
-    )
-
-    def error(images, labels):
+    def error(classifier, images, labels):
         predicted = classifier.predict(images, batch_size=1000, verbose=0).argmax(axis=1)
         return float(np.mean(predicted != labels))
 
+    best, candidates = None, []
+    for rate in learning_rates:
+        for decay in weight_decays:
+            # Every candidate starts from the same softmax initialization and shuffles.
+            keras.utils.set_random_seed(seed)
+            classifier = softmax_classifier(model, x_fit, num_classes)
+            classifier.compile(
+                optimizer=keras.optimizers.SGD(rate, momentum=momentum, weight_decay=decay or None),
+                loss="sparse_categorical_crossentropy",
+                metrics=["accuracy"],
+            )
+            stop = keras.callbacks.EarlyStopping(
+                monitor="val_accuracy", mode="max", patience=patience, restore_best_weights=True
+            )
+            history = classifier.fit(
+                x_fit,
+                y_fit,
+                validation_data=(x_valid, y_valid),
+                epochs=epochs,
+                batch_size=batch_size,
+                shuffle=True,
+                callbacks=[stop],
+                verbose=0,
+            )
+            candidate = {
+                "learning_rate": rate,
+                "weight_decay": decay,
+                "validation_error": error(classifier, x_valid, y_valid),
+                "epochs": len(history.history["loss"]),
+            }
+            candidates.append(candidate)
+            if best is None or candidate["validation_error"] < best[0]["validation_error"]:
+                best = (candidate, classifier, history)
+    chosen, classifier, history = best
     return {
-        "error": error(x_test, y_test),
-        "validation_error": error(x_valid, y_valid),
-        "train_error": error(x_fit, y_fit),
-        "epochs": len(history.history["loss"]),
+        "error": error(classifier, x_test, y_test),
+        "validation_error": chosen["validation_error"],
+        "train_error": error(classifier, x_fit, y_fit),
+        "epochs": chosen["epochs"],
         "validation_errors": [1.0 - float(a) for a in history.history["val_accuracy"]],
+        "learning_rate": chosen["learning_rate"],
+        "weight_decay": chosen["weight_decay"],
+        "candidates": candidates,
     }
+
+
+def _candidates(name, value, exclusive_minimum):
+    """`value` as a non-empty list of finite floats >= 0 (> 0 with `exclusive_minimum`)."""
+    values = list(value) if isinstance(value, (list, tuple, np.ndarray)) else [value]
+    if not values:
+        raise ValueError(
+            f"Argument `{name}` must be a number or a non-empty sequence of them. Received: {name}=[]"
+        )
+    for v in values:
+        try:
+            check_number(name, v, minimum=0, exclusive_minimum=exclusive_minimum)
+        except ValueError:
+            bound = "> 0" if exclusive_minimum else ">= 0"
+            raise ValueError(
+                f"Argument `{name}` must be a number {bound} or a non-empty sequence of them. "
+                f"Received: {name}={value!r}"
+            ) from None
+    return [float(v) for v in values]
 
 
 def softmax_classifier(model, fitted_images, num_classes):

@@ -194,9 +194,16 @@ def test_k_sparse_mnist_fast(datasets_dir, tmp_path):
 
 def test_contractive_mnist_fast(datasets_dir, tmp_path):
     # Two weights: chosen on the validation split (the last 1/6 of the 1,000 fast-mode
-    # training images), which every model then trains without.
+    # training images), which every model then trains without. Two fine-tuning learning
+    # rates: chosen on the fine-tuning's own validation images.
     results, stdout = run_fast(
-        "contractive_mnist.py", datasets_dir, tmp_path, "--contractive-weight", "0.1,1"
+        "contractive_mnist.py",
+        datasets_dir,
+        tmp_path,
+        "--contractive-weight",
+        "0.1,1",
+        "--fine-tune-learning-rate",
+        "0.05,0.2",
     )
     assert "0.0114" in stdout and "not measured" not in stdout
     selection = results["weight_selection"]
@@ -209,6 +216,8 @@ def test_contractive_mnist_fast(datasets_dir, tmp_path):
         assert 0 <= scores["saturation"] <= 1 and 0 <= scores["probe_error"] <= 1
         tuned = scores["fine_tuned"]
         assert 0 <= tuned["error"] <= 1 and 1 <= tuned["epochs"] <= 2  # fast mode: at most 2 epochs
+        assert [c["learning_rate"] for c in tuned["candidates"]] == [0.05, 0.2]
+        assert tuned["validation_error"] == min(c["validation_error"] for c in tuned["candidates"])
         # The mean squared entry is ||J||_F^2 / (1000 units * 784 pixels) averaged over the
         # images, so it is at least the squared mean norm over the same count (Jensen).
         assert scores["jacobian_mean_squared_entry"] >= scores["jacobian_norm"] ** 2 / 784_000 * (1 - 1e-9)
@@ -252,6 +261,10 @@ def test_contractive_mnist_measures_a_cae_preset(datasets_dir, tmp_path):
 def test_scripts_reject_bad_arguments(datasets_dir, tmp_path):
     with pytest.raises(AssertionError, match="--models must list"):
         run_fast("contractive_mnist.py", datasets_dir, tmp_path, "--models", "rbm")
+    with pytest.raises(
+        AssertionError, match="--fine-tune-learning-rate and --fine-tune-weight-decay must be"
+    ):
+        run_fast("contractive_mnist.py", datasets_dir, tmp_path, "--fine-tune-weight-decay", "1e-4;0")
     with pytest.raises(AssertionError, match="--steps must be a positive number.*Received: 0"):
         run_fast("beta_vae_dsprites.py", datasets_dir, tmp_path, "--steps", "0")
     with pytest.raises(AssertionError, match="include cae in --models. Received: models='ae'"):

@@ -146,6 +146,53 @@ def test_fine_tuned_error_trains_a_copy_of_the_encoder_and_keeps_its_best_epoch(
         fine_tuned_error(model, x_train, y_train, x_test, y_test, momentum=1)
 
 
+def test_fine_tuned_error_chooses_its_settings_on_validation_only():
+    (x_train, y_train), (x_test, y_test) = (
+        keras_ae.data.load_dataset("digits", split, as_numpy=True, with_labels=True)
+        for split in ("train", "test")
+    )
+    keras.utils.set_random_seed(0)
+    model = keras_ae.create_model("autoencoder", input_shape=(8, 8, 1), latent_dim=32, hidden_units=())
+    model.compile(optimizer="adam")
+    model.fit(x_train, epochs=3, batch_size=64, verbose=0)
+    kwargs = {"epochs": 6, "patience": 6, "seed": 0}
+    # A learning rate of 1e-6 leaves the random softmax layer nearly as it started (near
+    # chance), so the choice must fall on 0.05, whatever the weight decay.
+    grid = fine_tuned_error(
+        model, x_train, y_train, x_test, y_test, learning_rate=[1e-6, 0.05], weight_decay=[0, 1e-3], **kwargs
+    )
+    assert [(c["learning_rate"], c["weight_decay"]) for c in grid["candidates"]] == [
+        (1e-6, 0.0), (1e-6, 1e-3), (0.05, 0.0), (0.05, 1e-3)
+    ]  # fmt: skip
+    by_setting = {(c["learning_rate"], c["weight_decay"]): c["validation_error"] for c in grid["candidates"]}
+    assert min(by_setting[(1e-6, 0.0)], by_setting[(1e-6, 1e-3)]) > 0.5
+    assert grid["learning_rate"] == 0.05
+    assert grid["validation_error"] == min(by_setting.values())
+    # The chosen candidate is the same network a single-setting call trains: same split,
+    # same initialization, same shuffles.
+    single = fine_tuned_error(
+        model,
+        x_train,
+        y_train,
+        x_test,
+        y_test,
+        learning_rate=0.05,
+        weight_decay=grid["weight_decay"],
+        **kwargs,
+    )
+    assert single["error"] == pytest.approx(grid["error"], abs=1e-9)
+    assert single["validation_errors"] == pytest.approx(grid["validation_errors"], abs=1e-9)
+    assert len(single["candidates"]) == 1
+    with pytest.raises(
+        ValueError, match=r"`learning_rate` must be a number > 0 .* Received: learning_rate=\[0.1, 0\]"
+    ):
+        fine_tuned_error(model, x_train, y_train, x_test, y_test, learning_rate=[0.1, 0])
+    with pytest.raises(ValueError, match="Received: weight_decay=-0.1"):
+        fine_tuned_error(model, x_train, y_train, x_test, y_test, weight_decay=-0.1)
+    with pytest.raises(ValueError, match=r"Received: weight_decay=\[\]"):
+        fine_tuned_error(model, x_train, y_train, x_test, y_test, weight_decay=[])
+
+
 def test_the_fine_tuned_softmax_reads_standardized_codes_of_an_encoder_copy():
     from keras_ae.evaluation.fine_tuning import softmax_classifier
 
