@@ -66,6 +66,8 @@ def _register():
 
     check_backend()
     importlib.import_module("keras_ae.models")
+    # A model added to the registry but not to keras_ae.models must load from `.keras` too.
+    importlib.import_module("keras_ae.registry").import_all_models()
 
 
 if not _started_as_command_line():

@@ -17,8 +17,9 @@ class KSparseAutoencoder(Autoencoder):
     The encoder computes a linear code `z = W x + b` and the `KSparse` layer keeps
     its `k` largest entries per example (support `Gamma = supp_k(z)`); the decoder
     reconstructs from that sparse code, and gradients flow through the kept units
-    only. At inference (`encode`, `predict`, evaluation) `min(floor(alpha * k),
-    latent_dim)` units are kept, as in the paper's test-time encoder. With
+    only. `encode` (the features) keeps `min(floor(alpha * k), latent_dim)` units, as
+    in the paper's test-time encoder; `predict` and evaluation decode the code the
+    model trains on (k units), so validation reports the training objective. With
     `tied_weights=True` the decoder uses the transpose of the encoder's kernel.
 
     k schedule (optional): with `k_start`, training starts with `k_start` units and
@@ -27,8 +28,7 @@ class KSparseAutoencoder(Autoencoder):
     `k_t = k + ceil((k_start - k) * max(0, h - t) / h)` with
     `h = max(1, int(total_steps * k_schedule_fraction))` and `t = train_step_count`, so
     early steps keep more units and fewer units are left dead. The count is a model weight (saved with the
-    model); validation never advances it. `k` is logged (the inference `k` for
-    validation).
+    model); validation never advances it. `k` is logged (the current training k).
 
     Args:
         input_shape: shape of one example.

@@ -9,7 +9,7 @@ that `check_preset` recomputes.
 Example:
     >>> import keras_ae
     >>> keras_ae.list_presets()
-    ['beta_vae_dsprites', 'contractive_autoencoder_mnist', ...]
+    ['beta_vae_dsprites', 'contractive_mnist', 'k_sparse_mnist', 'vae_digits', 'vae_mnist']
     >>> vae = keras_ae.from_preset("vae_mnist")
     >>> keras_ae.preset_card("vae_mnist")["figures"]
 """
