@@ -32,6 +32,26 @@ def datasets_dir():
     return DATASETS
 
 
+_REAL_NETWORK_PROBE = []
+
+
+@pytest.fixture(autouse=True)
+def _never_download(monkeypatch):
+    """No test downloads: in-process tfds loads see every download host as unreachable, so
+    an unprepared tfds name fails fast (DatasetNotPreparedError) even on a networked
+    machine. The `real_network_probe` fixture is the unpatched probe, for the tests of it."""
+    from keras_ae.data import tfds_datasets
+
+    if not _REAL_NETWORK_PROBE:
+        _REAL_NETWORK_PROBE.append(tfds_datasets._network_reachable)
+    monkeypatch.setattr(tfds_datasets, "_network_reachable", lambda url, timeout=3.0: False)
+
+
+@pytest.fixture
+def real_network_probe(_never_download):
+    return _REAL_NETWORK_PROBE[0]
+
+
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)

@@ -4,7 +4,6 @@ files, the fail-fast path without a network, and the errors of offline preparati
 import gzip
 import shutil
 import socket
-import time
 
 import numpy as np
 import pytest
@@ -92,11 +91,21 @@ def test_mock_data_pipeline(monkeypatch):
 
 
 def test_unprepared_dataset_fails_fast_offline(tmp_path, monkeypatch):
-    monkeypatch.setattr(tfds_datasets, "_network_reachable", lambda url, timeout=3.0: False)
-    start = time.monotonic()
+    probed = []
+
+    def unreachable(url, timeout=3.0):
+        probed.append((url.hostname, timeout))
+        return False
+
+    def download_and_prepare(*args, **kwargs):
+        raise AssertionError("an unreachable host must not start a download")
+
+    monkeypatch.setattr(tfds_datasets, "_network_reachable", unreachable)
+    monkeypatch.setattr(tfds.core.DatasetBuilder, "download_and_prepare", download_and_prepare)
     with pytest.raises(DatasetNotPreparedError) as info:
         load_dataset("fashion_mnist", data_dir=tmp_path)
-    assert time.monotonic() - start < 10
+    # Failing fast: one probe of the download host, with a timeout of seconds.
+    assert len(probed) == 1 and probed[0][0] and probed[0][1] == 3.0
     message = str(info.value)
     assert "'fashion_mnist' is not prepared" in message and "unreachable" in message
     assert "keras-ae prepare fashion_mnist --from" in message and "IDX" in message and ".npz" in message
@@ -104,17 +113,26 @@ def test_unprepared_dataset_fails_fast_offline(tmp_path, monkeypatch):
         load_dataset("mnist", data_dir=tmp_path, download=False)
 
 
-def test_network_probe_on_local_ports():
+def test_network_probe_on_local_ports(monkeypatch, real_network_probe):
+    probe = real_network_probe
+    connections = []
+    create_connection = socket.create_connection
+
+    def recording(address, timeout=None):
+        connections.append((address, timeout))
+        return create_connection(address, timeout=timeout)
+
+    monkeypatch.setattr(socket, "create_connection", recording)
     server = socket.socket()
     server.bind(("127.0.0.1", 0))
     server.listen(1)
     port = server.getsockname()[1]
     url = tfds_datasets.urllib.parse.urlsplit(f"http://127.0.0.1:{port}/file")
-    assert tfds_datasets._network_reachable(url, timeout=2)
-    server.close()  # nothing listens any more: refused at once
-    start = time.monotonic()
-    assert not tfds_datasets._network_reachable(url, timeout=2)
-    assert time.monotonic() - start < 2
+    assert probe(url, timeout=2)
+    server.close()  # nothing listens any more: refused
+    assert not probe(url, timeout=2)
+    # Each probe is one connection attempt, bounded by the timeout it was given.
+    assert connections == [(("127.0.0.1", port), 2)] * 2
 
 
 def test_prepare_names_missing_and_corrupt_files(datasets_dir, tmp_path):

@@ -33,7 +33,9 @@ def test_gradient_flows_to_mean_and_log_variance():
         loss = tf.reduce_sum(z**2)
     grad_mean, grad_log_var = tape.gradient(loss, [mean, log_var])
     np.testing.assert_allclose(grad_mean, 2 * z.numpy(), rtol=1e-6)
-    assert np.abs(grad_log_var.numpy()).sum() > 0
+    # z = mean + exp(log_var / 2) * eps, so at mean 0 and log_var 0: eps = z and
+    # dL/dlog_var = 2 z * exp(log_var / 2) * eps / 2 = z^2.
+    np.testing.assert_allclose(grad_log_var, z.numpy() ** 2, rtol=1e-6)
 
 
 def test_bad_seed():

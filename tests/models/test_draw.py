@@ -51,7 +51,17 @@ def test_the_canvas_accumulates_writes_and_the_decoder_alone_reproduces_it():
     codes = model.encode(x)
     assert codes.shape == (5, 4, 3)
     canvases = model.draw_canvas(keras.ops.convert_to_tensor(codes))
-    # The mean path's final canvas is the prediction; each step adds one write.
+    assert len(canvases) == 4
+    # Each step adds one write: canvas t depends on z_1..z_t only, so changing the last
+    # step's code leaves every earlier canvas as it was and changes the last one.
+    changed = codes.copy()
+    changed[:, -1] += 1.0
+    redrawn = model.draw_canvas(keras.ops.convert_to_tensor(changed))
+    for t in range(3):
+        np.testing.assert_array_equal(_np(redrawn[t]), _np(canvases[t]))
+        assert np.abs(_np(canvases[t + 1]) - _np(canvases[t])).max() > 1e-4  # a write every step
+    assert np.abs(_np(redrawn[-1]) - _np(canvases[-1])).max() > 1e-4
+    # The mean path's final canvas is the prediction.
     np.testing.assert_allclose(
         _np(model.likelihood.mean(canvases[-1])), model.predict(x, verbose=0), rtol=1e-5, atol=1e-6
     )

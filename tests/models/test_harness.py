@@ -144,6 +144,15 @@ def test_fit_accepts_tf_data_with_labels_and_sample_weights(name):
     ds = tf.data.Dataset.from_tensor_slices((x, labels, weights)).batch(16)
     history = model.fit(ds, epochs=1, verbose=0)
     assert np.isfinite(history.history["loss"][0])
+    # The weights reach the loss (Keras' sum(w * nll) / batch size): weight 3 on the first
+    # half and 0 on the second, in one batch, give 3/2 of the first half's mean term.
+    half = len(x) // 2
+    halves = np.repeat(np.array([3.0, 0.0], "float32"), half)
+    weighted = model.evaluate(
+        tf.data.Dataset.from_tensor_slices((x, labels, halves)).batch(len(x)), verbose=0, return_dict=True
+    )
+    first_half = model.evaluate(x[:half], batch_size=half, verbose=0, return_dict=True)
+    assert weighted["reconstruction_loss"] == pytest.approx(1.5 * first_half["reconstruction_loss"], rel=1e-5)
     model.fit(tf.data.Dataset.from_tensor_slices((x,)).batch(16), epochs=1, verbose=0)
     model.fit(x, labels, epochs=1, batch_size=16, verbose=0)
 

@@ -23,7 +23,9 @@ def test_penalty_matches_hand_computation(rng):
 def test_penalty_is_zero_at_the_target_and_positive_elsewhere():
     reg = KLSparsity(rho=0.2, beta=1.0)
     assert float(reg.penalty(np.full((4, 3), 0.2, "float32"))) == pytest.approx(0.0, abs=1e-6)
-    assert float(reg.penalty(np.full((4, 3), 0.5, "float32"))) > 0
+    # KL(0.2 || 0.5) per unit, three units.
+    expected = 3 * (0.2 * np.log(0.2 / 0.5) + 0.8 * np.log(0.8 / 0.5))
+    assert float(reg.penalty(np.full((4, 3), 0.5, "float32"))) == pytest.approx(expected, rel=1e-5)
 
 
 @pytest.mark.parametrize("batch_size", [1, 5, 32, 100])
@@ -38,7 +40,16 @@ def test_loss_reaching_the_layer_equals_the_formula_for_any_batch_size(rng, batc
 def test_saturated_units_give_a_finite_penalty():
     h = np.concatenate([np.ones((3, 2)), np.zeros((3, 2))], axis=1).astype("float32")
     value = float(KLSparsity(rho=0.05, beta=1.0).penalty(h))
-    assert np.isfinite(value) and value > 0
+    # The mean activations are clipped to [eps, 1 - eps] (Keras' epsilon, 1e-7) before the
+    # logarithms: two units at 1 - eps and two at eps, both as float32 rounds them (1 - eps
+    # becomes 1 - 1.19e-7: float32's spacing below 1 is 6e-8).
+    eps, rho = np.float32(keras.config.epsilon()), 0.05
+    low, high = float(eps), float(np.float32(1) - eps)
+
+    def kl(rho_hat):
+        return rho * np.log(rho / rho_hat) + (1 - rho) * np.log((1 - rho) / (1 - rho_hat))
+
+    assert value == pytest.approx(2 * kl(high) + 2 * kl(low), rel=1e-4)
 
 
 @pytest.mark.parametrize("rho", [0, 1, 0.0, 1.0, -0.1, 1.5, "0.1", None, True, float("nan")])
