@@ -35,8 +35,10 @@ class KSparse(KnownConfig, keras.layers.Layer):
 
     In training, `call(..., k=...)` overrides `k` for one call (an int or a scalar
     tensor, e.g. a schedule read from the optimizer step). With a tensor `k` the
-    layer sorts the whole code (`top_k` with `k = units`) so that the shapes stay
-    static and the step also compiles with XLA.
+    layer takes the `max_k` largest entries (`top_k` with a static size, so that the
+    shapes stay static and the step also compiles with XLA) and keeps the first `k`
+    of them; without `max_k` it sorts the whole code, which costs far more than
+    selecting a few of 1000 units.
 
     Args:
         k: units kept per example in training, >= 1 (and at most the code size).
@@ -70,7 +72,7 @@ class KSparse(KnownConfig, keras.layers.Layer):
         """Units kept at inference: `min(floor(alpha * k), units)`."""
         return min(int(math.floor(self.alpha * self.k + 1e-9)), units)
 
-    def call(self, inputs, training=False, k=None):
+    def call(self, inputs, training=False, k=None, max_k=None):
         units = inputs.shape[-1]
         if not training:
             k = self.inference_k(units)
@@ -78,8 +80,11 @@ class KSparse(KnownConfig, keras.layers.Layer):
             k = self.k
         flat = ops.reshape(inputs, (-1, units))
         dynamic = not isinstance(k, int)
-        # Python ints select exactly k entries; a tensor k selects among a full sort.
-        top = units if dynamic else k
+        # Python ints select exactly k entries; a tensor k selects among the max_k largest
+        # (a tensor k above max_k keeps max_k: the caller's bound is the contract).
+        top = k
+        if dynamic:
+            top = units if max_k is None else check_k("max_k", max_k, units)
         _, indices = ops.top_k(flat, k=top, sorted=True)
         rows = ops.shape(flat)[0]
         keep = ops.ones((top,), inputs.dtype)

@@ -124,7 +124,8 @@ class KSparseAutoencoder(Autoencoder):
         # (the features, as in the paper's test-time encoder) keeps alpha * k units.
         linear_code = self.linear_encoder(x, training=training)
         k = self.current_k()
-        code = self.k_sparse(linear_code, training=True, k=k)
+        # The schedule's k never exceeds k_start: only that many units need sorting.
+        code = self.k_sparse(linear_code, training=True, k=k, max_k=self.k_start)
         return {"code": code, "linear_code": linear_code, "k": k, **self.decode_code(code, training=training)}
 
     def compute_loss_terms(self, x, outputs, sample_weight=None, training=False):

@@ -67,6 +67,27 @@ def test_tensor_k_matches_python_k_also_under_xla(rng):
         np.testing.assert_array_equal(sparse(x, tf.constant(k, "int64")).numpy(), expected)
 
 
+def test_tensor_k_below_max_k_selects_among_the_max_k_largest(rng):
+    x = rng.normal(size=(6, 12)).astype("float32")
+    layer = KSparse(2)
+
+    @tf.function(jit_compile=True)
+    def sparse(inputs, k):
+        return layer(inputs, training=True, k=k, max_k=7)
+
+    for k in (1, 4, 7):
+        expected = keras.ops.convert_to_numpy(KSparse(k)(x, training=True))
+        np.testing.assert_array_equal(layer(x, training=True, k=tf.constant(k), max_k=7).numpy(), expected)
+        np.testing.assert_array_equal(sparse(x, tf.constant(k, "int64")).numpy(), expected)
+    # The bound is the contract: a k above it keeps max_k units.
+    np.testing.assert_array_equal(
+        layer(x, training=True, k=tf.constant(9), max_k=7).numpy(),
+        keras.ops.convert_to_numpy(KSparse(7)(x, training=True)),
+    )
+    with pytest.raises(ValueError, match=r"`max_k` \(at most the code size 12\).*Received: max_k=13"):
+        layer(x, training=True, k=tf.constant(3), max_k=13)
+
+
 @pytest.mark.parametrize("k", [0, -1, 2.0, "3", None, True])
 def test_bad_k_is_refused(k):
     with pytest.raises(ValueError, match=r"Received: k="):
