@@ -105,7 +105,17 @@ def test_array_entry_points(models, name, data):
         "fit": lambda: model.fit(x, epochs=1, batch_size=4, verbose=0).history,
     }
     result = outcome(calls[entry_point], ["x"])
+    # An error naming x is right for a bad x, and a defect for a valid one: float32 images of
+    # the model's shape, finite and in [0, 1], must always be accepted.
+    valid = (
+        x.dtype == np.float32
+        and x.shape[1:] == tuple(model.data_shape)
+        and len(x) > 0
+        and np.isfinite(x).all()
+        and 0 <= x.min() <= x.max() <= 1
+    )
     if result is None:
+        assert not valid, f"{entry_point} refused a valid x of shape {x.shape}"
         return
     if isinstance(result, dict):
         for values in result.values():

@@ -115,6 +115,9 @@ def main(argv=None):
         "--fine-tune-weight-decay", default="0", help="SGD weight decay of the fine-tuning, or a list"
     )
     parser.add_argument(
+        "--fine-tune-batch-size", default="100", help="batch size of the fine-tuning, or a list"
+    )
+    parser.add_argument(
         "--cae-preset",
         metavar="NAME",
         help="measure this preset (a contractive autoencoder) as the CAE instead of training one",
@@ -133,10 +136,12 @@ def main(argv=None):
     try:
         tune_rates = [float(r) for r in args.fine_tune_learning_rate.split(",")]
         tune_decays = [float(d) for d in args.fine_tune_weight_decay.split(",")]
+        tune_batches = [int(b) for b in args.fine_tune_batch_size.split(",")]
     except ValueError:
         parser.error(
-            "--fine-tune-learning-rate and --fine-tune-weight-decay must be numbers separated by commas; got "
-            f"{args.fine_tune_learning_rate!r} and {args.fine_tune_weight_decay!r}"
+            "--fine-tune-learning-rate, --fine-tune-weight-decay and --fine-tune-batch-size must be numbers "
+            f"separated by commas; got {args.fine_tune_learning_rate!r}, {args.fine_tune_weight_decay!r} and "
+            f"{args.fine_tune_batch_size!r}"
         )
     if args.cae_preset and "cae" not in names:
         parser.error(
@@ -234,6 +239,7 @@ def main(argv=None):
                 epochs=args.fine_tune_epochs,
                 learning_rate=tune_rates,
                 weight_decay=tune_decays,
+                batch_size=tune_batches,
                 seed=args.seed,
             )
             clock.lap(f"fine-tune {name}")
@@ -267,10 +273,10 @@ def main(argv=None):
         if tuned is not None and len(tuned["candidates"]) > 1:
             rows.append(
                 (
-                    f"{label}: fine-tuning chosen on validation (lr/decay: error)",
-                    f"{tuned['learning_rate']:g}/{tuned['weight_decay']:g} ("
+                    f"{label}: fine-tuning chosen on validation (lr/decay/batch: error)",
+                    f"{tuned['learning_rate']:g}/{tuned['weight_decay']:g}/{tuned['batch_size']} ("
                     + ", ".join(
-                        f"{c['learning_rate']:g}/{c['weight_decay']:g}: {c['validation_error']:.4f}"
+                        f"{c['learning_rate']:g}/{c['weight_decay']:g}/{c['batch_size']}: {c['validation_error']:.4f}"
                         for c in tuned["candidates"]
                     )
                     + ")",
@@ -303,7 +309,7 @@ def main(argv=None):
             "linear probe on frozen codes: standardized, logistic regression, C from "
             f"{args.probe_c} chosen on 10% of train",
             "fine-tuned MLP (the paper's 1.14%): encoder + softmax, SGD, early stopping on 1/6 of train, "
-            "learning rate and weight decay chosen on that sixth when several are given",
+            "learning rate, weight decay and batch size chosen on that sixth when several are given",
         ],
     )
     if args.save_preset:

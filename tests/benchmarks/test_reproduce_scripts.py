@@ -195,7 +195,7 @@ def test_k_sparse_mnist_fast(datasets_dir, tmp_path):
 def test_contractive_mnist_fast(datasets_dir, tmp_path):
     # Two weights: chosen on the validation split (the last 1/6 of the 1,000 fast-mode
     # training images), which every model then trains without. Two fine-tuning learning
-    # rates: chosen on the fine-tuning's own validation images.
+    # rates and batch sizes: chosen on the fine-tuning's own validation images.
     results, stdout = run_fast(
         "contractive_mnist.py",
         datasets_dir,
@@ -204,6 +204,8 @@ def test_contractive_mnist_fast(datasets_dir, tmp_path):
         "0.1,1",
         "--fine-tune-learning-rate",
         "0.05,0.2",
+        "--fine-tune-batch-size",
+        "100,50",
     )
     assert "0.0114" in stdout and "not measured" not in stdout
     selection = results["weight_selection"]
@@ -216,7 +218,9 @@ def test_contractive_mnist_fast(datasets_dir, tmp_path):
         assert 0 <= scores["saturation"] <= 1 and 0 <= scores["probe_error"] <= 1
         tuned = scores["fine_tuned"]
         assert 0 <= tuned["error"] <= 1 and 1 <= tuned["epochs"] <= 2  # fast mode: at most 2 epochs
-        assert [c["learning_rate"] for c in tuned["candidates"]] == [0.05, 0.2]
+        assert [(c["learning_rate"], c["batch_size"]) for c in tuned["candidates"]] == [
+            (0.05, 100), (0.05, 50), (0.2, 100), (0.2, 50)
+        ]  # fmt: skip
         assert tuned["validation_error"] == min(c["validation_error"] for c in tuned["candidates"])
         # The mean squared entry is ||J||_F^2 / (1000 units * 784 pixels) averaged over the
         # images, so it is at least the squared mean norm over the same count (Jensen).
@@ -262,7 +266,8 @@ def test_scripts_reject_bad_arguments(datasets_dir, tmp_path):
     with pytest.raises(AssertionError, match="--models must list"):
         run_fast("contractive_mnist.py", datasets_dir, tmp_path, "--models", "rbm")
     with pytest.raises(
-        AssertionError, match="--fine-tune-learning-rate and --fine-tune-weight-decay must be"
+        AssertionError,
+        match="--fine-tune-learning-rate, --fine-tune-weight-decay and --fine-tune-batch-size must be",
     ):
         run_fast("contractive_mnist.py", datasets_dir, tmp_path, "--fine-tune-weight-decay", "1e-4;0")
     with pytest.raises(AssertionError, match="--steps must be a positive number.*Received: 0"):

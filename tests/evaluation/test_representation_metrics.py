@@ -161,6 +161,7 @@ def test_fine_tuned_error_chooses_its_settings_on_validation_only():
     grid = fine_tuned_error(
         model, x_train, y_train, x_test, y_test, learning_rate=[1e-6, 0.05], weight_decay=[0, 1e-3], **kwargs
     )
+    assert all(c["batch_size"] == 100 for c in grid["candidates"]) and grid["batch_size"] == 100
     assert [(c["learning_rate"], c["weight_decay"]) for c in grid["candidates"]] == [
         (1e-6, 0.0), (1e-6, 1e-3), (0.05, 0.0), (0.05, 1e-3)
     ]  # fmt: skip
@@ -189,6 +190,8 @@ def test_fine_tuned_error_chooses_its_settings_on_validation_only():
         fine_tuned_error(model, x_train, y_train, x_test, y_test, learning_rate=[0.1, 0])
     with pytest.raises(ValueError, match="Received: weight_decay=-0.1"):
         fine_tuned_error(model, x_train, y_train, x_test, y_test, weight_decay=-0.1)
+    with pytest.raises(ValueError, match=r"`batch_size` must be an int >= 1. Received: batch_size=0"):
+        fine_tuned_error(model, x_train, y_train, x_test, y_test, batch_size=[64, 0])
     with pytest.raises(ValueError, match=r"Received: weight_decay=\[\]"):
         fine_tuned_error(model, x_train, y_train, x_test, y_test, weight_decay=[])
 
