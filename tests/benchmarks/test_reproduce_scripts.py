@@ -138,6 +138,9 @@ def test_beta_vae_dsprites_fast(datasets_dir, tmp_path):
         str(preset),
         "--traversals",
         str(picture),
+        "--capacity",
+        "--capacity-steps",
+        "10",
     )
     results, stdout = run_fast("beta_vae_dsprites.py", datasets_dir, tmp_path, *options)
     assert "0.6158" in stdout and "0.9923" in stdout
@@ -161,6 +164,11 @@ def test_beta_vae_dsprites_fast(datasets_dir, tmp_path):
         check_preset(preset)
     assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert set(results["per_beta"]) == {"1.0", "4.0"}
+    # Burgess et al.'s model with its ramp shortened to the budget: C reached C_max = 25
+    # nats within the 20 steps (with the default 100,000 steps it would be 0.005).
+    capacity = results["per_variant"]["capacity"]
+    assert capacity["variant"] == {"beta": 1.0, "capacity_max": 25.0, "capacity_steps": 10, "gamma": 1000.0}
+    assert capacity["per_seed"]["0"]["final_train_logs"]["capacity"] == 25.0
     for scores in [results["untrained_encoder"], *results["per_beta"].values()]:
         assert 0 <= scores["beta_vae_score"]["eval_accuracy"] <= 1
         assert 0 <= scores["factor_vae_score"]["eval_accuracy"] <= 1
@@ -272,6 +280,8 @@ def test_scripts_reject_bad_arguments(datasets_dir, tmp_path):
         run_fast("contractive_mnist.py", datasets_dir, tmp_path, "--fine-tune-weight-decay", "1e-4;0")
     with pytest.raises(AssertionError, match="--steps must be a positive number.*Received: 0"):
         run_fast("beta_vae_dsprites.py", datasets_dir, tmp_path, "--steps", "0")
+    with pytest.raises(AssertionError, match="--capacity-steps must be a positive number.*Received: -5"):
+        run_fast("beta_vae_dsprites.py", datasets_dir, tmp_path, "--capacity", "--capacity-steps", "-5")
     with pytest.raises(AssertionError, match="include cae in --models. Received: models='ae'"):
         run_fast("contractive_mnist.py", datasets_dir, tmp_path, "--models", "ae", "--cae-preset", "x")
     with pytest.raises(AssertionError, match="must name a contractive autoencoder preset.*vae_mnist"):
