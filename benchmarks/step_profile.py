@@ -169,11 +169,11 @@ def main(argv=None):
     args = parser.parse_args(argv)
     for name in ("batch_size", "steps", "warmup", "top"):
         if getattr(args, name) < 1:
-            parser.error(f"--{name.replace('_', '-')} must be >= 1; got {getattr(args, name)}")
+            parser.error(f"--{name.replace('_', '-')} must be >= 1. Received: {getattr(args, name)}")
     chosen = [c.strip() for c in args.contenders.split(",") if c.strip()]
     unknown = [c for c in chosen if c not in CONTENDERS]
     if unknown or not chosen:
-        parser.error(f"--contenders must name some of {', '.join(CONTENDERS)}; got {args.contenders!r}")
+        parser.error(f"--contenders must name some of {', '.join(CONTENDERS)}. Received: {args.contenders!r}")
     if any(c.startswith("pytorch") for c in chosen) and not training_speed.torch_available():
         print("PyTorch is not installed: its contenders are skipped (pip install '.[bench]').")
         chosen = [c for c in chosen if not c.startswith("pytorch")]

@@ -55,4 +55,4 @@ def test_rejects_unknown_contenders_and_sizes():
         and "'keras-ae,jax'" in process.stderr
     )
     process = run("--steps", "0")
-    assert process.returncode == 2 and "--steps must be >= 1; got 0" in process.stderr
+    assert process.returncode == 2 and "--steps must be >= 1. Received: 0" in process.stderr
