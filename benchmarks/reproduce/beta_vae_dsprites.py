@@ -205,6 +205,10 @@ def main(argv=None):
     for label, variant in variants.items():
         per_seed = {}
         for seed in seeds:
+            # The model first: `build` sets the global seed, and a dataset's shuffle takes
+            # the global seed in force when the dataset is made (beside its own `seed`), so
+            # made before it, the batch order would follow the previous model's seed.
+            model = build(seed, **variant)
             train = (
                 tf.data.Dataset.from_tensor_slices(images)
                 .shuffle(len(images), seed=seed)
@@ -213,7 +217,6 @@ def main(argv=None):
             )
             if args.steps:
                 train = train.repeat()
-            model = build(seed, **variant)
             model.compile(optimizer=keras.optimizers.Adam(args.learning_rate))
             history = model.fit(
                 train.prefetch(tf.data.AUTOTUNE),

@@ -270,6 +270,23 @@ def test_contractive_mnist_measures_a_cae_preset(datasets_dir, tmp_path):
     )
 
 
+def test_beta_vae_dsprites_seed_trains_the_same_model_alone_or_after_others(datasets_dir, tmp_path):
+    # A seed names one model: trained after another seed's model in the same process, it
+    # must get the same batch order and initialization as alone (the dataset's shuffle
+    # once took the global seed left by the previous model).
+    (tmp_path / "alone").mkdir(), (tmp_path / "after").mkdir()
+    alone, _ = run_fast(
+        "beta_vae_dsprites.py", datasets_dir, tmp_path / "alone", "--betas", "4", "--seeds", "1"
+    )
+    after, _ = run_fast(
+        "beta_vae_dsprites.py", datasets_dir, tmp_path / "after", "--betas", "4", "--seeds", "0,1"
+    )
+    logs = [r["per_variant"]["beta=4"]["per_seed"]["1"]["final_train_logs"] for r in (alone, after)]
+    assert logs[0] == pytest.approx(logs[1], rel=1e-6)
+    other_seed = after["per_variant"]["beta=4"]["per_seed"]["0"]["final_train_logs"]
+    assert other_seed["loss"] != pytest.approx(logs[1]["loss"], rel=1e-6)  # the seeds do differ
+
+
 def test_scripts_reject_bad_arguments(datasets_dir, tmp_path):
     with pytest.raises(AssertionError, match="--models must list"):
         run_fast("contractive_mnist.py", datasets_dir, tmp_path, "--models", "rbm")
