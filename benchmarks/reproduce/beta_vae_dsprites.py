@@ -18,10 +18,10 @@ image is encoded once (posterior means) and the metrics run on the codes.
 Long runs (issue #17): `--steps` sets a budget in training steps instead of epochs
 (disentanglement_lib: 300,000 steps of batch 64), `--seeds` trains every variant once
 per seed and reports the median, `--capacity` adds Burgess et al.'s capacity-controlled
-model (C from 0 to 25 nats over `--capacity-steps`, 100,000 by default; gamma 1000), `--architecture conv` uses a convolutional
-encoder (strided 32-32-64-64 convolutions, a 256-unit layer; about 3 MB of weights, a
-preset's size), and the best model (BetaVAE score) can be kept with `--save-preset` and
-pictured with `--traversals`.
+model (C from 0 to 25 nats over `--capacity-steps`, 100,000 by default; gamma 1000),
+`--architecture conv` uses a convolutional encoder (strided 32-32-64-64 convolutions, a
+256-unit layer; about 3 MB of weights, a preset's size), and the best model (BetaVAE
+score) can be kept with `--save-preset` and pictured with `--traversals`.
 
     python benchmarks/reproduce/beta_vae_dsprites.py            # full mode (see RESULTS.md)
     python benchmarks/reproduce/beta_vae_dsprites.py --fast     # pipeline check, seconds

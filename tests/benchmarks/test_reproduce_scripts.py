@@ -274,7 +274,8 @@ def test_beta_vae_dsprites_seed_trains_the_same_model_alone_or_after_others(data
     # A seed names one model: trained after another seed's model in the same process, it
     # must get the same batch order and initialization as alone (the dataset's shuffle
     # once took the global seed left by the previous model).
-    (tmp_path / "alone").mkdir(), (tmp_path / "after").mkdir()
+    (tmp_path / "alone").mkdir()
+    (tmp_path / "after").mkdir()
     alone, _ = run_fast(
         "beta_vae_dsprites.py", datasets_dir, tmp_path / "alone", "--betas", "4", "--seeds", "1"
     )
