@@ -26,21 +26,26 @@ AE / CAE ratio of both (paper: 24). The optimizer and the training budget are ou
 `--cae-preset contractive_mnist` measures a shipped CAE instead of training one, so the
 AE / CAE ratios of a preset can be recomputed beside a freshly trained AE.
 
+`--layers 2` adds the paper's two-layer CAE-2: a second CAE of 1000 sigmoid units trained
+on the first one's codes of the fitted images (greedy layer-wise pretraining; its weight
+from `--second-contractive-weight`, chosen on validation like the first's when several are
+given), then probed and fine-tuned as a 784-1000-1000-10 stack.
+
     python benchmarks/reproduce/contractive_mnist.py            # full mode (see RESULTS.md)
     python benchmarks/reproduce/contractive_mnist.py --fast     # pipeline check, seconds
     python benchmarks/reproduce/contractive_mnist.py --models ae,cae --cae-preset contractive_mnist
+    python benchmarks/reproduce/contractive_mnist.py --models cae --cae-preset contractive_mnist \
+        --layers 2 --fine-tune-epochs 60                       # CAE-2 on the shipped CAE
 """
+
+from _contractive_args import parse_args
 
 from _common import (
     Stopwatch,
-    add_mnist_dir,
-    add_mnist_training_args,
-    base_parser,
     load_mnist,
     mnist_check,
     mnist_source,
     report,
-    resolve,
     write_preset,
 )
 
@@ -65,10 +70,10 @@ VALIDATION_IMAGES = 10000  # the paper's split: the last 10,000 of the 60,000 tr
 LABELS = {"ae": "AE", "dae": "DAE", "cae": "CAE"}
 
 
-def build(name, seed, contractive_weight, noise_level):
+def build(name, seed, contractive_weight, noise_level, input_dim=784):
     import keras_ae
 
-    common = {"input_shape": (784,), "latent_dim": 1000, "hidden_units": (), "tied_weights": True}
+    common = {"input_shape": (input_dim,), "latent_dim": 1000, "hidden_units": (), "tied_weights": True}
     if name == "cae":
         return keras_ae.create_model(
             "contractive_autoencoder", contractive_weight=contractive_weight, **common
@@ -86,69 +91,10 @@ def build(name, seed, contractive_weight, noise_level):
 
 
 def main(argv=None):
-    parser = base_parser(__doc__.splitlines()[0])
-    add_mnist_dir(parser)
-    parser.add_argument("--models", default="ae,dae,cae", help="comma-separated subset of ae, dae, cae")
-    parser.add_argument(
-        "--contractive-weight",
-        default="0.1",
-        help="the CAE's weight, or a comma-separated list to choose from on the validation split",
-    )
-    parser.add_argument("--noise-level", type=float, default=0.25, help="DAE masking fraction")
-    add_mnist_training_args(parser, "training epochs per model (full: 40)")
-    parser.add_argument(
-        "--jacobian-examples", type=int, help="test images for the Jacobian norm (full: 1000)"
-    )
-    parser.add_argument(
-        "--fine-tune-epochs",
-        type=int,
-        help="also fine-tune each encoder with a softmax layer for at most this many epochs, with "
-        "early stopping on held-out training images (the paper's protocol; 0 skips it)",
-    )
-    parser.add_argument(
-        "--fine-tune-learning-rate",
-        default="0.05",
-        help="SGD learning rate of the fine-tuning, or a comma-separated list to choose from (with "
-        "every --fine-tune-weight-decay) on the fine-tuning's validation images",
-    )
-    parser.add_argument(
-        "--fine-tune-weight-decay", default="0", help="SGD weight decay of the fine-tuning, or a list"
-    )
-    parser.add_argument(
-        "--fine-tune-batch-size", default="100", help="batch size of the fine-tuning, or a list"
-    )
-    parser.add_argument(
-        "--cae-preset",
-        metavar="NAME",
-        help="measure this preset (a contractive autoencoder) as the CAE instead of training one",
-    )
-    args = resolve(parser.parse_args(argv), FAST, FULL)
-    probe_c = [float(c) for c in args.probe_c.split(",")]
-    names = [name.strip() for name in args.models.split(",")]
-    if not names or any(name not in LABELS for name in names):
-        parser.error(f"--models must list some of {sorted(LABELS)}; got {args.models!r}")
-    try:
-        weights = [float(w) for w in args.contractive_weight.split(",")]
-    except ValueError:
-        parser.error(
-            f"--contractive-weight must be numbers separated by commas; got {args.contractive_weight!r}"
-        )
-    try:
-        tune_rates = [float(r) for r in args.fine_tune_learning_rate.split(",")]
-        tune_decays = [float(d) for d in args.fine_tune_weight_decay.split(",")]
-        tune_batches = [int(b) for b in args.fine_tune_batch_size.split(",")]
-    except ValueError:
-        parser.error(
-            "--fine-tune-learning-rate, --fine-tune-weight-decay and --fine-tune-batch-size must be numbers "
-            f"separated by commas; got {args.fine_tune_learning_rate!r}, {args.fine_tune_weight_decay!r} and "
-            f"{args.fine_tune_batch_size!r}"
-        )
-    if args.cae_preset and "cae" not in names:
-        parser.error(
-            f"--cae-preset replaces the CAE: include cae in --models. Received: models={args.models!r}"
-        )
-    if args.cae_preset and args.save_preset:
-        parser.error("--save-preset saves a CAE trained here; --cae-preset trains none: pass one of the two")
+    parser, args = parse_args(argv, __doc__.splitlines()[0], FAST, FULL, LABELS)
+    names, weights, second_weights = args.model_names, args.weights, args.second_weights
+    tune_rates, tune_decays, tune_batches = args.tune_rates, args.tune_decays, args.tune_batches
+    probe_c = args.probe_c_values
 
     import keras
     import numpy as np
@@ -166,18 +112,78 @@ def main(argv=None):
     (x_train, y_train), (x_test, y_test) = load_mnist(args.mnist_dir, args.num_train, args.num_test)
     # With several weights to choose from, every model trains without the validation images;
     # so did the shipped CAE presets, and an AE measured beside one (--cae-preset) does the same.
-    held_out = min(VALIDATION_IMAGES, len(x_train) // 6) if len(weights) > 1 or args.cae_preset else 0
+    choosing = len(weights) > 1 or len(second_weights or ()) > 1
+    held_out = min(VALIDATION_IMAGES, len(x_train) // 6) if choosing or args.cae_preset else 0
     x_fit, y_fit = x_train[: len(x_train) - held_out], y_train[: len(x_train) - held_out]
     x_valid, y_valid = x_train[len(x_fit) :], y_train[len(x_fit) :]
 
-    def train(name, weight):
+    def train(name, weight, data=None):
+        data = x_fit if data is None else data
         keras.utils.set_random_seed(args.seed)
-        model = build(name, args.seed, weight, args.noise_level)
+        model = build(name, args.seed, weight, args.noise_level, input_dim=data.shape[-1])
         model.compile(optimizer=keras.optimizers.Adam(args.learning_rate))
         model.fit(
-            x_fit, epochs=args.epochs, batch_size=args.batch_size, shuffle=True, verbose=0 if args.fast else 2
+            data, epochs=args.epochs, batch_size=args.batch_size, shuffle=True, verbose=0 if args.fast else 2
         )
         return model
+
+    def choose(candidate_weights, data, valid_data, label):
+        """The paper's choice: the weight whose codes classify the validation images best.
+
+        Returns the chosen weight, its model and the selection's record.
+        """
+        candidates = {}
+        for weight in candidate_weights:
+            model = train("cae", weight, data)
+            validation = linear_probe_error(
+                model.encode(data), y_fit, model.encode(valid_data), y_valid, inverse_regularization=probe_c
+            )
+            candidates[weight] = (validation["error"], model)
+            clock.lap(f"train {label} {weight:g}")
+        chosen = min(candidates, key=lambda w: candidates[w][0])
+        record = {
+            "validation_probe_errors": {f"{w:g}": error for w, (error, _) in candidates.items()},
+            "chosen": chosen,
+            "fit_images": len(data),
+            "validation_images": len(valid_data),
+        }
+        return chosen, candidates[chosen][1], record
+
+    def selection_text(record):
+        errors = record["validation_probe_errors"]
+        return f"{record['chosen']:g} ({', '.join(f'{w}: {e:.4f}' for w, e in errors.items())})"
+
+    def fine_tune(model, label):
+        """`fine_tuned_error` of a model or a stack, with the flags' settings; None without them."""
+        if not args.fine_tune_epochs:
+            return None
+        tuned = fine_tuned_error(
+            model,
+            x_train,
+            y_train,
+            x_test,
+            y_test,
+            epochs=args.fine_tune_epochs,
+            learning_rate=tune_rates,
+            weight_decay=tune_decays,
+            batch_size=tune_batches,
+            seed=args.seed,
+        )
+        clock.lap(f"fine-tune {label}")
+        if len(tuned["candidates"]) > 1:
+            rows.append(
+                (
+                    f"{label}: fine-tuning chosen on validation (lr/decay/batch: error)",
+                    f"{tuned['learning_rate']:g}/{tuned['weight_decay']:g}/{tuned['batch_size']} ("
+                    + ", ".join(
+                        f"{c['learning_rate']:g}/{c['weight_decay']:g}/{c['batch_size']}: {c['validation_error']:.4f}"
+                        for c in tuned["candidates"]
+                    )
+                    + ")",
+                    None,
+                )
+            )
+        return tuned
 
     rows, results, models = [], {"per_model": {}, "paper": PAPER}, {}
     for name in names:
@@ -191,30 +197,14 @@ def main(argv=None):
             results["cae_preset"] = args.cae_preset
             clock.lap("load cae")
         elif name == "cae" and held_out:
-            # The paper's choice: the weight whose codes classify the validation images best.
-            candidates = {}
-            for weight in weights:
-                model = train(name, weight)
-                validation = linear_probe_error(
-                    model.encode(x_fit), y_fit, model.encode(x_valid), y_valid, inverse_regularization=probe_c
-                )
-                candidates[weight] = (validation["error"], model)
-                clock.lap(f"train cae {weight:g}")
-            chosen = min(candidates, key=lambda w: candidates[w][0])
-            results["weight_selection"] = {
-                "validation_probe_errors": {f"{w:g}": error for w, (error, _) in candidates.items()},
-                "chosen": chosen,
-                "fit_images": len(x_fit),
-                "validation_images": held_out,
-            }
+            _, model, results["weight_selection"] = choose(weights, x_fit, x_valid, "cae")
             rows.append(
                 (
                     "CAE weight chosen on validation (probe errors)",
-                    f"{chosen:g} ({', '.join(f'{w:g}: {e:.4f}' for w, (e, _) in candidates.items())})",
+                    selection_text(results["weight_selection"]),
                     None,
                 )
             )
-            model = candidates[chosen][1]
         else:
             model = train(name, weights[0])
             clock.lap(f"train {name}")
@@ -228,21 +218,8 @@ def main(argv=None):
         probe = linear_probe_error(codes_train, y_train, codes_test, y_test, inverse_regularization=probe_c)
         recon = reconstruction_error(model, x_test)
         clock.lap(f"evaluate {name}")
-        tuned = None
-        if args.fine_tune_epochs:
-            tuned = fine_tuned_error(
-                model,
-                x_train,
-                y_train,
-                x_test,
-                y_test,
-                epochs=args.fine_tune_epochs,
-                learning_rate=tune_rates,
-                weight_decay=tune_decays,
-                batch_size=tune_batches,
-                seed=args.seed,
-            )
-            clock.lap(f"fine-tune {name}")
+        label = LABELS[name]
+        tuned = fine_tune(model, label)
         results["per_model"][name] = {
             "jacobian_norm": norm,
             "jacobian_mean_squared_entry": mean_squared_entry,
@@ -253,7 +230,6 @@ def main(argv=None):
             "test_cross_entropy": recon["nll"],
             "fine_tuned": tuned,
         }
-        label = LABELS[name]
         rows += [
             (f"{label}: mean ||J_f(x)||_F", norm, None),
             (
@@ -270,19 +246,46 @@ def main(argv=None):
             ),
             (f"{label}: test cross-entropy (nats)", recon["nll"], None),
         ]
-        if tuned is not None and len(tuned["candidates"]) > 1:
+    if args.layers == 2:
+        # CAE-2: a second CAE learns the first one's codes of the fitted images.
+        lower = models["cae"]
+        codes_fit = lower.encode(x_fit)
+        if len(second_weights or ()) > 1:
+            _, upper, results["second_weight_selection"] = choose(
+                second_weights, codes_fit, lower.encode(x_valid), "cae-2"
+            )
             rows.append(
                 (
-                    f"{label}: fine-tuning chosen on validation (lr/decay/batch: error)",
-                    f"{tuned['learning_rate']:g}/{tuned['weight_decay']:g}/{tuned['batch_size']} ("
-                    + ", ".join(
-                        f"{c['learning_rate']:g}/{c['weight_decay']:g}/{c['batch_size']}: {c['validation_error']:.4f}"
-                        for c in tuned["candidates"]
-                    )
-                    + ")",
+                    "CAE-2 second weight chosen on validation (probe errors)",
+                    selection_text(results["second_weight_selection"]),
                     None,
                 )
             )
+        else:
+            # By default the first layer's own weight (a preset's included).
+            upper = train("cae", (second_weights or [lower.contractive_weight])[0], codes_fit)
+            clock.lap("train cae-2")
+        models["cae2"] = upper
+        codes_train = upper.encode(lower.encode(x_train))
+        codes_test = upper.encode(lower.encode(x_test))
+        probe = linear_probe_error(codes_train, y_train, codes_test, y_test, inverse_regularization=probe_c)
+        saturation = saturation_fraction(codes_test)
+        clock.lap("evaluate cae-2")
+        tuned = fine_tune([lower, upper], "CAE-2")
+        results["per_model"]["cae2"] = {
+            "second_contractive_weight": upper.contractive_weight,
+            "saturation": saturation,
+            "probe_error": probe["error"],
+            "probe_train_error": probe["train_error"],
+            "probe_inverse_regularization": probe["inverse_regularization"],
+            "fine_tuned": tuned,
+        }
+        rows += [
+            ("CAE-2: second layer's contractive weight", upper.contractive_weight, None),
+            ("CAE-2: saturated second-layer units", saturation, None),
+            ("CAE-2: linear-probe test error (second-layer codes)", probe["error"], None),
+            ("CAE-2: fine-tuned MLP test error", "not measured" if tuned is None else tuned["error"], None),
+        ]
     per_model = results["per_model"]
     if "ae" in per_model and "cae" in per_model:
         ratio = per_model["ae"]["jacobian_norm"] / per_model["cae"]["jacobian_norm"]

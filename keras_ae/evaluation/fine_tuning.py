@@ -34,13 +34,18 @@ def fine_tuned_error(
     the weights of the best validation epoch are the ones tested. This is the protocol of
     the papers' fine-tuned rows; `linear_probe_error` keeps the codes frozen instead.
 
+    `model` may also be a stack: a sequence of models, each trained on the codes of the
+    one before (greedy layer-wise pretraining, the papers' CAE-2 or SdA-2). The
+    classifier is then a copy of their encoders in that order, fine-tuned together.
+
     Given sequences for `learning_rate`, `weight_decay` or `batch_size`, every combination
     is fine-tuned from the same encoder on the same split, and the one with the lowest
     validation error is tested (ties: the first in the order given), as the papers chose
     their MLPs' hyper-parameters; the test images never take part in the choice.
 
     Args:
-        model: a keras-ae model with continuous codes.
+        model: a keras-ae model with continuous codes, or a non-empty sequence of them
+            whose every model reads the codes of the one before.
         train_images: `(n_train, *model.data_shape)` images.
         train_labels: `(n_train,)` integer class labels in `[0, num_classes)`.
         test_images: `(n_test, *model.data_shape)` images.
@@ -70,15 +75,13 @@ def fine_tuned_error(
     Example:
         >>> fine_tuned_error(model, x_train, y_train, x_test, y_test)["error"]
         >>> fine_tuned_error(model, x_train, y_train, x_test, y_test, learning_rate=[0.05, 0.1])
+        >>> fine_tuned_error([layer_1, layer_2], x_train, y_train, x_test, y_test)  # a stack
 
     References:
         Rifai et al., "Contractive Auto-Encoders: Explicit Invariance During Feature
         Extraction", ICML 2011, Table 1 (an MLP initialized with the encoder).
     """
-    if getattr(model, "discrete", False):
-        raise ValueError(
-            f"fine_tuned_error needs continuous codes; {type(model).__name__} encodes to codebook indices."
-        )
+    stack = as_stack(model)
     epochs = check_int("epochs", epochs)
     batch_sizes = [
         check_int("batch_size", b)
@@ -102,7 +105,7 @@ def fine_tuned_error(
         ("test_images", test_images, test_labels),
     ):
         images, labels = np.asarray(images), np.asarray(labels).reshape(-1)
-        model._check_array(images, arg=name)
+        stack[0]._check_array(images, arg=name)
         if len(images) != len(labels):
             raise ValueError(
                 f"Argument `{name}` must have one label per image. Received: {len(images)} images and "
@@ -112,7 +115,7 @@ def fine_tuned_error(
             raise ValueError(
                 f"The labels of `{name}` must be non-negative integers. Received: dtype={labels.dtype}"
             )
-        arrays[name] = (images.astype(model.compute_dtype), labels)
+        arrays[name] = (images.astype(stack[0].compute_dtype), labels)
     (x, y), (x_test, y_test) = arrays["train_images"], arrays["test_images"]
     num_classes = int(max(y.max(), y_test.max())) + 1
     order = np.random.default_rng(seed).permutation(len(x))
@@ -133,7 +136,7 @@ def fine_tuned_error(
     for rate, decay, size in itertools.product(learning_rates, weight_decays, batch_sizes):
         # Every candidate starts from the same softmax initialization and shuffles.
         keras.utils.set_random_seed(seed)
-        classifier = softmax_classifier(model, x_fit, num_classes)
+        classifier = softmax_classifier(stack, x_fit, num_classes)
         classifier.compile(
             optimizer=keras.optimizers.SGD(rate, momentum=momentum, weight_decay=decay or None),
             loss="sparse_categorical_crossentropy",
@@ -198,18 +201,56 @@ def _candidates(name, value, exclusive_minimum):
     return [float(v) for v in values]
 
 
+def as_stack(model):
+    """`model` (one model or a sequence of them) as a list of models whose encoders chain.
+
+    Raises:
+        ValueError: an empty sequence, a model with discrete codes, or a model that does
+            not read the codes of the one before it.
+    """
+    stack = list(model) if isinstance(model, (list, tuple)) else [model]
+    if not stack:
+        raise ValueError(
+            "Argument `model` must be a model or a non-empty sequence of them. Received: model=[]"
+        )
+    for m in stack:
+        if getattr(m, "discrete", False):
+            raise ValueError(
+                f"fine_tuned_error needs continuous codes; {type(m).__name__} encodes to codebook indices."
+            )
+    for i, (lower, upper) in enumerate(zip(stack[:-1], stack[1:], strict=True)):
+        if tuple(upper.data_shape) != tuple(lower.code_spec.shape):
+            raise ValueError(
+                "Argument `model`: each model of a stack must read the codes of the one before it. "
+                f"Received: model {i} encodes to shape {tuple(lower.code_spec.shape)} and model {i + 1} "
+                f"reads shape {tuple(upper.data_shape)}"
+            )
+    return stack
+
+
+def encode_through(stack, images, batch_size=1000):
+    """The codes of `images` at the top of `stack` (a list from `as_stack`), as numpy."""
+    codes = images
+    for m in stack:
+        codes = m.encode(codes, batch_size=batch_size)
+    return codes
+
+
 def softmax_classifier(model, fitted_images, num_classes):
     """A copy of `model`'s encoder under a softmax layer that reads standardized codes.
 
     Args:
-        model: a keras-ae model with continuous codes (for a VAE, the posterior mean).
+        model: a keras-ae model with continuous codes (for a VAE, the posterior mean), or
+            a stack of them (a sequence, each reading the codes of the one before): their
+            encoders are copied and chained in order.
         fitted_images: the images the classifier will be fitted on; the mean and variance
             of their codes standardize the softmax layer's input.
         num_classes: the softmax layer's width.
 
     Returns:
         An uncompiled `keras.Model` from images to class probabilities; its encoder is a
-        copy of `model.encoder` with the same weights, so `model` is never trained.
+        copy of `model.encoder` (of each encoder of a stack) with the same weights, so
+        `model` is never trained.
 
     Example:
         >>> classifier = softmax_classifier(model, x_train, num_classes=10)
@@ -220,19 +261,24 @@ def softmax_classifier(model, fitted_images, num_classes):
         Rifai et al., "Contractive Auto-Encoders: Explicit Invariance During Feature
         Extraction", ICML 2011, Table 1 (an MLP initialized with the encoder).
     """
-    encoder = keras.models.clone_model(model.encoder)
-    encoder.set_weights(model.encoder.get_weights())
-    inputs = keras.Input(model.data_shape)
-    codes = encoder(inputs)
-    if isinstance(codes, (list, tuple)):  # a VAE's (mean, log-variance): the mean
-        codes = codes[0]
+    stack = as_stack(model)
+    inputs = keras.Input(stack[0].data_shape)
+    codes = inputs
+    for i, m in enumerate(stack):
+        encoder = keras.models.clone_model(m.encoder)
+        encoder.set_weights(m.encoder.get_weights())
+        if i:  # the layers of a functional model need distinct names: "encoder", "encoder_1", ...
+            encoder = keras.Model(encoder.inputs, encoder.outputs, name=f"{encoder.name}_{i}")
+        codes = encoder(codes)
+        if isinstance(codes, (list, tuple)):  # a VAE's (mean, log-variance): the mean
+            codes = codes[0]
     codes = keras.layers.Flatten()(codes)
     # The softmax layer reads standardized codes, as the linear probe does: the same function
     # class as a softmax on the raw codes, but SGD on 1000 sigmoid codes near 0.5 is so badly
     # conditioned that the first epochs are spent undoing the initial head (validation error
     # 8% after one epoch of a CAE whose probe is at 2%; 3% with standardized codes). The
     # variance floor keeps a unit that is constant here (dead) from blowing up if revived.
-    fitted_codes = np.reshape(model.encode(fitted_images, batch_size=1000), (len(fitted_images), -1))
+    fitted_codes = np.reshape(encode_through(stack, fitted_images), (len(fitted_images), -1))
     standardize = keras.layers.Normalization(
         mean=fitted_codes.mean(axis=0),
         variance=np.maximum(fitted_codes.var(axis=0), 1e-4),

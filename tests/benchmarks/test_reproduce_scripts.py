@@ -270,6 +270,38 @@ def test_contractive_mnist_measures_a_cae_preset(datasets_dir, tmp_path):
     )
 
 
+def test_contractive_mnist_stacks_a_second_cae_on_the_first(datasets_dir, tmp_path):
+    # CAE-2: a second CAE trained on the shipped CAE's codes, its weight chosen on the
+    # validation images, then the 784-1000-1000 stack probed and fine-tuned.
+    results, stdout = run_fast(
+        "contractive_mnist.py",
+        datasets_dir,
+        tmp_path,
+        "--models",
+        "cae",
+        "--cae-preset",
+        "contractive_mnist",
+        "--layers",
+        "2",
+        "--second-contractive-weight",
+        "0.1,1",
+    )
+    selection = results["second_weight_selection"]
+    errors = selection["validation_probe_errors"]
+    assert set(errors) == {"0.1", "1"}
+    assert selection["chosen"] == float(min(errors, key=errors.get))
+    stack = results["per_model"]["cae2"]
+    assert stack["second_contractive_weight"] == selection["chosen"]
+    assert 0 <= stack["saturation"] <= 1 and 0 <= stack["probe_error"] < 0.5
+    # Fast mode trains the second layer for one epoch on 834 codes, too little for its codes
+    # to classify after fine-tuning (tests/evaluation checks a trained stack's error); here the
+    # stack's fine-tuning must run its 2 epochs and report a test error.
+    assert 0 <= stack["fine_tuned"]["error"] <= 1 and stack["fine_tuned"]["epochs"] == 2
+    assert "CAE-2: fine-tuned MLP test error" in stdout
+    with pytest.raises(AssertionError, match="include cae in --models. Received: models='ae'"):
+        run_fast("contractive_mnist.py", datasets_dir, tmp_path, "--models", "ae", "--layers", "2")
+
+
 def test_beta_vae_dsprites_seed_trains_the_same_model_alone_or_after_others(datasets_dir, tmp_path):
     # A seed names one model: trained after another seed's model in the same process, it
     # must get the same batch order and initialization as alone (the dataset's shuffle

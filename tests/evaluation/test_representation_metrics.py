@@ -214,3 +214,53 @@ def test_the_fine_tuned_softmax_reads_standardized_codes_of_an_encoder_copy():
     means = model.encode(x[:500])
     np.testing.assert_allclose(codes, (means - means.mean(0)) / means.std(0), rtol=1e-3, atol=1e-3)
     assert classifier.output.shape[-1] == 10 and classifier.count_params() > model.encoder.count_params()
+
+
+def test_a_stack_fine_tunes_its_encoders_chained_in_order():
+    from keras_ae.evaluation.fine_tuning import softmax_classifier
+
+    (x_train, y_train), (x_test, y_test) = (
+        keras_ae.data.load_dataset("digits", split, as_numpy=True, with_labels=True)
+        for split in ("train", "test")
+    )
+    keras.utils.set_random_seed(0)
+    lower = keras_ae.create_model(
+        "autoencoder", input_shape=(8, 8, 1), latent_dim=32, hidden_units=(), code_activation="sigmoid"
+    )
+    lower.compile(optimizer=keras.optimizers.Adam(0.01))
+    lower.fit(x_train, epochs=20, batch_size=64, verbose=0)
+    # Greedy layer-wise pretraining: the upper model learns the lower one's codes.
+    upper = keras_ae.create_model(
+        "autoencoder", input_shape=(32,), latent_dim=16, hidden_units=(), code_activation="sigmoid"
+    )
+    # Trained to codes that vary (a few epochs leave them nearly constant, and a stack of those
+    # fine-tunes no better than chance).
+    upper.compile(optimizer=keras.optimizers.Adam(0.01))
+    upper.fit(lower.encode(x_train), epochs=20, batch_size=64, verbose=0)
+    before = [w.copy() for m in (lower, upper) for w in m.get_weights()]
+
+    classifier = softmax_classifier([lower, upper], x_train[:500], num_classes=10)
+    standardized = keras.Model(classifier.input, classifier.get_layer("standardized_codes").output)
+    # Before any fine-tuning the chain computes the upper model's codes of the lower model's
+    # codes, standardized on the fitted images.
+    top = upper.encode(lower.encode(x_train[:500]))
+    np.testing.assert_allclose(
+        standardized.predict(x_train[:500], verbose=0),
+        (top - top.mean(0)) / np.sqrt(np.maximum(top.var(0), 1e-4)),
+        rtol=1e-3,
+        atol=1e-3,
+    )
+
+    result = fine_tuned_error([lower, upper], x_train, y_train, x_test, y_test, epochs=40, patience=5, seed=0)
+    for got, want in zip([w for m in (lower, upper) for w in m.get_weights()], before, strict=True):
+        np.testing.assert_array_equal(got, want)  # neither model is fine-tuned itself
+    # A 64-32-16-10 network on the 10 digit classes (chance: 90%; one test image is 0.28 points).
+    assert result["error"] < 0.1
+    assert result["validation_error"] == pytest.approx(min(result["validation_errors"]), abs=1e-6)
+
+    with pytest.raises(
+        ValueError, match=r"model 0 encodes to shape \(32,\) and model 1 reads shape \(8, 8, 1\)"
+    ):
+        fine_tuned_error([lower, lower], x_train, y_train, x_test, y_test)
+    with pytest.raises(ValueError, match=r"Received: model=\[\]"):
+        fine_tuned_error([], x_train, y_train, x_test, y_test)

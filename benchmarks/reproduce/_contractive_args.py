@@ -1,0 +1,110 @@
+"""The command line of `contractive_mnist.py`: its flags, and their checks before any training."""
+
+from _common import add_mnist_dir, add_mnist_training_args, base_parser, resolve
+
+
+def parse_args(argv, title, fast, full, labels):
+    """Parses and checks `contractive_mnist.py`'s flags.
+
+    Args:
+        argv: the arguments (None: `sys.argv[1:]`).
+        title: the parser's description.
+        fast, full: the defaults of `--fast` and of the full mode (see `_common.resolve`).
+        labels: `{model name: label}` of the models `--models` may list.
+
+    Returns:
+        `(parser, args)`: the parser (for errors found later) and the parsed arguments,
+        with the comma-separated lists parsed into `model_names`, `weights`,
+        `second_weights` (None when not given), `tune_rates`, `tune_decays`,
+        `tune_batches` and `probe_c_values`.
+    """
+    parser = base_parser(title)
+    add_mnist_dir(parser)
+    parser.add_argument("--models", default="ae,dae,cae", help="comma-separated subset of ae, dae, cae")
+    parser.add_argument(
+        "--contractive-weight",
+        default="0.1",
+        help="the CAE's weight, or a comma-separated list to choose from on the validation split",
+    )
+    parser.add_argument("--noise-level", type=float, default=0.25, help="DAE masking fraction")
+    add_mnist_training_args(parser, "training epochs per model (full: 40)")
+    parser.add_argument(
+        "--jacobian-examples", type=int, help="test images for the Jacobian norm (full: 1000)"
+    )
+    parser.add_argument(
+        "--fine-tune-epochs",
+        type=int,
+        help="also fine-tune each encoder with a softmax layer for at most this many epochs, with "
+        "early stopping on held-out training images (the paper's protocol; 0 skips it)",
+    )
+    parser.add_argument(
+        "--fine-tune-learning-rate",
+        default="0.05",
+        help="SGD learning rate of the fine-tuning, or a comma-separated list to choose from (with "
+        "every --fine-tune-weight-decay) on the fine-tuning's validation images",
+    )
+    parser.add_argument(
+        "--fine-tune-weight-decay", default="0", help="SGD weight decay of the fine-tuning, or a list"
+    )
+    parser.add_argument(
+        "--fine-tune-batch-size", default="100", help="batch size of the fine-tuning, or a list"
+    )
+    parser.add_argument(
+        "--cae-preset",
+        metavar="NAME",
+        help="measure this preset (a contractive autoencoder) as the CAE instead of training one",
+    )
+    parser.add_argument(
+        "--layers",
+        type=int,
+        choices=(1, 2),
+        default=1,
+        help="2: also train a second CAE on the first one's codes and measure the stack (the paper's CAE-2)",
+    )
+    parser.add_argument(
+        "--second-contractive-weight",
+        help="the second layer's weight, or a list to choose from on validation (default: the first's)",
+    )
+    args = resolve(parser.parse_args(argv), fast, full)
+    args.probe_c_values = [float(c) for c in args.probe_c.split(",")]
+    args.model_names = [name.strip() for name in args.models.split(",")]
+    if not args.model_names or any(name not in labels for name in args.model_names):
+        parser.error(f"--models must list some of {sorted(labels)}; got {args.models!r}")
+    try:
+        args.weights = [float(w) for w in args.contractive_weight.split(",")]
+    except ValueError:
+        parser.error(
+            f"--contractive-weight must be numbers separated by commas; got {args.contractive_weight!r}"
+        )
+    try:
+        args.second_weights = (
+            None
+            if args.second_contractive_weight is None
+            else [float(w) for w in args.second_contractive_weight.split(",")]
+        )
+    except ValueError:
+        parser.error(
+            "--second-contractive-weight must be numbers separated by commas; got "
+            f"{args.second_contractive_weight!r}"
+        )
+    try:
+        args.tune_rates = [float(r) for r in args.fine_tune_learning_rate.split(",")]
+        args.tune_decays = [float(d) for d in args.fine_tune_weight_decay.split(",")]
+        args.tune_batches = [int(b) for b in args.fine_tune_batch_size.split(",")]
+    except ValueError:
+        parser.error(
+            "--fine-tune-learning-rate, --fine-tune-weight-decay and --fine-tune-batch-size must be numbers "
+            f"separated by commas; got {args.fine_tune_learning_rate!r}, {args.fine_tune_weight_decay!r} and "
+            f"{args.fine_tune_batch_size!r}"
+        )
+    if args.cae_preset and "cae" not in args.model_names:
+        parser.error(
+            f"--cae-preset replaces the CAE: include cae in --models. Received: models={args.models!r}"
+        )
+    if args.layers == 2 and "cae" not in args.model_names:
+        parser.error(
+            f"--layers 2 stacks a second CAE on the CAE: include cae in --models. Received: models={args.models!r}"
+        )
+    if args.cae_preset and args.save_preset:
+        parser.error("--save-preset saves a CAE trained here; --cae-preset trains none: pass one of the two")
+    return parser, args
