@@ -1,5 +1,7 @@
 """The command line of `contractive_mnist.py`: its flags, and their checks before any training."""
 
+from types import SimpleNamespace
+
 from _common import add_mnist_dir, add_mnist_training_args, base_parser, resolve
 
 
@@ -13,10 +15,10 @@ def parse_args(argv, title, fast, full, labels):
         labels: `{model name: label}` of the models `--models` may list.
 
     Returns:
-        `(parser, args)`: the parser (for errors found later) and the parsed arguments,
-        with the comma-separated lists parsed into `model_names`, `weights`,
-        `second_weights` (None when not given), `tune_rates`, `tune_decays`,
-        `tune_batches` and `probe_c_values`.
+        `(parser, args, lists)`: the parser (for errors found later), the parsed arguments
+        (as given: the results' record of the command), and the comma-separated lists
+        parsed, as `lists.model_names`, `weights`, `second_weights` (None when not
+        given), `tune_rates`, `tune_decays`, `tune_batches` and `probe_c`.
     """
     parser = base_parser(title)
     add_mnist_dir(parser)
@@ -63,21 +65,22 @@ def parse_args(argv, title, fast, full, labels):
     )
     parser.add_argument(
         "--second-contractive-weight",
-        help="the second layer's weight, or a list to choose from on validation (default: the first's)",
+        help="with --layers 2: the second layer's weight, or a list to choose from on validation "
+        "(default: the first's)",
     )
     args = resolve(parser.parse_args(argv), fast, full)
-    args.probe_c_values = [float(c) for c in args.probe_c.split(",")]
-    args.model_names = [name.strip() for name in args.models.split(",")]
-    if not args.model_names or any(name not in labels for name in args.model_names):
+    probe_c = [float(c) for c in args.probe_c.split(",")]
+    model_names = [name.strip() for name in args.models.split(",")]
+    if not model_names or any(name not in labels for name in model_names):
         parser.error(f"--models must list some of {sorted(labels)}; got {args.models!r}")
     try:
-        args.weights = [float(w) for w in args.contractive_weight.split(",")]
+        weights = [float(w) for w in args.contractive_weight.split(",")]
     except ValueError:
         parser.error(
             f"--contractive-weight must be numbers separated by commas; got {args.contractive_weight!r}"
         )
     try:
-        args.second_weights = (
+        second_weights = (
             None
             if args.second_contractive_weight is None
             else [float(w) for w in args.second_contractive_weight.split(",")]
@@ -88,23 +91,39 @@ def parse_args(argv, title, fast, full, labels):
             f"{args.second_contractive_weight!r}"
         )
     try:
-        args.tune_rates = [float(r) for r in args.fine_tune_learning_rate.split(",")]
-        args.tune_decays = [float(d) for d in args.fine_tune_weight_decay.split(",")]
-        args.tune_batches = [int(b) for b in args.fine_tune_batch_size.split(",")]
+        tune_rates = [float(r) for r in args.fine_tune_learning_rate.split(",")]
+        tune_decays = [float(d) for d in args.fine_tune_weight_decay.split(",")]
+        tune_batches = [int(b) for b in args.fine_tune_batch_size.split(",")]
     except ValueError:
         parser.error(
             "--fine-tune-learning-rate, --fine-tune-weight-decay and --fine-tune-batch-size must be numbers "
             f"separated by commas; got {args.fine_tune_learning_rate!r}, {args.fine_tune_weight_decay!r} and "
             f"{args.fine_tune_batch_size!r}"
         )
-    if args.cae_preset and "cae" not in args.model_names:
+    if args.cae_preset and "cae" not in model_names:
         parser.error(
             f"--cae-preset replaces the CAE: include cae in --models. Received: models={args.models!r}"
         )
-    if args.layers == 2 and "cae" not in args.model_names:
+    if args.layers == 2 and "cae" not in model_names:
         parser.error(
             f"--layers 2 stacks a second CAE on the CAE: include cae in --models. Received: models={args.models!r}"
         )
+    if second_weights is not None and args.layers != 2:
+        parser.error(
+            "--second-contractive-weight weighs the second layer: pass --layers 2 with it. "
+            f"Received: second_contractive_weight={args.second_contractive_weight!r}, layers={args.layers}"
+        )
     if args.cae_preset and args.save_preset:
         parser.error("--save-preset saves a CAE trained here; --cae-preset trains none: pass one of the two")
-    return parser, args
+    if args.layers == 2 and args.save_preset:
+        parser.error("--save-preset saves one CAE, not a stack: run --layers 2 without it")
+    lists = SimpleNamespace(
+        model_names=model_names,
+        weights=weights,
+        second_weights=second_weights,
+        tune_rates=tune_rates,
+        tune_decays=tune_decays,
+        tune_batches=tune_batches,
+        probe_c=probe_c,
+    )
+    return parser, args, lists

@@ -15,6 +15,7 @@ on MNIST with a Bernoulli (cross-entropy) decoder: a plain AE, a DAE (masking no
 `--contractive-weight 0.1,1,3` chooses the CAE's weight as the paper did, on validation:
 every model then trains on the first 50,000 training images, and the weight whose codes
 give the lowest linear-probe error on the last 10,000 is kept; test images take no part.
+A list for `--second-contractive-weight` (with `--layers 2`) holds the same images out.
 
 The paper's ||J_f||_F values (CAE 0.73e-4, AE 17.5e-4) are far below the raw norm of a
 1000 x 784 sigmoid Jacobian (order 1-10), so their normalization differs from the plain
@@ -38,8 +39,6 @@ given), then probed and fine-tuned as a 784-1000-1000-10 stack.
         --layers 2 --fine-tune-epochs 60                       # CAE-2 on the shipped CAE
 """
 
-from _contractive_args import parse_args
-
 from _common import (
     Stopwatch,
     load_mnist,
@@ -48,6 +47,7 @@ from _common import (
     report,
     write_preset,
 )
+from _contractive_args import parse_args
 
 PAPER = {"jacobian_norm": {"cae": 0.73e-4, "ae": 17.5e-4}, "finetuned_error": {"cae": 0.0114}}
 FULL = {
@@ -91,10 +91,10 @@ def build(name, seed, contractive_weight, noise_level, input_dim=784):
 
 
 def main(argv=None):
-    parser, args = parse_args(argv, __doc__.splitlines()[0], FAST, FULL, LABELS)
-    names, weights, second_weights = args.model_names, args.weights, args.second_weights
-    tune_rates, tune_decays, tune_batches = args.tune_rates, args.tune_decays, args.tune_batches
-    probe_c = args.probe_c_values
+    parser, args, lists = parse_args(argv, __doc__.splitlines()[0], FAST, FULL, LABELS)
+    names, weights, second_weights = lists.model_names, lists.weights, lists.second_weights
+    tune_rates, tune_decays, tune_batches = lists.tune_rates, lists.tune_decays, lists.tune_batches
+    probe_c = lists.probe_c
 
     import keras
     import numpy as np
@@ -112,7 +112,7 @@ def main(argv=None):
     (x_train, y_train), (x_test, y_test) = load_mnist(args.mnist_dir, args.num_train, args.num_test)
     # With several weights to choose from, every model trains without the validation images;
     # so did the shipped CAE presets, and an AE measured beside one (--cae-preset) does the same.
-    choosing = len(weights) > 1 or len(second_weights or ()) > 1
+    choosing = len(weights) > 1 or len(second_weights or ()) > 1  # the latter only with --layers 2
     held_out = min(VALIDATION_IMAGES, len(x_train) // 6) if choosing or args.cae_preset else 0
     x_fit, y_fit = x_train[: len(x_train) - held_out], y_train[: len(x_train) - held_out]
     x_valid, y_valid = x_train[len(x_fit) :], y_train[len(x_fit) :]
@@ -153,10 +153,11 @@ def main(argv=None):
         errors = record["validation_probe_errors"]
         return f"{record['chosen']:g} ({', '.join(f'{w}: {e:.4f}' for w, e in errors.items())})"
 
-    def fine_tune(model, label):
-        """`fine_tuned_error` of a model or a stack, with the flags' settings; None without them."""
+    def fine_tune(model, name, label):
+        """`fine_tuned_error` of a model or a stack with the flags' settings, and the row of
+        the settings' choice (None when only one was given); `(None, None)` without them."""
         if not args.fine_tune_epochs:
-            return None
+            return None, None
         tuned = fine_tuned_error(
             model,
             x_train,
@@ -169,21 +170,20 @@ def main(argv=None):
             batch_size=tune_batches,
             seed=args.seed,
         )
-        clock.lap(f"fine-tune {label}")
+        clock.lap(f"fine-tune {name}")
+        row = None
         if len(tuned["candidates"]) > 1:
-            rows.append(
-                (
-                    f"{label}: fine-tuning chosen on validation (lr/decay/batch: error)",
-                    f"{tuned['learning_rate']:g}/{tuned['weight_decay']:g}/{tuned['batch_size']} ("
-                    + ", ".join(
-                        f"{c['learning_rate']:g}/{c['weight_decay']:g}/{c['batch_size']}: {c['validation_error']:.4f}"
-                        for c in tuned["candidates"]
-                    )
-                    + ")",
-                    None,
+            row = (
+                f"{label}: fine-tuning chosen on validation (lr/decay/batch: error)",
+                f"{tuned['learning_rate']:g}/{tuned['weight_decay']:g}/{tuned['batch_size']} ("
+                + ", ".join(
+                    f"{c['learning_rate']:g}/{c['weight_decay']:g}/{c['batch_size']}: {c['validation_error']:.4f}"
+                    for c in tuned["candidates"]
                 )
+                + ")",
+                None,
             )
-        return tuned
+        return tuned, row
 
     rows, results, models = [], {"per_model": {}, "paper": PAPER}, {}
     for name in names:
@@ -196,7 +196,7 @@ def main(argv=None):
                 )
             results["cae_preset"] = args.cae_preset
             clock.lap("load cae")
-        elif name == "cae" and held_out:
+        elif name == "cae" and len(weights) > 1:
             _, model, results["weight_selection"] = choose(weights, x_fit, x_valid, "cae")
             rows.append(
                 (
@@ -219,7 +219,7 @@ def main(argv=None):
         recon = reconstruction_error(model, x_test)
         clock.lap(f"evaluate {name}")
         label = LABELS[name]
-        tuned = fine_tune(model, label)
+        tuned, tuning_row = fine_tune(model, name, label)
         results["per_model"][name] = {
             "jacobian_norm": norm,
             "jacobian_mean_squared_entry": mean_squared_entry,
@@ -246,6 +246,7 @@ def main(argv=None):
             ),
             (f"{label}: test cross-entropy (nats)", recon["nll"], None),
         ]
+        rows += [tuning_row] if tuning_row else []
     if args.layers == 2:
         # CAE-2: a second CAE learns the first one's codes of the fitted images.
         lower = models["cae"]
@@ -271,7 +272,7 @@ def main(argv=None):
         probe = linear_probe_error(codes_train, y_train, codes_test, y_test, inverse_regularization=probe_c)
         saturation = saturation_fraction(codes_test)
         clock.lap("evaluate cae-2")
-        tuned = fine_tune([lower, upper], "CAE-2")
+        tuned, tuning_row = fine_tune([lower, upper], "cae-2", "CAE-2")
         results["per_model"]["cae2"] = {
             "second_contractive_weight": upper.contractive_weight,
             "saturation": saturation,
@@ -286,6 +287,7 @@ def main(argv=None):
             ("CAE-2: linear-probe test error (second-layer codes)", probe["error"], None),
             ("CAE-2: fine-tuned MLP test error", "not measured" if tuned is None else tuned["error"], None),
         ]
+        rows += [tuning_row] if tuning_row else []
     per_model = results["per_model"]
     if "ae" in per_model and "cae" in per_model:
         ratio = per_model["ae"]["jacobian_norm"] / per_model["cae"]["jacobian_norm"]

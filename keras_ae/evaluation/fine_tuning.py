@@ -34,7 +34,7 @@ def fine_tuned_error(
     the weights of the best validation epoch are the ones tested. This is the protocol of
     the papers' fine-tuned rows; `linear_probe_error` keeps the codes frozen instead.
 
-    `model` may also be a stack: a sequence of models, each trained on the codes of the
+    `model` may also be a stack: a list or tuple of models, each trained on the codes of the
     one before (greedy layer-wise pretraining, the papers' CAE-2 or SdA-2). The
     classifier is then a copy of their encoders in that order, fine-tuned together.
 
@@ -44,11 +44,12 @@ def fine_tuned_error(
     their MLPs' hyper-parameters; the test images never take part in the choice.
 
     Args:
-        model: a keras-ae model with continuous codes, or a non-empty sequence of them
-            whose every model reads the codes of the one before.
-        train_images: `(n_train, *model.data_shape)` images.
+        model: a keras-ae model with continuous codes, or a non-empty list or tuple of
+            them whose every model reads the codes of the one before.
+        train_images: `(n_train, *model.data_shape)` images (of a stack: those its first
+            model reads).
         train_labels: `(n_train,)` integer class labels in `[0, num_classes)`.
-        test_images: `(n_test, *model.data_shape)` images.
+        test_images: `(n_test, *model.data_shape)` images, likewise.
         test_labels: `(n_test,)` integer class labels.
         epochs: the most fine-tuning epochs.
         batch_size: examples per step, or a sequence of candidates.
@@ -202,21 +203,22 @@ def _candidates(name, value, exclusive_minimum):
 
 
 def as_stack(model):
-    """`model` (one model or a sequence of them) as a list of models whose encoders chain.
+    """`model` (one model, or a list or tuple of them) as a list of models whose encoders chain.
 
     Raises:
-        ValueError: an empty sequence, a model with discrete codes, or a model that does
+        ValueError: an empty list or tuple, a model with discrete codes, or a model that does
             not read the codes of the one before it.
     """
     stack = list(model) if isinstance(model, (list, tuple)) else [model]
     if not stack:
         raise ValueError(
-            "Argument `model` must be a model or a non-empty sequence of them. Received: model=[]"
+            f"Argument `model` must be a model or a non-empty list or tuple of them. Received: model={model!r}"
         )
-    for m in stack:
+    for i, m in enumerate(stack):
         if getattr(m, "discrete", False):
+            which = f"model {i} ({type(m).__name__})" if len(stack) > 1 else type(m).__name__
             raise ValueError(
-                f"fine_tuned_error needs continuous codes; {type(m).__name__} encodes to codebook indices."
+                f"Argument `model` must have continuous codes; {which} encodes to codebook indices."
             )
     for i, (lower, upper) in enumerate(zip(stack[:-1], stack[1:], strict=True)):
         if tuple(upper.data_shape) != tuple(lower.code_spec.shape):
@@ -241,7 +243,7 @@ def softmax_classifier(model, fitted_images, num_classes):
 
     Args:
         model: a keras-ae model with continuous codes (for a VAE, the posterior mean), or
-            a stack of them (a sequence, each reading the codes of the one before): their
+            a stack of them (a list or tuple, each reading the codes of the one before): their
             encoders are copied and chained in order.
         fitted_images: the images the classifier will be fitted on; the mean and variance
             of their codes standardize the softmax layer's input.

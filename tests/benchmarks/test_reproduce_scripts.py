@@ -7,6 +7,7 @@ exits cleanly, prints our figure beside the paper's, and writes finite results.
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 
@@ -297,9 +298,15 @@ def test_contractive_mnist_stacks_a_second_cae_on_the_first(datasets_dir, tmp_pa
     # to classify after fine-tuning (tests/evaluation checks a trained stack's error); here the
     # stack's fine-tuning must run its 2 epochs and report a test error.
     assert 0 <= stack["fine_tuned"]["error"] <= 1 and stack["fine_tuned"]["epochs"] == 2
-    assert "CAE-2: fine-tuned MLP test error" in stdout
+    # Only the second layer's weight was chosen: the first is the preset's, not a selection.
+    assert "weight_selection" not in results
+    assert re.search(rf"CAE-2: fine-tuned MLP test error +{stack['fine_tuned']['error']:.4g} ", stdout)
     with pytest.raises(AssertionError, match="include cae in --models. Received: models='ae'"):
         run_fast("contractive_mnist.py", datasets_dir, tmp_path, "--models", "ae", "--layers", "2")
+    with pytest.raises(
+        AssertionError, match="pass --layers 2 with it. Received: second_contractive_weight='0.1,1'"
+    ):
+        run_fast("contractive_mnist.py", datasets_dir, tmp_path, "--second-contractive-weight", "0.1,1")
 
 
 def test_beta_vae_dsprites_seed_trains_the_same_model_alone_or_after_others(datasets_dir, tmp_path):

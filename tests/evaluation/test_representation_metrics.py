@@ -262,5 +262,5 @@ def test_a_stack_fine_tunes_its_encoders_chained_in_order():
         ValueError, match=r"model 0 encodes to shape \(32,\) and model 1 reads shape \(8, 8, 1\)"
     ):
         fine_tuned_error([lower, lower], x_train, y_train, x_test, y_test)
-    with pytest.raises(ValueError, match=r"Received: model=\[\]"):
-        fine_tuned_error([], x_train, y_train, x_test, y_test)
+    with pytest.raises(ValueError, match=r"non-empty list or tuple of them. Received: model=\(\)"):
+        fine_tuned_error((), x_train, y_train, x_test, y_test)
