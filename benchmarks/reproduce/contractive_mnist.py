@@ -130,7 +130,7 @@ def main(argv=None):
     def choose(candidate_weights, data, valid_data, label):
         """The paper's choice: the weight whose codes classify the validation images best.
 
-        Returns the chosen weight, its model and the selection's record.
+        Returns the chosen weight's model and the selection's record.
         """
         candidates = {}
         for weight in candidate_weights:
@@ -147,7 +147,7 @@ def main(argv=None):
             "fit_images": len(data),
             "validation_images": len(valid_data),
         }
-        return chosen, candidates[chosen][1], record
+        return candidates[chosen][1], record
 
     def selection_text(record):
         errors = record["validation_probe_errors"]
@@ -197,7 +197,7 @@ def main(argv=None):
             results["cae_preset"] = args.cae_preset
             clock.lap("load cae")
         elif name == "cae" and len(weights) > 1:
-            _, model, results["weight_selection"] = choose(weights, x_fit, x_valid, "cae")
+            model, results["weight_selection"] = choose(weights, x_fit, x_valid, "cae")
             rows.append(
                 (
                     "CAE weight chosen on validation (probe errors)",
@@ -252,7 +252,7 @@ def main(argv=None):
         lower = models["cae"]
         codes_fit = lower.encode(x_fit)
         if len(second_weights or ()) > 1:
-            _, upper, results["second_weight_selection"] = choose(
+            upper, results["second_weight_selection"] = choose(
                 second_weights, codes_fit, lower.encode(x_valid), "cae-2"
             )
             rows.append(
