@@ -201,6 +201,37 @@ def test_k_sparse_mnist_fast(datasets_dir, tmp_path):
     assert 70 <= results["nonzero_units_per_test_code"] <= 75
 
 
+def test_k_sparse_mnist_decays_the_learning_rate_after_the_k_schedule(datasets_dir, tmp_path):
+    # Fast mode: 20 steps, k falls over the first 10, the cosine takes 0.005 to zero over the
+    # last 10; the optimizer's rate after the last step is the schedule's end.
+    options = ("--optimizer", "sgd", "--learning-rate", "0.005", "--learning-rate-decay", "cosine")
+    results, stdout = run_fast("k_sparse_mnist.py", datasets_dir, tmp_path, *options, "--skip-raw-pixels")
+    assert "sgd 0.005, cosine decay" in stdout
+    assert results["final_learning_rate"] == pytest.approx(0.0, abs=1e-9)
+    assert 0 <= results["probe_error"] <= 1
+    with pytest.raises(AssertionError, match="--k-schedule-fraction 1 leaves none"):
+        run_fast("k_sparse_mnist.py", datasets_dir, tmp_path, *options, "--k-schedule-fraction", "1")
+
+
+def test_k_sparse_learning_rate_schedule_is_flat_during_the_k_schedule_then_a_cosine():
+    import importlib.util
+
+    sys.path.insert(0, str(SCRIPTS))
+    try:
+        spec = importlib.util.spec_from_file_location("k_sparse_mnist", SCRIPTS / "k_sparse_mnist.py")
+        script = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(script)
+    finally:
+        sys.path.remove(str(SCRIPTS))
+    assert script.learning_rate_schedule(0.005, "none", 1000, 500) == 0.005
+    schedule = script.learning_rate_schedule(0.005, "cosine", 1000, 400)
+    rate = {step: float(schedule(step)) for step in (0, 200, 400, 700, 1000)}
+    # Flat for the k schedule's 400 steps, then 0.005 * (1 + cos(pi * t / 600)) / 2.
+    assert rate[0] == rate[200] == rate[400] == pytest.approx(0.005)
+    assert rate[700] == pytest.approx(0.0025, rel=1e-5)
+    assert rate[1000] == pytest.approx(0.0, abs=1e-9)
+
+
 def test_contractive_mnist_fast(datasets_dir, tmp_path):
     # Two weights: chosen on the validation split (the last 1/6 of the 1,000 fast-mode
     # training images), which every model then trains without. Two fine-tuning learning
