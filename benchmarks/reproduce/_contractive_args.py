@@ -59,14 +59,15 @@ def parse_args(argv, title, fast, full, labels):
     parser.add_argument(
         "--layers",
         type=int,
-        choices=(1, 2),
+        choices=(1, 2, 3),
         default=1,
-        help="2: also train a second CAE on the first one's codes and measure the stack (the paper's CAE-2)",
+        help="2: also train a second CAE on the first one's codes and measure the stack (the paper's "
+        "CAE-2); 3: a third CAE on the second one's codes as well",
     )
     parser.add_argument(
         "--second-contractive-weight",
-        help="with --layers 2: the second layer's weight, or a list to choose from on validation "
-        "(default: the first's)",
+        help="with --layers 2 or 3: the weight of each layer above the first, or a list to choose "
+        "each one's from on validation (default: the first's)",
     )
     args = resolve(parser.parse_args(argv), fast, full)
     probe_c = [float(c) for c in args.probe_c.split(",")]
@@ -104,19 +105,20 @@ def parse_args(argv, title, fast, full, labels):
         parser.error(
             f"--cae-preset replaces the CAE: include cae in --models. Received: models={args.models!r}"
         )
-    if args.layers == 2 and "cae" not in model_names:
+    if args.layers > 1 and "cae" not in model_names:
         parser.error(
-            f"--layers 2 stacks a second CAE on the CAE: include cae in --models. Received: models={args.models!r}"
+            f"--layers {args.layers} stacks CAEs on the CAE: include cae in --models. "
+            f"Received: models={args.models!r}"
         )
-    if second_weights is not None and args.layers != 2:
+    if second_weights is not None and args.layers == 1:
         parser.error(
-            "--second-contractive-weight weighs the second layer: pass --layers 2 with it. "
+            "--second-contractive-weight weighs the layers above the first: pass --layers 2 or 3 with it. "
             f"Received: second_contractive_weight={args.second_contractive_weight!r}, layers={args.layers}"
         )
     if args.cae_preset and args.save_preset:
         parser.error("--save-preset saves a CAE trained here; --cae-preset trains none: pass one of the two")
-    if args.layers == 2 and args.save_preset:
-        parser.error("--save-preset saves one CAE, not a stack: run --layers 2 without it")
+    if args.layers > 1 and args.save_preset:
+        parser.error(f"--save-preset saves one CAE, not a stack: run --layers {args.layers} without it")
     lists = SimpleNamespace(
         model_names=model_names,
         weights=weights,

@@ -30,7 +30,8 @@ AE / CAE ratios of a preset can be recomputed beside a freshly trained AE.
 `--layers 2` adds the paper's two-layer CAE-2: a second CAE of 1000 sigmoid units trained
 on the first one's codes of the fitted images (greedy layer-wise pretraining; its weight
 from `--second-contractive-weight`, chosen on validation like the first's when several are
-given), then probed and fine-tuned as a 784-1000-1000-10 stack.
+given), then probed and fine-tuned as a 784-1000-1000-10 stack. `--layers 3` trains a
+third on the second one's codes the same way (a 784-1000-1000-1000-10 stack).
 
     python benchmarks/reproduce/contractive_mnist.py            # full mode (see RESULTS.md)
     python benchmarks/reproduce/contractive_mnist.py --fast     # pipeline check, seconds
@@ -48,6 +49,7 @@ from _common import (
     write_preset,
 )
 from _contractive_args import parse_args
+from _contractive_training import Trainer, selection_text
 
 PAPER = {"jacobian_norm": {"cae": 0.73e-4, "ae": 17.5e-4}, "finetuned_error": {"cae": 0.0114}}
 FULL = {
@@ -70,43 +72,21 @@ VALIDATION_IMAGES = 10000  # the paper's split: the last 10,000 of the 60,000 tr
 LABELS = {"ae": "AE", "dae": "DAE", "cae": "CAE"}
 
 
-def build(name, seed, contractive_weight, noise_level, input_dim=784):
-    import keras_ae
-
-    common = {"input_shape": (input_dim,), "latent_dim": 1000, "hidden_units": (), "tied_weights": True}
-    if name == "cae":
-        return keras_ae.create_model(
-            "contractive_autoencoder", contractive_weight=contractive_weight, **common
-        )
-    if name == "dae":
-        return keras_ae.create_model(
-            "denoising_autoencoder",
-            code_activation="sigmoid",
-            noise="masking",
-            noise_level=noise_level,
-            seed=seed,
-            **common,
-        )
-    return keras_ae.create_model("autoencoder", code_activation="sigmoid", **common)
-
-
 def main(argv=None):
     parser, args, lists = parse_args(argv, __doc__.splitlines()[0], FAST, FULL, LABELS)
     names, weights, second_weights = lists.model_names, lists.weights, lists.second_weights
-    tune_rates, tune_decays, tune_batches = lists.tune_rates, lists.tune_decays, lists.tune_batches
     probe_c = lists.probe_c
 
-    import keras
     import numpy as np
 
     import keras_ae
     from keras_ae.evaluation import (
-        fine_tuned_error,
         jacobian_frobenius_norm,
         linear_probe_error,
         reconstruction_error,
         saturation_fraction,
     )
+    from keras_ae.evaluation.fine_tuning import encode_through
 
     clock = Stopwatch()
     (x_train, y_train), (x_test, y_test) = load_mnist(args.mnist_dir, args.num_train, args.num_test)
@@ -117,73 +97,15 @@ def main(argv=None):
     x_fit, y_fit = x_train[: len(x_train) - held_out], y_train[: len(x_train) - held_out]
     x_valid, y_valid = x_train[len(x_fit) :], y_train[len(x_fit) :]
 
-    def train(name, weight, data=None):
-        data = x_fit if data is None else data
-        keras.utils.set_random_seed(args.seed)
-        model = build(name, args.seed, weight, args.noise_level, input_dim=data.shape[-1])
-        model.compile(optimizer=keras.optimizers.Adam(args.learning_rate))
-        model.fit(
-            data, epochs=args.epochs, batch_size=args.batch_size, shuffle=True, verbose=0 if args.fast else 2
-        )
-        return model
-
-    def choose(candidate_weights, data, valid_data, label):
-        """The paper's choice: the weight whose codes classify the validation images best.
-
-        Returns the chosen weight's model and the selection's record.
-        """
-        candidates = {}
-        for weight in candidate_weights:
-            model = train("cae", weight, data)
-            validation = linear_probe_error(
-                model.encode(data), y_fit, model.encode(valid_data), y_valid, inverse_regularization=probe_c
-            )
-            candidates[weight] = (validation["error"], model)
-            clock.lap(f"train {label} {weight:g}")
-        chosen = min(candidates, key=lambda w: candidates[w][0])
-        record = {
-            "validation_probe_errors": {f"{w:g}": error for w, (error, _) in candidates.items()},
-            "chosen": chosen,
-            "fit_images": len(data),
-            "validation_images": len(valid_data),
-        }
-        return candidates[chosen][1], record
-
-    def selection_text(record):
-        errors = record["validation_probe_errors"]
-        return f"{record['chosen']:g} ({', '.join(f'{w}: {e:.4f}' for w, e in errors.items())})"
-
-    def fine_tune(model, name, label):
-        """`fine_tuned_error` of a model or a stack with the flags' settings, and the row of
-        the settings' choice (None when only one was given); `(None, None)` without them."""
-        if not args.fine_tune_epochs:
-            return None, None
-        tuned = fine_tuned_error(
-            model,
-            x_train,
-            y_train,
-            x_test,
-            y_test,
-            epochs=args.fine_tune_epochs,
-            learning_rate=tune_rates,
-            weight_decay=tune_decays,
-            batch_size=tune_batches,
-            seed=args.seed,
-        )
-        clock.lap(f"fine-tune {name}")
-        row = None
-        if len(tuned["candidates"]) > 1:
-            row = (
-                f"{label}: fine-tuning chosen on validation (lr/decay/batch: error)",
-                f"{tuned['learning_rate']:g}/{tuned['weight_decay']:g}/{tuned['batch_size']} ("
-                + ", ".join(
-                    f"{c['learning_rate']:g}/{c['weight_decay']:g}/{c['batch_size']}: {c['validation_error']:.4f}"
-                    for c in tuned["candidates"]
-                )
-                + ")",
-                None,
-            )
-        return tuned, row
+    steps = Trainer(
+        args,
+        lists,
+        clock,
+        train=(x_train, y_train),
+        fit=(x_fit, y_fit),
+        valid=(x_valid, y_valid),
+        test=(x_test, y_test),
+    )
 
     rows, results, models = [], {"per_model": {}, "paper": PAPER}, {}
     for name in names:
@@ -197,7 +119,7 @@ def main(argv=None):
             results["cae_preset"] = args.cae_preset
             clock.lap("load cae")
         elif name == "cae" and len(weights) > 1:
-            model, results["weight_selection"] = choose(weights, x_fit, x_valid, "cae")
+            model, results["weight_selection"] = steps.choose(weights, x_fit, x_valid, "cae")
             rows.append(
                 (
                     "CAE weight chosen on validation (probe errors)",
@@ -206,7 +128,7 @@ def main(argv=None):
                 )
             )
         else:
-            model = train(name, weights[0])
+            model = steps.train(name, weights[0])
             clock.lap(f"train {name}")
         models[name] = model
         norms = jacobian_frobenius_norm(model, x_test[: args.jacobian_examples])
@@ -219,7 +141,7 @@ def main(argv=None):
         recon = reconstruction_error(model, x_test)
         clock.lap(f"evaluate {name}")
         label = LABELS[name]
-        tuned, tuning_row = fine_tune(model, name, label)
+        tuned, tuning_row = steps.fine_tune(model, name, label)
         results["per_model"][name] = {
             "jacobian_norm": norm,
             "jacobian_mean_squared_entry": mean_squared_entry,
@@ -247,34 +169,40 @@ def main(argv=None):
             (f"{label}: test cross-entropy (nats)", recon["nll"], None),
         ]
         rows += [tuning_row] if tuning_row else []
-    if args.layers == 2:
-        # CAE-2: a second CAE learns the first one's codes of the fitted images.
-        lower = models["cae"]
-        codes_fit = lower.encode(x_fit)
+
+    def through(stack, images):
+        # Batches of 256 (`encode`'s), so a stack's figures repeat the earlier CAE-2 runs' bits.
+        return encode_through(stack, images, batch_size=256)
+
+    stack = [models["cae"]] if args.layers > 1 else []
+    for depth in range(2, args.layers + 1):
+        # CAE-n: one more CAE learns the codes of the stack below it on the fitted images.
+        ordinal, key, label = ("second", "third")[depth - 2], f"cae{depth}", f"CAE-{depth}"
+        codes_fit = through(stack, x_fit)
         if len(second_weights or ()) > 1:
-            upper, results["second_weight_selection"] = choose(
-                second_weights, codes_fit, lower.encode(x_valid), "cae-2"
+            upper, results[f"{ordinal}_weight_selection"] = steps.choose(
+                second_weights, codes_fit, through(stack, x_valid), key
             )
             rows.append(
                 (
-                    "CAE-2 second weight chosen on validation (probe errors)",
-                    selection_text(results["second_weight_selection"]),
+                    f"{label}: {ordinal} layer's weight chosen on validation (probe errors)",
+                    selection_text(results[f"{ordinal}_weight_selection"]),
                     None,
                 )
             )
         else:
             # By default the first layer's own weight (a preset's included).
-            upper = train("cae", (second_weights or [lower.contractive_weight])[0], codes_fit)
-            clock.lap("train cae-2")
-        models["cae2"] = upper
-        codes_train = upper.encode(lower.encode(x_train))
-        codes_test = upper.encode(lower.encode(x_test))
+            upper = steps.train("cae", (second_weights or [stack[0].contractive_weight])[0], codes_fit)
+            clock.lap(f"train {key}")
+        stack.append(upper)
+        models[key] = upper
+        codes_train, codes_test = through(stack, x_train), through(stack, x_test)
         probe = linear_probe_error(codes_train, y_train, codes_test, y_test, inverse_regularization=probe_c)
         saturation = saturation_fraction(codes_test)
-        clock.lap("evaluate cae-2")
-        tuned, tuning_row = fine_tune([lower, upper], "cae-2", "CAE-2")
-        results["per_model"]["cae2"] = {
-            "second_contractive_weight": upper.contractive_weight,
+        clock.lap(f"evaluate {key}")
+        tuned, tuning_row = steps.fine_tune(list(stack), key, label)
+        results["per_model"][key] = {
+            f"{ordinal}_contractive_weight": upper.contractive_weight,
             "saturation": saturation,
             "probe_error": probe["error"],
             "probe_train_error": probe["train_error"],
@@ -282,10 +210,14 @@ def main(argv=None):
             "fine_tuned": tuned,
         }
         rows += [
-            ("CAE-2: second layer's contractive weight", upper.contractive_weight, None),
-            ("CAE-2: saturated second-layer units", saturation, None),
-            ("CAE-2: linear-probe test error (second-layer codes)", probe["error"], None),
-            ("CAE-2: fine-tuned MLP test error", "not measured" if tuned is None else tuned["error"], None),
+            (f"{label}: {ordinal} layer's contractive weight", upper.contractive_weight, None),
+            (f"{label}: saturated top-layer units", saturation, None),
+            (f"{label}: linear-probe test error (top-layer codes)", probe["error"], None),
+            (
+                f"{label}: fine-tuned MLP test error",
+                "not measured" if tuned is None else tuned["error"],
+                None,
+            ),
         ]
         rows += [tuning_row] if tuning_row else []
     per_model = results["per_model"]

@@ -335,9 +335,36 @@ def test_contractive_mnist_stacks_a_second_cae_on_the_first(datasets_dir, tmp_pa
     with pytest.raises(AssertionError, match="include cae in --models. Received: models='ae'"):
         run_fast("contractive_mnist.py", datasets_dir, tmp_path, "--models", "ae", "--layers", "2")
     with pytest.raises(
-        AssertionError, match="pass --layers 2 with it. Received: second_contractive_weight='0.1,1'"
+        AssertionError, match="pass --layers 2 or 3 with it. Received: second_contractive_weight='0.1,1'"
     ):
         run_fast("contractive_mnist.py", datasets_dir, tmp_path, "--second-contractive-weight", "0.1,1")
+
+
+def test_contractive_mnist_stacks_a_third_cae_on_the_second(datasets_dir, tmp_path):
+    # CAE-3: each layer above the first trains at the preset's weight (0.3) on the codes of
+    # the stack below it; each stack is probed and fine-tuned on its own.
+    results, stdout = run_fast(
+        "contractive_mnist.py",
+        datasets_dir,
+        tmp_path,
+        "--models",
+        "cae",
+        "--cae-preset",
+        "contractive_mnist",
+        "--layers",
+        "3",
+        "--fine-tune-epochs",
+        "1",
+    )
+    per_model = results["per_model"]
+    assert set(per_model) == {"cae", "cae2", "cae3"}
+    assert per_model["cae2"]["second_contractive_weight"] == pytest.approx(0.3)
+    assert per_model["cae3"]["third_contractive_weight"] == pytest.approx(0.3)
+    for key in ("cae2", "cae3"):
+        assert 0 <= per_model[key]["saturation"] <= 1 and 0 <= per_model[key]["probe_error"] <= 1
+        assert per_model[key]["fine_tuned"]["epochs"] == 1
+    assert re.search(r"CAE-3: fine-tuned MLP test error +\d", stdout)
+    assert "second_weight_selection" not in results and "third_weight_selection" not in results
 
 
 def test_beta_vae_dsprites_seed_trains_the_same_model_alone_or_after_others(datasets_dir, tmp_path):

@@ -1,0 +1,131 @@
+"""`contractive_mnist.py`'s training steps: build and train a model, choose a weight, fine-tune.
+
+One `Trainer` holds what every step shares (the flags, the splits, the stopwatch), so the
+script's `main` only sequences the steps and reports them.
+"""
+
+
+def build(name, seed, contractive_weight, noise_level, input_dim=784):
+    """The paper's single-layer model `name` (ae, dae or cae): 1000 sigmoid units, tied weights."""
+    import keras_ae
+
+    common = {"input_shape": (input_dim,), "latent_dim": 1000, "hidden_units": (), "tied_weights": True}
+    if name == "cae":
+        return keras_ae.create_model(
+            "contractive_autoencoder", contractive_weight=contractive_weight, **common
+        )
+    if name == "dae":
+        return keras_ae.create_model(
+            "denoising_autoencoder",
+            code_activation="sigmoid",
+            noise="masking",
+            noise_level=noise_level,
+            seed=seed,
+            **common,
+        )
+    return keras_ae.create_model("autoencoder", code_activation="sigmoid", **common)
+
+
+class Trainer:
+    """The run's training steps over its splits.
+
+    Args:
+        args: the parsed flags (`_contractive_args.parse_args`).
+        lists: the parsed comma-separated flags (`probe_c`, `tune_rates`, `tune_decays`,
+            `tune_batches`).
+        clock: the run's `Stopwatch`; every step adds its lap.
+        train: `(x, y)` of all training images (the fine-tuning splits its own validation).
+        fit: `(x, y)` of the images models train on (train minus the validation images).
+        valid: `(x, y)` of the validation images that choose a weight.
+        test: `(x, y)` of the test images.
+    """
+
+    def __init__(self, args, lists, clock, train, fit, valid, test):
+        self.args, self.lists, self.clock = args, lists, clock
+        self.train_split, self.fit_split, self.valid_split, self.test_split = train, fit, valid, test
+
+    def train(self, name, weight, data=None):
+        """Model `name` trained on `data` (default: the fitted images) from the run's seed."""
+        import keras
+
+        args = self.args
+        data = self.fit_split[0] if data is None else data
+        keras.utils.set_random_seed(args.seed)
+        model = build(name, args.seed, weight, args.noise_level, input_dim=data.shape[-1])
+        model.compile(optimizer=keras.optimizers.Adam(args.learning_rate))
+        model.fit(
+            data, epochs=args.epochs, batch_size=args.batch_size, shuffle=True, verbose=0 if args.fast else 2
+        )
+        return model
+
+    def choose(self, candidate_weights, data, valid_data, label):
+        """The paper's choice: the CAE weight whose codes classify the validation images best.
+
+        `data` and `valid_data` are the fitted and validation images (or a lower layer's
+        codes of them). Returns the chosen weight's model and the selection's record.
+        """
+        from keras_ae.evaluation import linear_probe_error
+
+        y_fit, y_valid = self.fit_split[1], self.valid_split[1]
+        candidates = {}
+        for weight in candidate_weights:
+            model = self.train("cae", weight, data)
+            validation = linear_probe_error(
+                model.encode(data),
+                y_fit,
+                model.encode(valid_data),
+                y_valid,
+                inverse_regularization=self.lists.probe_c,
+            )
+            candidates[weight] = (validation["error"], model)
+            self.clock.lap(f"train {label} {weight:g}")
+        chosen = min(candidates, key=lambda w: candidates[w][0])
+        record = {
+            "validation_probe_errors": {f"{w:g}": error for w, (error, _) in candidates.items()},
+            "chosen": chosen,
+            "fit_images": len(data),
+            "validation_images": len(valid_data),
+        }
+        return candidates[chosen][1], record
+
+    def fine_tune(self, model, name, label):
+        """`fine_tuned_error` of a model or a stack with the flags' settings, and the report
+        row of the settings' choice (None when only one was given); `(None, None)` without
+        `--fine-tune-epochs`."""
+        from keras_ae.evaluation import fine_tuned_error
+
+        if not self.args.fine_tune_epochs:
+            return None, None
+        (x_train, y_train), (x_test, y_test) = self.train_split, self.test_split
+        tuned = fine_tuned_error(
+            model,
+            x_train,
+            y_train,
+            x_test,
+            y_test,
+            epochs=self.args.fine_tune_epochs,
+            learning_rate=self.lists.tune_rates,
+            weight_decay=self.lists.tune_decays,
+            batch_size=self.lists.tune_batches,
+            seed=self.args.seed,
+        )
+        self.clock.lap(f"fine-tune {name}")
+        row = None
+        if len(tuned["candidates"]) > 1:
+            row = (
+                f"{label}: fine-tuning chosen on validation (lr/decay/batch: error)",
+                f"{tuned['learning_rate']:g}/{tuned['weight_decay']:g}/{tuned['batch_size']} ("
+                + ", ".join(
+                    f"{c['learning_rate']:g}/{c['weight_decay']:g}/{c['batch_size']}: {c['validation_error']:.4f}"
+                    for c in tuned["candidates"]
+                )
+                + ")",
+                None,
+            )
+        return tuned, row
+
+
+def selection_text(record):
+    """A weight choice's record as `chosen (weight: validation error, ...)`."""
+    errors = record["validation_probe_errors"]
+    return f"{record['chosen']:g} ({', '.join(f'{w}: {e:.4f}' for w, e in errors.items())})"
