@@ -302,22 +302,17 @@ def test_contractive_mnist_measures_a_cae_preset(datasets_dir, tmp_path):
     )
 
 
+# Stacks start from the shipped CAE: only their upper layers train in fast mode.
+ON_THE_CAE_PRESET = ("--models", "cae", "--cae-preset", "contractive_mnist")
+
+
 def test_contractive_mnist_stacks_a_second_cae_on_the_first(datasets_dir, tmp_path):
     # CAE-2: a second CAE trained on the shipped CAE's codes, its weight chosen on the
     # validation images, then the 784-1000-1000 stack probed and fine-tuned.
     results, stdout = run_fast(
-        "contractive_mnist.py",
-        datasets_dir,
-        tmp_path,
-        "--models",
-        "cae",
-        "--cae-preset",
-        "contractive_mnist",
-        "--layers",
-        "2",
-        "--second-contractive-weight",
-        "0.1,1",
-    )
+        "contractive_mnist.py", datasets_dir, tmp_path, *ON_THE_CAE_PRESET, "--layers", "2",
+        "--second-contractive-weight", "0.1,1",
+    )  # fmt: skip
     selection = results["second_weight_selection"]
     errors = selection["validation_probe_errors"]
     assert set(errors) == {"0.1", "1"}
@@ -344,18 +339,9 @@ def test_contractive_mnist_stacks_a_third_cae_on_the_second(datasets_dir, tmp_pa
     # CAE-3: each layer above the first trains at the preset's weight (0.3) on the codes of
     # the stack below it; each stack is probed and fine-tuned on its own.
     results, stdout = run_fast(
-        "contractive_mnist.py",
-        datasets_dir,
-        tmp_path,
-        "--models",
-        "cae",
-        "--cae-preset",
-        "contractive_mnist",
-        "--layers",
-        "3",
-        "--fine-tune-epochs",
-        "1",
-    )
+        "contractive_mnist.py", datasets_dir, tmp_path, *ON_THE_CAE_PRESET, "--layers", "3",
+        "--fine-tune-epochs", "1",
+    )  # fmt: skip
     per_model = results["per_model"]
     assert set(per_model) == {"cae", "cae2", "cae3"}
     assert per_model["cae2"]["second_contractive_weight"] == pytest.approx(0.3)
