@@ -117,7 +117,7 @@ def main(argv=None):
         args.learning_rate,
         args.learning_rate_decay,
         total_steps,
-        # The model's own k schedule length (KSparseAutoencoder.training_k).
+        # The model's own k schedule length (KSparseAutoencoder.current_k).
         max(1, int(total_steps * args.k_schedule_fraction)) if args.k_start else 0,
     )
     optimizer = (
@@ -231,6 +231,11 @@ def learning_rate_schedule(rate, decay, total_steps, constant_steps):
     """
     if decay == "none":
         return rate
+    if total_steps - constant_steps < 1:
+        raise ValueError(
+            f"A {decay} decay needs steps after the {constant_steps} constant ones. "
+            f"Received: total_steps={total_steps}"
+        )
     import keras
 
     return keras.optimizers.schedules.CosineDecay(

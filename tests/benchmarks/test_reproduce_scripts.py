@@ -230,6 +230,10 @@ def test_k_sparse_learning_rate_schedule_is_flat_during_the_k_schedule_then_a_co
     assert rate[0] == rate[200] == rate[400] == pytest.approx(0.005)
     assert rate[700] == pytest.approx(0.0025, rel=1e-5)
     assert rate[1000] == pytest.approx(0.0, abs=1e-9)
+    with pytest.raises(
+        ValueError, match="needs steps after the 400 constant ones. Received: total_steps=400"
+    ):
+        script.learning_rate_schedule(0.005, "cosine", 400, 400)
 
 
 def test_contractive_mnist_fast(datasets_dir, tmp_path):
