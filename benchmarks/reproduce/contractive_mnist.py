@@ -86,7 +86,7 @@ def main(argv=None):
         reconstruction_error,
         saturation_fraction,
     )
-    from keras_ae.evaluation.fine_tuning import encode_through
+    from keras_ae.evaluation.classifier import encode_through
 
     clock = Stopwatch()
     (x_train, y_train), (x_test, y_test) = load_mnist(args.mnist_dir, args.num_train, args.num_test)

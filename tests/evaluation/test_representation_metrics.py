@@ -197,7 +197,7 @@ def test_fine_tuned_error_chooses_its_settings_on_validation_only():
 
 
 def test_the_fine_tuned_softmax_reads_standardized_codes_of_an_encoder_copy():
-    from keras_ae.evaluation.fine_tuning import softmax_classifier
+    from keras_ae.evaluation.classifier import softmax_classifier
 
     x = keras_ae.data.load_dataset("digits", "train", as_numpy=True)
     keras.utils.set_random_seed(0)
@@ -217,7 +217,7 @@ def test_the_fine_tuned_softmax_reads_standardized_codes_of_an_encoder_copy():
 
 
 def test_a_stack_fine_tunes_its_encoders_chained_in_order():
-    from keras_ae.evaluation.fine_tuning import softmax_classifier
+    from keras_ae.evaluation.classifier import softmax_classifier
 
     (x_train, y_train), (x_test, y_test) = (
         keras_ae.data.load_dataset("digits", split, as_numpy=True, with_labels=True)
