@@ -18,7 +18,7 @@ def parse_args(argv, title, fast, full, labels):
         `(parser, args, lists)`: the parser (for errors found later), the parsed arguments
         (as given: the results' record of the command), and the comma-separated lists
         parsed, as `lists.model_names`, `weights`, `second_weights` (None when not
-        given), `tune_rates`, `tune_decays`, `tune_batches` and `probe_c`.
+        given), `tune_rates`, `tune_momenta`, `tune_decays`, `tune_batches` and `probe_c`.
     """
     parser = base_parser(title)
     add_mnist_dir(parser)
@@ -46,10 +46,20 @@ def parse_args(argv, title, fast, full, labels):
         "every --fine-tune-weight-decay) on the fine-tuning's validation images",
     )
     parser.add_argument(
+        "--fine-tune-momentum", default="0.9", help="SGD momentum of the fine-tuning, or a list"
+    )
+    parser.add_argument(
         "--fine-tune-weight-decay", default="0", help="SGD weight decay of the fine-tuning, or a list"
     )
     parser.add_argument(
         "--fine-tune-batch-size", default="100", help="batch size of the fine-tuning, or a list"
+    )
+    parser.add_argument(
+        "--fine-tune-rate-drops",
+        type=int,
+        default=0,
+        help="when the fine-tuning's validation error stalls, resume from its best epoch at a tenth of "
+        "the learning rate, this many times (0: stop at the first stall)",
     )
     parser.add_argument(
         "--cae-preset",
@@ -93,14 +103,20 @@ def parse_args(argv, title, fast, full, labels):
         )
     try:
         tune_rates = [float(r) for r in args.fine_tune_learning_rate.split(",")]
+        tune_momenta = [float(m) for m in args.fine_tune_momentum.split(",")]
         tune_decays = [float(d) for d in args.fine_tune_weight_decay.split(",")]
         tune_batches = [int(b) for b in args.fine_tune_batch_size.split(",")]
     except ValueError:
         parser.error(
-            "--fine-tune-learning-rate, --fine-tune-weight-decay and --fine-tune-batch-size must be numbers "
-            f"separated by commas; got {args.fine_tune_learning_rate!r}, {args.fine_tune_weight_decay!r} and "
-            f"{args.fine_tune_batch_size!r}"
+            "--fine-tune-learning-rate, --fine-tune-momentum, --fine-tune-weight-decay and "
+            "--fine-tune-batch-size must be numbers separated by commas; got "
+            f"{args.fine_tune_learning_rate!r}, {args.fine_tune_momentum!r}, {args.fine_tune_weight_decay!r} "
+            f"and {args.fine_tune_batch_size!r}"
         )
+    if any(not 0 <= m < 1 for m in tune_momenta):
+        parser.error(f"--fine-tune-momentum must lie in [0, 1). Received: {args.fine_tune_momentum!r}")
+    if args.fine_tune_rate_drops < 0:
+        parser.error(f"--fine-tune-rate-drops must be 0 or more. Received: {args.fine_tune_rate_drops}")
     if args.cae_preset and "cae" not in model_names:
         parser.error(
             f"--cae-preset replaces the CAE: include cae in --models. Received: models={args.models!r}"
@@ -124,6 +140,7 @@ def parse_args(argv, title, fast, full, labels):
         weights=weights,
         second_weights=second_weights,
         tune_rates=tune_rates,
+        tune_momenta=tune_momenta,
         tune_decays=tune_decays,
         tune_batches=tune_batches,
         probe_c=probe_c,

@@ -31,8 +31,8 @@ class Trainer:
 
     Args:
         args: the parsed flags (`_contractive_args.parse_args`).
-        lists: the parsed comma-separated flags (`probe_c`, `tune_rates`, `tune_decays`,
-            `tune_batches`).
+        lists: the parsed comma-separated flags (`probe_c`, `tune_rates`, `tune_momenta`,
+            `tune_decays`, `tune_batches`).
         clock: the run's `Stopwatch`; every step adds its lap.
         train: `(x, y)` of all training images (the fine-tuning splits its own validation).
         fit: `(x, y)` of the images models train on (train minus the validation images).
@@ -105,24 +105,28 @@ class Trainer:
             y_test,
             epochs=self.args.fine_tune_epochs,
             learning_rate=self.lists.tune_rates,
+            momentum=self.lists.tune_momenta,
             weight_decay=self.lists.tune_decays,
             batch_size=self.lists.tune_batches,
+            learning_rate_drops=self.args.fine_tune_rate_drops,
             seed=self.args.seed,
         )
         self.clock.lap(f"fine-tune {name}")
         row = None
         if len(tuned["candidates"]) > 1:
             row = (
-                f"{label}: fine-tuning chosen on validation (lr/decay/batch: error)",
-                f"{tuned['learning_rate']:g}/{tuned['weight_decay']:g}/{tuned['batch_size']} ("
-                + ", ".join(
-                    f"{c['learning_rate']:g}/{c['weight_decay']:g}/{c['batch_size']}: {c['validation_error']:.4f}"
-                    for c in tuned["candidates"]
-                )
+                f"{label}: fine-tuning chosen on validation (lr/momentum/decay/batch: error)",
+                f"{setting(tuned)} ("
+                + ", ".join(f"{setting(c)}: {c['validation_error']:.4f}" for c in tuned["candidates"])
                 + ")",
                 None,
             )
         return tuned, row
+
+
+def setting(tuned):
+    """A fine-tuning's settings as `learning rate/momentum/weight decay/batch size`."""
+    return f"{tuned['learning_rate']:g}/{tuned['momentum']:g}/{tuned['weight_decay']:g}/{tuned['batch_size']}"
 
 
 def selection_text(record):

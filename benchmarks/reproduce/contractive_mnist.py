@@ -246,7 +246,12 @@ def main(argv=None):
             "linear probe on frozen codes: standardized, logistic regression, C from "
             f"{args.probe_c} chosen on 10% of train",
             "fine-tuned MLP (the paper's 1.14%): encoder + softmax, SGD, early stopping on 1/6 of train, "
-            "learning rate, weight decay and batch size chosen on that sixth when several are given",
+            "learning rate, momentum, weight decay and batch size chosen on that sixth when several are given"
+            + (
+                f"; the rate divided by 10 at up to {args.fine_tune_rate_drops} stalls"
+                if args.fine_tune_rate_drops
+                else ""
+            ),
         ],
     )
     if args.save_preset:

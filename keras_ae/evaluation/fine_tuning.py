@@ -23,6 +23,7 @@ def fine_tuned_error(
     weight_decay=0.0,
     validation_fraction=1 / 6,
     patience=5,
+    learning_rate_drops=0,
     seed=0,
 ):
     """Test error of a classifier initialized with `model`'s encoder and fine-tuned.
@@ -34,12 +35,14 @@ def fine_tuned_error(
     Training stops once the validation error has not improved for `patience` epochs, and
     the weights of the best validation epoch are the ones tested. This is the protocol of
     the papers' fine-tuned rows; `linear_probe_error` keeps the codes frozen instead.
+    With `learning_rate_drops`, each stop instead resumes from the best weights so far at a
+    tenth of the rate (the classic annealing of an MLP's SGD), that many times.
 
     `model` may also be a stack: a list or tuple of models, each trained on the codes of the
     one before (greedy layer-wise pretraining, the papers' CAE-2 or SdA-2). The
     classifier is then a copy of their encoders in that order, fine-tuned together.
 
-    Given sequences for `learning_rate`, `weight_decay` or `batch_size`, every combination
+    Given sequences for `learning_rate`, `momentum`, `weight_decay` or `batch_size`, every combination
     is fine-tuned from the same encoder on the same split, and the one with the lowest
     validation error is tested (ties: the first in the order given), as the papers chose
     their MLPs' hyper-parameters; the test images never take part in the choice.
@@ -55,28 +58,35 @@ def fine_tuned_error(
         epochs: the most fine-tuning epochs.
         batch_size: examples per step, or a sequence of candidates.
         learning_rate: SGD's learning rate, or a sequence of candidates.
-        momentum: SGD's momentum.
+        momentum: SGD's momentum, in `[0, 1)`, or a sequence of candidates.
         weight_decay: SGD's decoupled weight decay (Keras' `weight_decay`: each step
             shrinks every weight by `learning_rate * weight_decay` of itself), or a sequence
             of candidates.
         validation_fraction: share of the training images held out (seeded) to choose the
             epoch; MNIST's usual 10,000 of 60,000 by default.
-        patience: epochs without a better validation error before training stops.
+        patience: epochs without a better validation error before training stops (or,
+            with drops left, before the rate drops).
+        learning_rate_drops: how many times training resumes, from the best validation
+            epoch's weights, with the learning rate divided by 10; `epochs` bounds all the
+            phases together. 0 (the default) stops at the first stall.
         seed: seed of the held-out split, the softmax layer's initialization and the
             shuffles.
 
     Returns:
         `{"error": float, "validation_error": float, "train_error": float, "epochs": int,
-        "validation_errors": [float], "learning_rate": float, "weight_decay": float,
-        "batch_size": int, "candidates": [dict]}`: misclassified fractions of the test,
-        validation and fitted training images with the chosen weights, the number of epochs
-        trained, the validation error after each of them (the best epoch's weights are
-        kept), the chosen settings, and for every candidate its `learning_rate`,
-        `weight_decay`, `batch_size`, `validation_error` and `epochs`.
+        "validation_errors": [float], "epoch_learning_rates": [float], "learning_rate": float,
+        "momentum": float, "weight_decay": float, "batch_size": int, "candidates": [dict]}`:
+        misclassified fractions of the test, validation and fitted training images with the
+        chosen weights, the number of epochs trained (all phases), the validation error after
+        each of them (the best epoch's weights are kept) and its learning rate, the chosen
+        settings, and for every
+        candidate its `learning_rate`, `momentum`, `weight_decay`, `batch_size`,
+        `validation_error` and `epochs`.
 
     Example:
         >>> fine_tuned_error(model, x_train, y_train, x_test, y_test)["error"]
         >>> fine_tuned_error(model, x_train, y_train, x_test, y_test, learning_rate=[0.05, 0.1])
+        >>> fine_tuned_error(model, x_train, y_train, x_test, y_test, learning_rate_drops=2)
         >>> fine_tuned_error([layer_1, layer_2], x_train, y_train, x_test, y_test)  # a stack
 
     References:
@@ -94,9 +104,10 @@ def fine_tuned_error(
             "Argument `batch_size` must be an int or a non-empty sequence of them. Received: batch_size=[]"
         )
     patience = check_int("patience", patience)
-    learning_rates = _candidates("learning_rate", learning_rate, exclusive_minimum=True)
-    weight_decays = _candidates("weight_decay", weight_decay, exclusive_minimum=False)
-    momentum = check_number("momentum", momentum, minimum=0, maximum=1, exclusive_maximum=True)
+    learning_rate_drops = check_int("learning_rate_drops", learning_rate_drops, minimum=0)
+    learning_rates = _candidates("learning_rate", learning_rate, "> 0", minimum=0, exclusive_minimum=True)
+    momenta = _candidates("momentum", momentum, "in [0, 1)", minimum=0, maximum=1, exclusive_maximum=True)
+    weight_decays = _candidates("weight_decay", weight_decay, ">= 0", minimum=0)
     validation_fraction = check_number(
         "validation_fraction", validation_fraction, minimum=0, maximum=1, exclusive_minimum=True,
         exclusive_maximum=True,
@@ -135,7 +146,8 @@ def fine_tuned_error(
         return float(np.mean(predicted != labels))
 
     best, candidates = None, []
-    for rate, decay, size in itertools.product(learning_rates, weight_decays, batch_sizes):
+    settings = itertools.product(learning_rates, momenta, weight_decays, batch_sizes)
+    for rate, momentum, decay, size in settings:
         # Every candidate starts from the same softmax initialization and shuffles.
         keras.utils.set_random_seed(seed)
         classifier = softmax_classifier(stack, x_fit, num_classes)
@@ -147,45 +159,85 @@ def fine_tuned_error(
             # small batch (a 784-1000-10 step is about a millisecond).
             steps_per_execution=16,
         )
-        stop = keras.callbacks.EarlyStopping(
-            monitor="val_accuracy", mode="max", patience=patience, restore_best_weights=True
-        )
-        history = classifier.fit(
-            x_fit,
-            y_fit,
-            validation_data=(x_valid, y_valid),
+        validation_errors, rates = _train(
+            classifier,
+            (x_fit, y_fit),
+            (x_valid, y_valid),
             epochs=epochs,
             batch_size=size,
-            shuffle=True,
-            callbacks=[stop],
-            verbose=0,
+            patience=patience,
+            learning_rate=rate,
+            learning_rate_drops=learning_rate_drops,
         )
         candidate = {
             "learning_rate": rate,
+            "momentum": momentum,
             "weight_decay": decay,
             "batch_size": size,
             "validation_error": error(classifier, x_valid, y_valid),
-            "epochs": len(history.history["loss"]),
+            "epochs": len(validation_errors),
         }
+        trace = (validation_errors, rates)
         candidates.append(candidate)
         if best is None or candidate["validation_error"] < best[0]["validation_error"]:
-            best = (candidate, classifier, history)
-    chosen, classifier, history = best
+            best = (candidate, classifier, trace)
+    chosen, classifier, (validation_errors, rates) = best
     return {
         "error": error(classifier, x_test, y_test),
         "validation_error": chosen["validation_error"],
         "train_error": error(classifier, x_fit, y_fit),
         "epochs": chosen["epochs"],
-        "validation_errors": [1.0 - float(a) for a in history.history["val_accuracy"]],
+        "validation_errors": validation_errors,
+        "epoch_learning_rates": rates,
         "learning_rate": chosen["learning_rate"],
+        "momentum": chosen["momentum"],
         "weight_decay": chosen["weight_decay"],
         "batch_size": chosen["batch_size"],
         "candidates": candidates,
     }
 
 
-def _candidates(name, value, exclusive_minimum):
-    """`value` as a non-empty list of finite floats >= 0 (> 0 with `exclusive_minimum`)."""
+def _train(classifier, fit, valid, *, epochs, batch_size, patience, learning_rate, learning_rate_drops):
+    """Fits a compiled `classifier` with early stopping on `valid`, then `learning_rate_drops`
+    more times from the best weights so far at a tenth of the rate, within `epochs` in all.
+
+    Leaves `classifier` at the weights of its best validation epoch over all phases and
+    returns `(validation errors, learning rates)`, one of each per epoch.
+    """
+    errors, rates, best_error, best_weights = [], [], None, None
+    for drop in range(learning_rate_drops + 1):
+        if drop:
+            # A stall at this rate: anneal. The momentum buffer keeps its last velocities;
+            # at momentum 0.9 they fade within a few dozen steps.
+            classifier.set_weights(best_weights)
+            classifier.optimizer.learning_rate = learning_rate / 10**drop
+        stop = keras.callbacks.EarlyStopping(
+            monitor="val_accuracy", mode="max", patience=patience, restore_best_weights=True
+        )
+        history = classifier.fit(
+            *fit,
+            validation_data=valid,
+            epochs=epochs - len(errors),
+            batch_size=batch_size,
+            shuffle=True,
+            callbacks=[stop],
+            verbose=0,
+        )
+        phase = [1.0 - float(a) for a in history.history["val_accuracy"]]
+        errors += phase
+        rates += [learning_rate / 10**drop] * len(phase)
+        # EarlyStopping restored this phase's best; an earlier phase's may be better still.
+        if best_error is None or min(phase) < best_error:
+            best_error, best_weights = min(phase), classifier.get_weights()
+        if len(errors) >= epochs:
+            break
+    classifier.set_weights(best_weights)
+    return errors, rates
+
+
+def _candidates(name, value, bound, **limits):
+    """`value` as a non-empty list of finite floats within `limits` (`check_number`'s bounds),
+    which `bound` says in words for the error message."""
     values = list(value) if isinstance(value, (list, tuple, np.ndarray)) else [value]
     if not values:
         raise ValueError(
@@ -193,9 +245,8 @@ def _candidates(name, value, exclusive_minimum):
         )
     for v in values:
         try:
-            check_number(name, v, minimum=0, exclusive_minimum=exclusive_minimum)
+            check_number(name, v, **limits)
         except ValueError:
-            bound = "> 0" if exclusive_minimum else ">= 0"
             raise ValueError(
                 f"Argument `{name}` must be a number {bound} or a non-empty sequence of them. "
                 f"Received: {name}={value!r}"

@@ -312,10 +312,11 @@ ON_THE_CAE_PRESET = ("--models", "cae", "--cae-preset", "contractive_mnist")
 
 def test_contractive_mnist_stacks_a_second_cae_on_the_first(datasets_dir, tmp_path):
     # CAE-2: a second CAE trained on the shipped CAE's codes, its weight chosen on the
-    # validation images, then the 784-1000-1000 stack probed and fine-tuned.
+    # validation images, then the 784-1000-1000 stack probed and fine-tuned (its momentum
+    # chosen on validation, its rate annealed at stalls).
     results, stdout = run_fast(
         "contractive_mnist.py", datasets_dir, tmp_path, *ON_THE_CAE_PRESET, "--layers", "2",
-        "--second-contractive-weight", "0.1,1",
+        "--second-contractive-weight", "0.1,1", "--fine-tune-momentum", "0.9,0", "--fine-tune-rate-drops", "1",
     )  # fmt: skip
     selection = results["second_weight_selection"]
     errors = selection["validation_probe_errors"]
@@ -328,6 +329,13 @@ def test_contractive_mnist_stacks_a_second_cae_on_the_first(datasets_dir, tmp_pa
     # to classify after fine-tuning (tests/evaluation checks a trained stack's error); here the
     # stack's fine-tuning must run its 2 epochs and report a test error.
     assert 0 <= stack["fine_tuned"]["error"] <= 1 and stack["fine_tuned"]["epochs"] == 2
+    for tuned in (stack["fine_tuned"], results["per_model"]["cae"]["fine_tuned"]):
+        assert [c["momentum"] for c in tuned["candidates"]] == [0.9, 0.0]
+        # Two epochs are within the patience: no stall, so no drop.
+        assert tuned["epoch_learning_rates"] == [0.05, 0.05]
+    assert re.search(
+        r"CAE-2: fine-tuning chosen on validation \(lr/momentum/decay/batch: error\) +0\.05/", stdout
+    )
     # Only the second layer's weight was chosen: the first is the preset's, not a selection.
     assert "weight_selection" not in results
     assert re.search(rf"CAE-2: fine-tuned MLP test error +{stack['fine_tuned']['error']:.4g} ", stdout)
@@ -380,9 +388,13 @@ def test_scripts_reject_bad_arguments(datasets_dir, tmp_path):
         run_fast("contractive_mnist.py", datasets_dir, tmp_path, "--models", "rbm")
     with pytest.raises(
         AssertionError,
-        match="--fine-tune-learning-rate, --fine-tune-weight-decay and --fine-tune-batch-size must be",
+        match="--fine-tune-learning-rate, --fine-tune-momentum, --fine-tune-weight-decay and",
     ):
         run_fast("contractive_mnist.py", datasets_dir, tmp_path, "--fine-tune-weight-decay", "1e-4;0")
+    with pytest.raises(AssertionError, match=r"--fine-tune-momentum must lie in \[0, 1\). Received: '0.9,1'"):
+        run_fast("contractive_mnist.py", datasets_dir, tmp_path, "--fine-tune-momentum", "0.9,1")
+    with pytest.raises(AssertionError, match="--fine-tune-rate-drops must be 0 or more. Received: -1"):
+        run_fast("contractive_mnist.py", datasets_dir, tmp_path, "--fine-tune-rate-drops", "-1")
     with pytest.raises(AssertionError, match="--steps must be a positive number.*Received: 0"):
         run_fast("beta_vae_dsprites.py", datasets_dir, tmp_path, "--steps", "0")
     with pytest.raises(AssertionError, match="--capacity-steps must be a positive number.*Received: -5"):

@@ -196,6 +196,64 @@ def test_fine_tuned_error_chooses_its_settings_on_validation_only():
         fine_tuned_error(model, x_train, y_train, x_test, y_test, weight_decay=[])
 
 
+def test_fine_tuned_error_anneals_from_the_best_weights_when_validation_stalls():
+    (x_train, y_train), (x_test, y_test) = (
+        keras_ae.data.load_dataset("digits", split, as_numpy=True, with_labels=True)
+        for split in ("train", "test")
+    )
+    keras.utils.set_random_seed(0)
+    model = keras_ae.create_model("autoencoder", input_shape=(8, 8, 1), latent_dim=32, hidden_units=())
+    model.compile(optimizer="adam")
+    model.fit(x_train, epochs=3, batch_size=64, verbose=0)
+    kwargs = {"epochs": 60, "patience": 2, "seed": 0, "learning_rate": 0.05}
+    once = fine_tuned_error(model, x_train, y_train, x_test, y_test, **kwargs)
+    annealed = fine_tuned_error(model, x_train, y_train, x_test, y_test, learning_rate_drops=2, **kwargs)
+    assert once["epoch_learning_rates"] == [0.05] * once["epochs"]
+    # The first phase is the run without drops, epoch for epoch; then the rate falls tenfold
+    # at each stall (it did stall here: the digits' validation sixth is small and noisy).
+    first = len(once["validation_errors"])
+    assert annealed["validation_errors"][:first] == pytest.approx(once["validation_errors"], abs=1e-9)
+    rates = annealed["epoch_learning_rates"]
+    assert rates[:first] == [0.05] * first and len(rates) == annealed["epochs"] == len(
+        annealed["validation_errors"]
+    )
+    assert (
+        set(rates[first:]) <= {0.005, 0.0005}
+        and rates[first] == 0.005
+        and rates == sorted(rates, reverse=True)
+    )
+    assert annealed["epochs"] <= 60
+    # The kept weights are the best epoch's over all phases, so never worse on validation.
+    assert annealed["validation_error"] == pytest.approx(min(annealed["validation_errors"]), abs=1e-6)
+    assert annealed["validation_error"] <= once["validation_error"] + 1e-9
+    with pytest.raises(ValueError, match="Received: learning_rate_drops=-1"):
+        fine_tuned_error(model, x_train, y_train, x_test, y_test, learning_rate_drops=-1)
+
+
+def test_fine_tuned_error_chooses_the_momentum_on_validation_too():
+    (x_train, y_train), (x_test, y_test) = (
+        keras_ae.data.load_dataset("digits", split, as_numpy=True, with_labels=True)
+        for split in ("train", "test")
+    )
+    keras.utils.set_random_seed(0)
+    model = keras_ae.create_model("autoencoder", input_shape=(8, 8, 1), latent_dim=32, hidden_units=())
+    model.compile(optimizer="adam")
+    model.fit(x_train, epochs=3, batch_size=64, verbose=0)
+    kwargs = {"epochs": 4, "patience": 4, "seed": 0, "learning_rate": 1e-3}
+    grid = fine_tuned_error(model, x_train, y_train, x_test, y_test, momentum=[0.0, 0.9], **kwargs)
+    assert [c["momentum"] for c in grid["candidates"]] == [0.0, 0.9]
+    # At a rate of 1e-3, four epochs without momentum leave the softmax layer near its random
+    # start; momentum 0.9 takes ten times the steps, so the choice must fall on it.
+    assert grid["candidates"][0]["validation_error"] > grid["candidates"][1]["validation_error"]
+    assert grid["momentum"] == 0.9
+    single = fine_tuned_error(model, x_train, y_train, x_test, y_test, momentum=0.9, **kwargs)
+    assert single["error"] == pytest.approx(grid["error"], abs=1e-9)
+    with pytest.raises(
+        ValueError, match=r"`momentum` must be a number in \[0, 1\) .* Received: momentum=\[0.5, 1\]"
+    ):
+        fine_tuned_error(model, x_train, y_train, x_test, y_test, momentum=[0.5, 1])
+
+
 def test_the_fine_tuned_softmax_reads_standardized_codes_of_an_encoder_copy():
     from keras_ae.evaluation.classifier import softmax_classifier
 
