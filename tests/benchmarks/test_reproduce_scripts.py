@@ -154,6 +154,14 @@ def test_beta_vae_dsprites_fast(datasets_dir, tmp_path):
     variant, seed = best.split(", seed ")
     best_scores = results["per_variant"][variant]["per_seed"][seed]
     assert card["figures"]["beta_vae_score"] == best_scores["beta_vae_score"]["eval_accuracy"]
+    # The card's figures are the best model's own, beside its variant's medians.
+    assert card["figures"]["factor_vae_score"] == best_scores["factor_vae_score"]["eval_accuracy"]
+    assert card["figures"]["mig"] == best_scores["mig"]
+    assert card["figures"]["median_over_seeds"] == results["per_variant"][variant]["median"]
+    figure = (
+        ("elbo", "the ELBO (a log-likelihood bound") if variant == "capacity" else ("loss", "the KL weighted by beta")
+    )
+    assert card["check"]["figure"] == figure[0] and figure[1] in card["check"]["description"]
     assert card["model"] == "beta_vae" and card["training"]["steps"] == 20
     assert best_scores["steps"] == 20
     npz = datasets_dir / "dsprites" / "dsprites_downsampled.npz"
