@@ -22,6 +22,21 @@ def sigmoid_autoencoder():
     )
 
 
+@pytest.fixture(scope="module")
+def digits_autoencoder():
+    """A 64-32 autoencoder trained 3 epochs on the digits, and the digits' labelled splits:
+    what the fine-tuning tests start from (`fine_tuned_error` never changes the model)."""
+    (x_train, y_train), (x_test, y_test) = (
+        keras_ae.data.load_dataset("digits", split, as_numpy=True, with_labels=True)
+        for split in ("train", "test")
+    )
+    keras.utils.set_random_seed(0)
+    model = keras_ae.create_model("autoencoder", input_shape=(8, 8, 1), latent_dim=32, hidden_units=())
+    model.compile(optimizer="adam")
+    model.fit(x_train, epochs=3, batch_size=64, verbose=0)
+    return model, (x_train, y_train), (x_test, y_test)
+
+
 def test_reconstruction_error_matches_numpy(sigmoid_autoencoder):
     model = sigmoid_autoencoder
     x = np.random.default_rng(0).uniform(size=(50, 6)).astype("float32")
@@ -118,15 +133,8 @@ def test_saturation_fraction_counts_activations_outside_the_thresholds():
         saturation_fraction(codes, low=0.9, high=0.1)
 
 
-def test_fine_tuned_error_trains_a_copy_of_the_encoder_and_keeps_its_best_epoch():
-    (x_train, y_train), (x_test, y_test) = (
-        keras_ae.data.load_dataset("digits", split, as_numpy=True, with_labels=True)
-        for split in ("train", "test")
-    )
-    keras.utils.set_random_seed(0)
-    model = keras_ae.create_model("autoencoder", input_shape=(8, 8, 1), latent_dim=32, hidden_units=())
-    model.compile(optimizer="adam")
-    model.fit(x_train, epochs=3, batch_size=64, verbose=0)
+def test_fine_tuned_error_trains_a_copy_of_the_encoder_and_keeps_its_best_epoch(digits_autoencoder):
+    model, (x_train, y_train), (x_test, y_test) = digits_autoencoder
     before = [w.copy() for w in model.get_weights()]
     result = fine_tuned_error(model, x_train, y_train, x_test, y_test, epochs=40, patience=5, seed=0)
     for got, want in zip(model.get_weights(), before, strict=True):
@@ -146,15 +154,8 @@ def test_fine_tuned_error_trains_a_copy_of_the_encoder_and_keeps_its_best_epoch(
         fine_tuned_error(model, x_train, y_train, x_test, y_test, momentum=1)
 
 
-def test_fine_tuned_error_chooses_its_settings_on_validation_only():
-    (x_train, y_train), (x_test, y_test) = (
-        keras_ae.data.load_dataset("digits", split, as_numpy=True, with_labels=True)
-        for split in ("train", "test")
-    )
-    keras.utils.set_random_seed(0)
-    model = keras_ae.create_model("autoencoder", input_shape=(8, 8, 1), latent_dim=32, hidden_units=())
-    model.compile(optimizer="adam")
-    model.fit(x_train, epochs=3, batch_size=64, verbose=0)
+def test_fine_tuned_error_chooses_its_settings_on_validation_only(digits_autoencoder):
+    model, (x_train, y_train), (x_test, y_test) = digits_autoencoder
     kwargs = {"epochs": 6, "patience": 6, "seed": 0}
     # A learning rate of 1e-6 leaves the random softmax layer nearly as it started (near
     # chance), so the choice must fall on 0.05, whatever the weight decay.
@@ -196,15 +197,8 @@ def test_fine_tuned_error_chooses_its_settings_on_validation_only():
         fine_tuned_error(model, x_train, y_train, x_test, y_test, weight_decay=[])
 
 
-def test_fine_tuned_error_anneals_from_the_best_weights_when_validation_stalls():
-    (x_train, y_train), (x_test, y_test) = (
-        keras_ae.data.load_dataset("digits", split, as_numpy=True, with_labels=True)
-        for split in ("train", "test")
-    )
-    keras.utils.set_random_seed(0)
-    model = keras_ae.create_model("autoencoder", input_shape=(8, 8, 1), latent_dim=32, hidden_units=())
-    model.compile(optimizer="adam")
-    model.fit(x_train, epochs=3, batch_size=64, verbose=0)
+def test_fine_tuned_error_anneals_from_the_best_weights_when_validation_stalls(digits_autoencoder):
+    model, (x_train, y_train), (x_test, y_test) = digits_autoencoder
     kwargs = {"epochs": 60, "patience": 2, "seed": 0, "learning_rate": 0.05}
     once = fine_tuned_error(model, x_train, y_train, x_test, y_test, **kwargs)
     annealed = fine_tuned_error(model, x_train, y_train, x_test, y_test, learning_rate_drops=2, **kwargs)
@@ -230,15 +224,8 @@ def test_fine_tuned_error_anneals_from_the_best_weights_when_validation_stalls()
         fine_tuned_error(model, x_train, y_train, x_test, y_test, learning_rate_drops=-1)
 
 
-def test_fine_tuned_error_chooses_the_momentum_on_validation_too():
-    (x_train, y_train), (x_test, y_test) = (
-        keras_ae.data.load_dataset("digits", split, as_numpy=True, with_labels=True)
-        for split in ("train", "test")
-    )
-    keras.utils.set_random_seed(0)
-    model = keras_ae.create_model("autoencoder", input_shape=(8, 8, 1), latent_dim=32, hidden_units=())
-    model.compile(optimizer="adam")
-    model.fit(x_train, epochs=3, batch_size=64, verbose=0)
+def test_fine_tuned_error_chooses_the_momentum_on_validation_too(digits_autoencoder):
+    model, (x_train, y_train), (x_test, y_test) = digits_autoencoder
     kwargs = {"epochs": 4, "patience": 4, "seed": 0, "learning_rate": 1e-3}
     grid = fine_tuned_error(model, x_train, y_train, x_test, y_test, momentum=[0.0, 0.9], **kwargs)
     assert [c["momentum"] for c in grid["candidates"]] == [0.0, 0.9]
