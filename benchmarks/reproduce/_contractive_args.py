@@ -62,6 +62,12 @@ def parse_args(argv, title, fast, full, labels):
         "the learning rate, this many times (0: stop at the first stall)",
     )
     parser.add_argument(
+        "--hold-out",
+        action="store_true",
+        help="train every model without the last 10,000 training images (the validation split), also "
+        "with one weight: as a weight choice does and as the shipped CAE preset was trained",
+    )
+    parser.add_argument(
         "--cae-preset",
         metavar="NAME",
         help="measure this preset (a contractive autoencoder) as the CAE instead of training one",

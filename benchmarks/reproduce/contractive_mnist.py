@@ -15,7 +15,8 @@ on MNIST with a Bernoulli (cross-entropy) decoder: a plain AE, a DAE (masking no
 `--contractive-weight 0.1,1,3` chooses the CAE's weight as the paper did, on validation:
 every model then trains on the first 50,000 training images, and the weight whose codes
 give the lowest linear-probe error on the last 10,000 is kept; test images take no part.
-A list for `--second-contractive-weight` (with `--layers 2`) holds the same images out.
+A list for `--second-contractive-weight` (with `--layers 2`) holds the same images out, and
+`--hold-out` does with one weight (to train a CAE comparable with the shipped one).
 
 The paper's ||J_f||_F values (CAE 0.73e-4, AE 17.5e-4) are far below the raw norm of a
 1000 x 784 sigmoid Jacobian (order 1-10), so their normalization differs from the plain
@@ -91,9 +92,11 @@ def main(argv=None):
     clock = Stopwatch()
     (x_train, y_train), (x_test, y_test) = load_mnist(args.mnist_dir, args.num_train, args.num_test)
     # With several weights to choose from, every model trains without the validation images;
-    # so did the shipped CAE presets, and an AE measured beside one (--cae-preset) does the same.
+    # so did the shipped CAE presets, and an AE measured beside one (--cae-preset) does the same,
+    # as does a model that is to compare with them (--hold-out).
     choosing = len(weights) > 1 or len(second_weights or ()) > 1  # the latter only with --layers 2
-    held_out = min(VALIDATION_IMAGES, len(x_train) // 6) if choosing or args.cae_preset else 0
+    hold_out = choosing or args.cae_preset or args.hold_out
+    held_out = min(VALIDATION_IMAGES, len(x_train) // 6) if hold_out else 0
     x_fit, y_fit = x_train[: len(x_train) - held_out], y_train[: len(x_train) - held_out]
     x_valid, y_valid = x_train[len(x_fit) :], y_train[len(x_fit) :]
 

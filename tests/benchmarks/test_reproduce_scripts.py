@@ -159,7 +159,9 @@ def test_beta_vae_dsprites_fast(datasets_dir, tmp_path):
     assert card["figures"]["mig"] == best_scores["mig"]
     assert card["figures"]["median_over_seeds"] == results["per_variant"][variant]["median"]
     figure = (
-        ("elbo", "the ELBO (a log-likelihood bound") if variant == "capacity" else ("loss", "the KL weighted by beta")
+        ("elbo", "the ELBO (a log-likelihood bound")
+        if variant == "capacity"
+        else ("loss", "the KL weighted by beta")
     )
     assert card["check"]["figure"] == figure[0] and figure[1] in card["check"]["description"]
     assert card["model"] == "beta_vae" and card["training"]["steps"] == 20
@@ -312,6 +314,23 @@ def test_contractive_mnist_measures_a_cae_preset(datasets_dir, tmp_path):
         ae["jacobian_mean_squared_entry"] / cae["jacobian_mean_squared_entry"],
         rtol=1e-12,
     )
+
+
+def test_contractive_mnist_holds_the_validation_images_out_with_one_weight(datasets_dir, tmp_path):
+    # --hold-out: one weight, no choice, and still the CAE trains without the last sixth of
+    # the 1,000 fast-mode training images, as the shipped preset trained without the last
+    # 10,000; its saved card says so.
+    preset = tmp_path / "cae_held_out"
+    run_fast(
+        "contractive_mnist.py", datasets_dir, tmp_path, "--models", "cae", "--contractive-weight", "0.3",
+        "--hold-out", "--fine-tune-epochs", "0", "--save-preset", str(preset),
+    )  # fmt: skip
+    from keras_ae.presets import preset_card
+
+    card = preset_card(str(preset))
+    assert card["data"]["train"] == "834 training images"
+    assert card["training"]["steps"] == 9  # one epoch of 834 images in batches of 100
+    assert "--hold-out" in card["training"]["command"]
 
 
 # Stacks start from the shipped CAE: only their upper layers train in fast mode.
