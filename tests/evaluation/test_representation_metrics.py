@@ -85,6 +85,36 @@ def test_linear_probe_chooses_the_regularization_on_held_out_training_codes():
         linear_probe_error(codes[:400], labels[:400], codes[400:], labels[400:], inverse_regularization=())
 
 
+def test_linear_probe_chooses_raw_or_standardized_codes_on_held_out_training_codes():
+    # One informative unit at scale 1 and 500 noise units at scale 1e-3: raw, the noise
+    # would need weights of order 1000 to be fitted, which C <= 1 forbids; standardized, it
+    # weighs as much as the signal and 1,000 training codes overfit it.
+    rng = np.random.default_rng(3)
+    labels = rng.integers(0, 2, 1500)
+    codes = np.concatenate(
+        [labels[:, None] * 2.0 + rng.normal(size=(1500, 1)), 1e-3 * rng.normal(size=(1500, 500))], axis=1
+    )
+    split = (codes[:1000], labels[:1000], codes[1000:], labels[1000:])
+    raw = linear_probe_error(*split, standardize=False)
+    scaled = linear_probe_error(*split, standardize=True)
+    assert raw["error"] < scaled["error"] - 0.05  # Bayes error of the one unit: 16%
+    assert raw["validation_errors"] == {} and raw["scaling_validation_errors"] == {}
+    chosen = linear_probe_error(*split, standardize=(True, False), inverse_regularization=(0.1, 1.0))
+    by_scaling = chosen["scaling_validation_errors"]
+    assert set(by_scaling) == {"standardized", "raw"} and set(by_scaling["raw"]) == {0.1, 1.0}
+    best = min(min(errors.values()) for errors in by_scaling.values())
+    assert chosen["standardize"] is False and by_scaling["raw"][chosen["inverse_regularization"]] == best
+    assert chosen["validation_errors"] == by_scaling["raw"]
+    refit = linear_probe_error(
+        *split, standardize=False, inverse_regularization=chosen["inverse_regularization"]
+    )
+    assert chosen["error"] == refit["error"]  # the choice is refitted on all training codes
+    with pytest.raises(ValueError, match="standardize.*Received: standardize=\\[\\]"):
+        linear_probe_error(*split, standardize=[])
+    with pytest.raises(ValueError, match="standardize.*Received: standardize=\\('yes',\\)"):
+        linear_probe_error(*split, standardize=("yes",))
+
+
 def test_linear_probe_rejects_mismatched_inputs():
     with pytest.raises(ValueError, match="train_codes"):
         linear_probe_error(np.zeros((5, 2)), np.arange(4), np.zeros((3, 2)), np.arange(3))
