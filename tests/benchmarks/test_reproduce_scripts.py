@@ -223,6 +223,42 @@ def test_k_sparse_mnist_decays_the_learning_rate_after_the_k_schedule(datasets_d
         run_fast("k_sparse_mnist.py", datasets_dir, tmp_path, *options, "--k-schedule-fraction", "1")
 
 
+def test_k_sparse_mnist_probes_a_preset_with_the_scaling_chosen_on_validation(datasets_dir, tmp_path):
+    # The shipped model is measured, not retrained; the probe fits standardized and raw
+    # codes and keeps the scaling and C with the lowest validation error.
+    options = ("--k-sparse-preset", "k_sparse_mnist", "--probe-scaling", "choose", "--skip-raw-pixels")
+    results, stdout = run_fast("k_sparse_mnist.py", datasets_dir, tmp_path, *options)
+    assert results["k_sparse_preset"] == "k_sparse_mnist" and "the preset k_sparse_mnist" in stdout
+    assert results["final_train_loss"] is None and "standardized or raw codes" in stdout
+    by_scaling = results["probe_scaling_validation_errors"]
+    assert set(by_scaling) == {"standardized", "raw"}
+    best = min(min(errors.values()) for errors in by_scaling.values())
+    chosen = "standardized" if results["probe_standardized"] else "raw"
+    assert by_scaling[chosen][str(results["probe_inverse_regularization"])] == best
+    # The figure is the preset's own: the same probe on its codes, recomputed here.
+    import keras_ae
+    from keras_ae.data import load_dataset
+    from keras_ae.evaluation import linear_probe_error
+
+    mnist = str(datasets_dir / "mnist")
+    x_train, y_train = load_dataset(mnist, "train[:2000]", as_numpy=True, with_labels=True, flatten=True)
+    x_test, y_test = load_dataset(mnist, "test[:500]", as_numpy=True, with_labels=True, flatten=True)
+    model = keras_ae.from_preset("k_sparse_mnist")
+    probe = linear_probe_error(
+        model.encode(x_train),
+        y_train,
+        model.encode(x_test),
+        y_test,
+        inverse_regularization=results["probe_inverse_regularization"],
+        standardize=results["probe_standardized"],
+    )
+    assert probe["error"] == pytest.approx(results["probe_error"], abs=1e-12)
+    with pytest.raises(AssertionError, match="must name a k-sparse autoencoder preset.*vae_mnist"):
+        run_fast("k_sparse_mnist.py", datasets_dir, tmp_path, "--k-sparse-preset", "vae_mnist")
+    with pytest.raises(AssertionError, match="--k-sparse-preset trains none"):
+        run_fast("k_sparse_mnist.py", datasets_dir, tmp_path, *options, "--save-preset", str(tmp_path / "p"))
+
+
 def test_k_sparse_learning_rate_schedule_is_flat_during_the_k_schedule_then_a_cosine():
     import importlib.util
 
