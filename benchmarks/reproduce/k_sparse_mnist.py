@@ -145,12 +145,10 @@ def main(argv=None):
     kept = (codes_test != 0).sum(axis=1)
     dead = int(((codes_train != 0).sum(axis=0) == 0).sum())
     clock.lap("probe codes")
-    raw = (
-        None
-        if args.skip_raw_pixels
-        else linear_probe_error(x_train, y_train, x_test, y_test, inverse_regularization=probe_c)
-    )
-    clock.lap("probe raw pixels")
+    raw = None
+    if not args.skip_raw_pixels:
+        raw = linear_probe_error(x_train, y_train, x_test, y_test, inverse_regularization=probe_c)
+        clock.lap("probe raw pixels")
 
     results = {
         "probe_error": probe["error"],
