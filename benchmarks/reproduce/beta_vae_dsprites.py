@@ -201,7 +201,7 @@ def main(argv=None):
         ("untrained encoder: FactorVAE score", untrained["factor_vae_score"]["eval_accuracy"], None),
         ("untrained encoder: MIG", untrained["mig"], None),
     ]
-    best = (-1.0, None, None, None)
+    best = (-1.0, None, None, None, None)  # score, variant label, seed, model, variant
     for label, variant in variants.items():
         per_seed = {}
         for seed in seeds:
@@ -232,7 +232,7 @@ def main(argv=None):
             steps = int(model.optimizer.iterations.numpy())
             per_seed[seed] = {**result, "final_train_logs": logs, "steps": steps}
             if result["beta_vae_score"]["eval_accuracy"] > best[0]:
-                best = (result["beta_vae_score"]["eval_accuracy"], f"{label}, seed {seed}", model, variant)
+                best = (result["beta_vae_score"]["eval_accuracy"], label, seed, model, variant)
         medians = {
             key: float(np.median([headline(r)[key] for r in per_seed.values()]))
             for key in ("beta_vae_score", "factor_vae_score", "mig", "active_units")
@@ -257,8 +257,10 @@ def main(argv=None):
                 None,
             ),
         ]
-    results["best"] = best[1]
-    rows_out.append(("best model (BetaVAE score)", best[1], None))
+    _, best_label, best_seed, model, variant = best
+    name = f"{best_label}, seed {best_seed}"
+    results["best"] = name
+    rows_out.append(("best model (BetaVAE score)", name, None))
     budget = f"{args.steps} steps" if args.steps else f"{args.epochs} epochs"
     report(
         "Higgins et al. 2017, dSprites (BetaVAE score; FactorVAE score and MIG added)",
@@ -271,7 +273,6 @@ def main(argv=None):
             f"{args.architecture} encoder, seeds {seeds}"
         ],
     )
-    _, name, model, variant = best
     if args.traversals:
         from keras_ae.plotting import plot_latent_traversals
 
@@ -279,8 +280,7 @@ def main(argv=None):
         plot_latent_traversals(model, sample, args.traversals, title=f"dSprites, {name}")
         print(f"Wrote {args.traversals}")
     if args.save_preset:
-        label, seed = name.split(", seed ")
-        variant_results = results["per_variant"][label]
+        variant_results = results["per_variant"][best_label]
         # The check figure: a beta model's training loss (the KL weighted by beta). A capacity
         # model's loss, gamma * |KL - C|, would multiply the KL's float rounding by gamma (1000)
         # and break the tolerance across CPUs, so its card checks the plain ELBO.
@@ -301,7 +301,7 @@ def main(argv=None):
             },
             figures={
                 # This model's own scores (its seed's), then its variant's medians.
-                **headline(variant_results["per_seed"][int(seed)]),
+                **headline(variant_results["per_seed"][best_seed]),
                 "median_over_seeds": variant_results["median"],
                 "paper_beta_vae_score": PAPER["beta_vae_score"],
             },
