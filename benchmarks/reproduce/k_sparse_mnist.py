@@ -19,6 +19,8 @@ training one.
         --probe-scaling choose --skip-raw-pixels             # the shipped model, both scalings
 """
 
+from _k_sparse_training import train
+
 from _common import (
     Stopwatch,
     add_mnist_dir,
@@ -83,6 +85,19 @@ def main(argv=None):
         "--init-std",
         type=float,
         help="draw the tied weights from N(0, std^2) (the authors' code: 0.01) instead of Glorot",
+    )
+    parser.add_argument(
+        "--aux-k",
+        type=int,
+        help="keep units alive: the AuxK loss (Gao et al. 2024) asks each example's aux-k largest dead "
+        "units to reconstruct the residual (default: off, as in the paper)",
+    )
+    parser.add_argument("--aux-weight", type=float, default=1 / 32, help="the AuxK loss's weight (Gao: 1/32)")
+    parser.add_argument(
+        "--dead-steps",
+        type=int,
+        default=1000,
+        help="with --aux-k: training batches without being kept after which a unit is dead",
     )
     add_mnist_training_args(parser, "training epochs (full: 100)")
     parser.add_argument("--skip-raw-pixels", action="store_true", help="skip the raw-pixel probe baseline")
@@ -163,6 +178,10 @@ def main(argv=None):
         "nonzero_units_per_test_code": float(kept.mean()),
         "units_never_active_on_train": dead,
         "final_train_loss": None if history is None else float(history.history["loss"][-1]),
+        # With --aux-k: the dead units the auxiliary loss saw, averaged over the last epoch.
+        "final_dead_units": None
+        if history is None or "dead_units" not in history.history
+        else float(history.history["dead_units"][-1]),
         "final_learning_rate": None
         if optimizer is None
         else float(keras.ops.convert_to_numpy(optimizer.learning_rate)),
@@ -175,6 +194,11 @@ def main(argv=None):
         training = (
             f"{args.epochs} / {args.batch_size} / {args.k_start} / {args.optimizer} {args.learning_rate:g}"
             + ("" if args.learning_rate_decay == "none" else f", {args.learning_rate_decay} decay")
+            + (
+                f", AuxK {args.aux_k} (weight {args.aux_weight:g}, dead after {args.dead_steps})"
+                if args.aux_k
+                else ""
+            )
         )
     paper_error = {25: PAPER["error_k25"], 40: PAPER["error_k40"], 10: PAPER["error_k10"]}.get(k)
     report(
@@ -234,80 +258,6 @@ def main(argv=None):
             batch_size=args.batch_size,
             source=mnist_source(args),
         )
-
-
-def train(args, x_train):
-    """Trains the k-sparse autoencoder the flags describe: `(model, history, optimizer)`."""
-    import keras
-    import numpy as np
-
-    import keras_ae
-
-    total_steps = args.epochs * -(-len(x_train) // args.batch_size)
-    schedule = {}
-    if args.k_start:
-        schedule = {
-            "k_start": args.k_start,
-            "total_steps": total_steps,
-            "k_schedule_fraction": args.k_schedule_fraction,
-        }
-    model = keras_ae.create_model(
-        "k_sparse_autoencoder",
-        input_shape=(784,),
-        latent_dim=1000,
-        hidden_units=(),
-        k=args.k,
-        alpha=args.alpha,
-        tied_weights=True,
-        likelihood=args.likelihood,
-        **schedule,
-    )
-    if args.init_std:
-        kernel = model.encoder.get_layer("code").kernel
-        kernel.assign(np.random.default_rng(args.seed).normal(0.0, args.init_std, kernel.shape))
-    learning_rate = learning_rate_schedule(
-        args.learning_rate,
-        args.learning_rate_decay,
-        total_steps,
-        # The model's own k schedule length (KSparseAutoencoder.current_k).
-        max(1, int(total_steps * args.k_schedule_fraction)) if args.k_start else 0,
-    )
-    optimizer = (
-        keras.optimizers.SGD(learning_rate, momentum=args.momentum)
-        if args.optimizer == "sgd"
-        else keras.optimizers.Adam(learning_rate)
-    )
-    model.compile(optimizer=optimizer)
-    history = model.fit(
-        x_train, epochs=args.epochs, batch_size=args.batch_size, shuffle=True, verbose=0 if args.fast else 2
-    )
-    return model, history, optimizer
-
-
-def learning_rate_schedule(rate, decay, total_steps, constant_steps):
-    """The optimizer's learning rate: `rate`, or with `decay="cosine"` a cosine to zero.
-
-    Keras' `CosineDecay` with its warm-up held flat (`warmup_target=rate`) keeps `rate`
-    for `constant_steps` (the k schedule's steps) and then decays it to zero over the
-    remaining `total_steps - constant_steps`; a built-in schedule, so the saved model's
-    optimizer reloads without custom objects.
-    """
-    if decay == "none":
-        return rate
-    if total_steps - constant_steps < 1:
-        raise ValueError(
-            f"A {decay} decay needs steps after the {constant_steps} constant ones. "
-            f"Received: total_steps={total_steps}"
-        )
-    import keras
-
-    return keras.optimizers.schedules.CosineDecay(
-        rate,
-        decay_steps=total_steps - constant_steps,
-        alpha=0.0,
-        warmup_target=rate,
-        warmup_steps=constant_steps,
-    )
 
 
 if __name__ == "__main__":

@@ -3,10 +3,11 @@
 import keras
 from keras import ops
 
-from keras_ae._validation import check_int, check_number
+from keras_ae._validation import check_int, check_non_negative, check_number
 from keras_ae.layers import KSparse
 from keras_ae.layers.k_sparse import check_k
 from keras_ae.models.autoencoder import Autoencoder
+from keras_ae.models.training_step import weighted_mean
 from keras_ae.registry import register_model
 
 
@@ -30,6 +31,22 @@ class KSparseAutoencoder(Autoencoder):
     early steps keep more units and fewer units are left dead. The count is a model weight (saved with the
     model); validation never advances it. `k` is logged (the current training k).
 
+    Dead units (optional, `aux_k`): a unit that is never among the kept units gets no
+    gradient, so once it stops winning it never comes back. With `aux_k`, the model
+    counts for each unit the training batches since it was last kept by any example
+    (`steps_since_active`, a saved weight, updated by every training-mode call); a unit
+    at `dead_steps` or more is dead. The auxiliary loss asks the `aux_k` largest dead
+    units of each example's linear code, `z_aux`, to reconstruct what the model's
+    reconstruction misses: `aux_weight * mean_b ||stop_gradient(x - x_hat) -
+    (g(z_aux) - g(0))||^2`, summed over the features, where `g` maps a code to the
+    reconstruction (the decoder's mean). With the paper's tied linear decoder
+    `g(z_aux) - g(0) = W^T z_aux`: Gao et al.'s AuxK term, which gives the dead units
+    a gradient towards the residual. It is added with `add_loss` (in `model.losses`)
+    whenever the model computes its losses (training and evaluation), and is 0 while no
+    unit is dead (the term would then be a constant); `aux_loss` and `dead_units` are
+    logged. Under a distribution strategy
+    the count follows the first replica's examples.
+
     Args:
         input_shape: shape of one example.
         latent_dim: number of code units.
@@ -42,6 +59,11 @@ class KSparseAutoencoder(Autoencoder):
         k_schedule_fraction: the fraction of `total_steps` over which k falls from
             `k_start` to `k`, in (0, 1] (paper: 0.5; 1 lowers k over the whole run).
         code_activation: activation before the selection (linear in the paper).
+        aux_k: dead units per example in the auxiliary loss, 1 <= aux_k <= latent_dim,
+            or None (the paper) for no auxiliary loss.
+        aux_weight: weight of the auxiliary loss, >= 0 (Gao et al.: 1/32).
+        dead_steps: training batches without being kept after which a unit is dead,
+            >= 1 (used with `aux_k`).
         **kwargs: see `Autoencoder` (`tied_weights`, `hidden_units`, `encoder`, ...). A
             user `encoder` outputs the code before selection.
 
@@ -51,6 +73,8 @@ class KSparseAutoencoder(Autoencoder):
 
     References:
         Makhzani & Frey, "k-Sparse Autoencoders", ICLR 2014 (arXiv:1312.5663).
+        Gao et al., "Scaling and evaluating sparse autoencoders", 2024 (arXiv:2406.04093),
+        section 2.4 and appendix A.2 (the AuxK loss).
     """
 
     def __init__(
@@ -63,9 +87,15 @@ class KSparseAutoencoder(Autoencoder):
         total_steps=None,
         k_schedule_fraction=0.5,
         code_activation="linear",
+        aux_k=None,
+        aux_weight=1 / 32,
+        dead_steps=1000,
         **kwargs,
     ):
         self.k = check_k("k", k)
+        self.aux_k = None if aux_k is None else check_k("aux_k", aux_k)
+        self.aux_weight = check_non_negative("aux_weight", aux_weight)
+        self.dead_steps = check_int("dead_steps", dead_steps)
         self.alpha = check_number("alpha", alpha, minimum=1)
         if k_start is not None:
             check_k("k_start", k_start)
@@ -89,6 +119,17 @@ class KSparseAutoencoder(Autoencoder):
         super().__init__(
             input_shape=input_shape, latent_dim=latent_dim, code_activation=code_activation, **kwargs
         )
+        if self.aux_k is not None:
+            # A weight, so a resumed run keeps its count; only with aux_k, so models
+            # without it keep the weights files they had.
+            self.steps_since_active = self.add_weight(
+                name="steps_since_active",
+                shape=(self.latent_dim,),
+                dtype="int64",
+                initializer="zeros",
+                trainable=False,
+                aggregation="only_first_replica",
+            )
 
     def build_encoder(self, inputs, features):
         # `linear_encoder` maps x to the code before selection; training calls it and
@@ -97,6 +138,8 @@ class KSparseAutoencoder(Autoencoder):
         check_k("k", self.k, self.latent_dim, "latent_dim")
         if self.k_start is not None:
             check_k("k_start", self.k_start, self.latent_dim, "latent_dim")
+        if self.aux_k is not None:
+            check_k("aux_k", self.aux_k, self.latent_dim, "latent_dim")
         code = self.k_sparse(self.linear_encoder.outputs[0])
         return keras.Model(inputs, code, name="encoder")
 
@@ -116,7 +159,8 @@ class KSparseAutoencoder(Autoencoder):
 
     @property
     def metric_names(self):
-        return (*super().metric_names, "k")
+        names = (*super().metric_names, "k")
+        return names if self.aux_k is None else (*names, "aux_loss", "dead_units")
 
     def forward(self, x, training=False, sample_weight=None, compute_losses=True):
         # Training, evaluation and reconstruction all decode the code the model trains
@@ -126,11 +170,52 @@ class KSparseAutoencoder(Autoencoder):
         k = self.current_k()
         # The schedule's k never exceeds k_start: only that many units need sorting.
         code = self.k_sparse(linear_code, training=True, k=k, max_k=self.k_start)
-        return {"code": code, "linear_code": linear_code, "k": k, **self.decode_code(code, training=training)}
+        outputs = {"code": code, "linear_code": linear_code, "k": k, **self.decode_code(code, training=training)}
+        if self.aux_k is not None and compute_losses:
+            outputs.update(self.aux_loss(x, outputs, sample_weight, training=training))
+        return outputs
+
+    def aux_loss(self, x, outputs, sample_weight=None, training=False):
+        """The dead units' auxiliary loss (see the class docstring), added with `add_loss`.
+
+        Reads the dead units from `steps_since_active` before this batch; in training it
+        then counts the batch: units kept by any example go back to 0, the others add 1.
+
+        Returns:
+            `{"aux_loss": the weighted term, "dead_units": the number of dead units}`.
+        """
+        linear_code = outputs["linear_code"]
+        dead = self.steps_since_active >= self.dead_steps
+        # The aux_k largest dead units of each example; with fewer dead units than aux_k
+        # the threshold falls to -inf and every dead unit is kept.
+        candidates = ops.where(dead, linear_code, ops.cast(float("-inf"), linear_code.dtype))
+        threshold = ops.top_k(candidates, k=self.aux_k, sorted=True)[0][:, -1:]
+        aux_code = ops.where(dead & (candidates >= threshold), linear_code, ops.zeros_like(linear_code))
+        # What the dead units add to the reconstruction: g(z_aux) - g(0), W^T z_aux for
+        # the tied linear decoder (the decoder's bias cancels).
+        offset = self.decode_code(ops.zeros_like(linear_code[:1]), training=training)["reconstruction"]
+        added = self.decode_code(aux_code, training=training)["reconstruction"] - offset
+        residual = ops.stop_gradient(ops.cast(x, self.dtype) - outputs["reconstruction"])
+        error = ops.reshape(residual - added, (ops.shape(residual)[0], -1))
+        penalty = self.aux_weight * weighted_mean(ops.sum(ops.square(error), axis=1), sample_weight)
+        dead_units = ops.sum(ops.cast(dead, penalty.dtype))
+        # Without dead units the term would be the constant aux_weight * ||x - x_hat||^2,
+        # with no gradient: it is 0 instead, so that `loss` is the reconstruction's.
+        penalty = penalty * ops.cast(dead_units > 0, penalty.dtype)
+        self.add_loss(penalty)
+        if training:
+            kept = ops.any(ops.not_equal(outputs["code"], 0), axis=0)
+            self.steps_since_active.assign(
+                ops.where(kept, ops.zeros_like(self.steps_since_active), self.steps_since_active + 1)
+            )
+        return {"aux_loss": penalty, "dead_units": dead_units}
 
     def compute_loss_terms(self, x, outputs, sample_weight=None, training=False):
         logs = super().compute_loss_terms(x, outputs, sample_weight, training=training)
         logs["k"] = ops.cast(outputs["k"], logs["reconstruction_loss"].dtype)
+        if self.aux_k is not None:
+            logs["aux_loss"] = outputs["aux_loss"]
+            logs["dead_units"] = outputs["dead_units"]
         return logs
 
     def get_config(self):
@@ -142,6 +227,9 @@ class KSparseAutoencoder(Autoencoder):
                 "k_start": self.k_start,
                 "total_steps": self.total_steps,
                 "k_schedule_fraction": self.k_schedule_fraction,
+                "aux_k": self.aux_k,
+                "aux_weight": self.aux_weight,
+                "dead_steps": self.dead_steps,
             }
         )
         return config

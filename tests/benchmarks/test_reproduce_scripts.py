@@ -203,9 +203,16 @@ def test_k_sparse_mnist_fast(datasets_dir, tmp_path):
         "0.01",
         "--k-schedule-fraction",
         "1",
+        # The dead units' auxiliary loss: fast mode's 20 steps count a unit dead after 2.
+        "--aux-k",
+        "50",
+        "--dead-steps",
+        "2",
     )
     results, stdout = run_fast("k_sparse_mnist.py", datasets_dir, tmp_path, *options)
     assert "0.0135" in stdout and "0.072" in stdout and "sgd 0.005" in stdout
+    assert "AuxK 50 (weight 0.03125, dead after 2)" in stdout
+    assert 0 <= results["final_dead_units"] <= 1000
     assert 0 <= results["probe_error"] <= 1 and 0 <= results["raw_pixel_probe_error"] <= 1
     # Encoding keeps alpha * k = 75 units (fewer only where a unit's value is exactly 0).
     assert 70 <= results["nonzero_units_per_test_code"] <= 75
@@ -264,7 +271,7 @@ def test_k_sparse_learning_rate_schedule_is_flat_during_the_k_schedule_then_a_co
 
     sys.path.insert(0, str(SCRIPTS))
     try:
-        spec = importlib.util.spec_from_file_location("k_sparse_mnist", SCRIPTS / "k_sparse_mnist.py")
+        spec = importlib.util.spec_from_file_location("_k_sparse_training", SCRIPTS / "_k_sparse_training.py")
         script = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(script)
     finally:

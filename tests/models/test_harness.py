@@ -62,8 +62,16 @@ HARNESS_EXTRA = {
         "write_size": 3,
         "seed": 4,
     },
-    # k <= latent_dim=3; the schedule (3 -> 2 over 5 of 10 steps) runs in the harness too.
-    "k_sparse_autoencoder": {"k": 2, "alpha": 3, "k_start": 3, "total_steps": 10},
+    # k <= latent_dim=3; the schedule (3 -> 2 over 5 of 10 steps) and the dead units'
+    # auxiliary loss with its saved count run in the harness too.
+    "k_sparse_autoencoder": {
+        "k": 2,
+        "alpha": 3,
+        "k_start": 3,
+        "total_steps": 10,
+        "aux_k": 1,
+        "dead_steps": 1,
+    },
     "vae": {"seed": 1},
     # EMA codebook with restarts: the harness runs the non-trainable codebook state too.
     "vq_vae": {"hidden_units": None, "num_embeddings": 8, "ema": True, "restart_after": 2, "seed": 2},

@@ -149,3 +149,82 @@ def test_user_encoder_output_is_the_code_before_selection(rng):
     assert (np.count_nonzero(model.encode(x), axis=1) == 4).all()
     with pytest.raises(ValueError, match=r"code size latent_dim=7.*k=8"):
         keras_ae.create_model("k_sparse_autoencoder", encoder=encoder, k=8)
+
+
+def paper_like(**kwargs):
+    # Tied weights and a linear decoder with squared error, as in the paper: the dead units
+    # add W^T z_aux to the reconstruction.
+    return small(likelihood="mse", tied_weights=True, **kwargs)
+
+
+def test_aux_loss_and_dead_unit_count_by_hand(rng):
+    model = paper_like(aux_k=2, aux_weight=0.5, dead_steps=3)
+    before = np.array([5, 0, 3, 2, 7, 0, 0, 9, 0, 0])
+    model.steps_since_active.assign(before)
+    x = rng.uniform(size=(6, 12)).astype("float32")
+    outputs = model(x, training=True, return_outputs=True)
+    linear = keras.ops.convert_to_numpy(outputs["linear_code"]).astype("float64")
+    dead = before >= 3  # units 0, 2, 4 and 7
+    aux = np.zeros_like(linear)
+    for row in range(len(x)):
+        units = np.flatnonzero(dead)
+        top = units[np.argsort(-linear[row, units])[:2]]
+        aux[row, top] = linear[row, top]
+    kernel = keras.ops.convert_to_numpy(model.encoder.get_layer("code").kernel).astype("float64")
+    residual = x - keras.ops.convert_to_numpy(outputs["reconstruction"]).astype("float64")
+    expected = 0.5 * np.mean(np.sum((residual - aux @ kernel.T) ** 2, axis=1))
+    np.testing.assert_allclose(float(outputs["aux_loss"]), expected, rtol=1e-5)
+    assert len(model.losses) == 1
+    np.testing.assert_allclose(float(model.losses[0]), expected, rtol=1e-5)
+    assert float(outputs["dead_units"]) == 4
+    # The batch is counted: units kept by any example go back to 0, the others add 1.
+    kept = np.any(keras.ops.convert_to_numpy(outputs["code"]) != 0, axis=0)
+    np.testing.assert_array_equal(model.steps_since_active.numpy(), np.where(kept, 0, before + 1))
+    # Evaluation reports the same term and leaves the count alone.
+    counted = model.steps_since_active.numpy().copy()
+    model(x, return_outputs=True)
+    np.testing.assert_array_equal(model.steps_since_active.numpy(), counted)
+    # No dead unit: the term is 0, not the constant it would be.
+    model.steps_since_active.assign(np.zeros(10))
+    assert float(model(x, training=True, return_outputs=True)["aux_loss"]) == 0.0
+
+
+def test_aux_loss_gives_a_dead_unit_gradients_that_it_lacks_without(rng):
+    x = rng.uniform(size=(64, 12)).astype("float32")
+
+    def train(**kwargs):
+        model = paper_like(k=2, **kwargs)
+        code = model.encoder.get_layer("code")
+        # Unit 0 never wins: a k-sparse code gives it no gradient.
+        code.bias.assign(np.r_[-20.0, np.zeros(9)].astype("float32"))
+        before = code.kernel.numpy()[:, 0].copy()
+        model.compile(optimizer=keras.optimizers.SGD(0.05))
+        history = model.fit(x, epochs=2, batch_size=16, verbose=0, shuffle=False)
+        return model, before, code, history.history
+
+    plain, before, code, _ = train()
+    np.testing.assert_array_equal(code.kernel.numpy()[:, 0], before)
+    assert float(code.bias.numpy()[0]) == -20.0
+    # aux_k = latent_dim: every dead unit joins the auxiliary code, unit 0 too (with
+    # aux_k = 1 only each example's largest dead unit would, never this one).
+    revived, before, code, logs = train(aux_k=10, dead_steps=2)
+    # Dead from the third batch on (two batches without being kept): from then the
+    # auxiliary loss moves its weights.
+    assert np.abs(code.kernel.numpy()[:, 0] - before).max() > 1e-4
+    assert float(code.bias.numpy()[0]) > -20.0
+    assert logs["dead_units"][0] >= 1 and logs["aux_loss"][0] > 0
+    assert set(logs) == {"loss", "reconstruction_loss", "k", "aux_loss", "dead_units"}
+    config = revived.get_config()
+    assert (config["aux_k"], config["aux_weight"], config["dead_steps"]) == (10, 1 / 32, 2)
+    assert "aux_k" in plain.get_config() and not hasattr(plain, "steps_since_active")
+
+
+def test_bad_aux_arguments_are_refused():
+    with pytest.raises(ValueError, match=r"Received: aux_k=0"):
+        small(aux_k=0)
+    with pytest.raises(ValueError, match=r"code size latent_dim=10.*aux_k=11"):
+        small(aux_k=11)
+    with pytest.raises(ValueError, match=r"Received: aux_weight=-1"):
+        small(aux_k=2, aux_weight=-1)
+    with pytest.raises(ValueError, match=r"Received: dead_steps=0"):
+        small(aux_k=2, dead_steps=0)
