@@ -1,4 +1,4 @@
-"""The k-sparse autoencoder's training step with and without its k schedule.
+"""The k-sparse autoencoder's training step with and without its k schedule and AuxK loss.
 
 With a k schedule (`k_start`), the step's k is a tensor read from the optimizer step, so
 the `KSparse` layer cannot size its `top_k` by it. Before 2026-12-01 it sorted the whole
@@ -9,7 +9,11 @@ trained on the same in-memory data in interleaved rounds (the order rotates each
 
 - `constant k`: no schedule, k = 25 (a static top_k of 25);
 - `schedule`: k from 100 to 25 (today's layer: top_k of 100);
-- `schedule, full sort`: the same model with the old full sort.
+- `schedule, full sort`: the same model with the old full sort;
+- `schedule, AuxK 50`: the schedule with the dead units' auxiliary loss (`aux_k=50`), no
+  unit dead yet (the term is skipped: the cost of counting the units);
+- `schedule, AuxK 50, dead units`: the same with `dead_steps=1`, so that every unit not
+  kept in the last batch is dead and the auxiliary decoder pass runs every step.
 
 The script prints samples/s (median of the rounds) and the ratios.
 
@@ -47,10 +51,13 @@ def model_classes():
                 **self.decode_code(code, training=training),
             }
 
+    schedule = {"k_start": 100, "total_steps": 10**7}
     return {
         "constant k": (KSparseAutoencoder, {}),
         "schedule": (KSparseAutoencoder, {"k_start": 100, "total_steps": 10**7}),
         "schedule, full sort": (FullSortKSparseAutoencoder, {"k_start": 100, "total_steps": 10**7}),
+        "schedule, AuxK 50": (KSparseAutoencoder, {**schedule, "aux_k": 50}),
+        "schedule, AuxK 50, dead units": (KSparseAutoencoder, {**schedule, "aux_k": 50, "dead_steps": 1}),
     }
 
 
@@ -93,6 +100,11 @@ def main(argv=None):
         print(
             f"  schedule / full sort: {rates['schedule'] / rates['schedule, full sort']:.2f}x; "
             f"constant k / schedule: {rates['constant k'] / rates['schedule']:.2f}x",
+            flush=True,
+        )
+        print(
+            f"  AuxK step / schedule: {rates['schedule'] / rates['schedule, AuxK 50']:.2f}x the time, "
+            f"{rates['schedule'] / rates['schedule, AuxK 50, dead units']:.2f}x with dead units",
             flush=True,
         )
 

@@ -170,7 +170,12 @@ class KSparseAutoencoder(Autoencoder):
         k = self.current_k()
         # The schedule's k never exceeds k_start: only that many units need sorting.
         code = self.k_sparse(linear_code, training=True, k=k, max_k=self.k_start)
-        outputs = {"code": code, "linear_code": linear_code, "k": k, **self.decode_code(code, training=training)}
+        outputs = {
+            "code": code,
+            "linear_code": linear_code,
+            "k": k,
+            **self.decode_code(code, training=training),
+        }
         if self.aux_k is not None and compute_losses:
             outputs.update(self.aux_loss(x, outputs, sample_weight, training=training))
         return outputs
@@ -186,23 +191,27 @@ class KSparseAutoencoder(Autoencoder):
         """
         linear_code = outputs["linear_code"]
         dead = self.steps_since_active >= self.dead_steps
-        # The aux_k largest dead units of each example; with fewer dead units than aux_k
-        # the threshold falls to -inf and every dead unit is kept.
-        candidates = ops.where(dead, linear_code, ops.cast(float("-inf"), linear_code.dtype))
-        threshold = ops.top_k(candidates, k=self.aux_k, sorted=True)[0][:, -1:]
-        aux_code = ops.where(dead & (candidates >= threshold), linear_code, ops.zeros_like(linear_code))
-        # What the dead units add to the reconstruction: g(z_aux) - g(0), W^T z_aux for
-        # the tied linear decoder (the decoder's bias cancels).
-        offset = self.decode_code(ops.zeros_like(linear_code[:1]), training=training)["reconstruction"]
-        added = self.decode_code(aux_code, training=training)["reconstruction"] - offset
-        residual = ops.stop_gradient(ops.cast(x, self.dtype) - outputs["reconstruction"])
-        error = ops.reshape(residual - added, (ops.shape(residual)[0], -1))
-        penalty = self.aux_weight * weighted_mean(ops.sum(ops.square(error), axis=1), sample_weight)
-        dead_units = ops.sum(ops.cast(dead, penalty.dtype))
+
+        def residual_error():
+            # The aux_k largest dead units of each example; with fewer dead units than
+            # aux_k the threshold falls to -inf and every dead unit is kept.
+            candidates = ops.where(dead, linear_code, ops.cast(float("-inf"), linear_code.dtype))
+            threshold = ops.top_k(candidates, k=self.aux_k, sorted=True)[0][:, -1:]
+            aux_code = ops.where(dead & (candidates >= threshold), linear_code, ops.zeros_like(linear_code))
+            # What the dead units add to the reconstruction: g(z_aux) - g(0), W^T z_aux
+            # for the tied linear decoder (the decoder's bias cancels).
+            offset = self.decode_code(ops.zeros_like(linear_code[:1]), training=training)["reconstruction"]
+            added = self.decode_code(aux_code, training=training)["reconstruction"] - offset
+            residual = ops.stop_gradient(ops.cast(x, self.dtype) - outputs["reconstruction"])
+            error = ops.reshape(residual - added, (ops.shape(residual)[0], -1))
+            return self.aux_weight * weighted_mean(ops.sum(ops.square(error), axis=1), sample_weight)
+
         # Without dead units the term would be the constant aux_weight * ||x - x_hat||^2,
-        # with no gradient: it is 0 instead, so that `loss` is the reconstruction's.
-        penalty = penalty * ops.cast(dead_units > 0, penalty.dtype)
+        # with no gradient: it is 0 instead, so that `loss` is the reconstruction's, and
+        # the extra decoder pass (about half a plain step's cost) is skipped.
+        penalty = ops.cond(ops.any(dead), residual_error, lambda: ops.zeros((), self.dtype))
         self.add_loss(penalty)
+        dead_units = ops.sum(ops.cast(dead, penalty.dtype))
         if training:
             kept = ops.any(ops.not_equal(outputs["code"], 0), axis=0)
             self.steps_since_active.assign(
