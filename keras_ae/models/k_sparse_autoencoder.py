@@ -44,8 +44,9 @@ class KSparseAutoencoder(Autoencoder):
     a gradient towards the residual. It is added with `add_loss` (in `model.losses`)
     whenever the model computes its losses (training and evaluation), and is 0 while no
     unit is dead (the term would then be a constant); `aux_loss` and `dead_units` are
-    logged. Under a distribution strategy
-    the count follows the first replica's examples.
+    logged. While units are dead a step runs the decoder once more
+    (`benchmarks/k_sparse_step.py` times it). Under a distribution strategy the count
+    follows the first replica's examples.
 
     Args:
         input_shape: shape of one example.
