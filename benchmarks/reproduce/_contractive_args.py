@@ -62,6 +62,12 @@ def parse_args(argv, title, fast, full, labels):
         "the learning rate, this many times (0: stop at the first stall)",
     )
     parser.add_argument(
+        "--fine-tune-patience",
+        type=int,
+        default=5,
+        help="epochs without a better validation error before the fine-tuning stops (or its rate drops)",
+    )
+    parser.add_argument(
         "--hold-out",
         action="store_true",
         help="train every model without the last 10,000 training images (the validation split), also "
@@ -121,6 +127,8 @@ def parse_args(argv, title, fast, full, labels):
         )
     if any(not 0 <= m < 1 for m in tune_momenta):
         parser.error(f"--fine-tune-momentum must lie in [0, 1). Received: {args.fine_tune_momentum!r}")
+    if args.fine_tune_patience < 1:
+        parser.error(f"--fine-tune-patience must be 1 or more. Received: {args.fine_tune_patience}")
     if args.fine_tune_rate_drops < 0:
         parser.error(f"--fine-tune-rate-drops must be 0 or more. Received: {args.fine_tune_rate_drops}")
     if args.cae_preset and "cae" not in model_names:

@@ -109,6 +109,7 @@ class Trainer:
             weight_decay=self.lists.tune_decays,
             batch_size=self.lists.tune_batches,
             learning_rate_drops=self.args.fine_tune_rate_drops,
+            patience=self.args.fine_tune_patience,
             seed=self.args.seed,
         )
         self.clock.lap(f"fine-tune {name}")
