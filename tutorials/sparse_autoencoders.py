@@ -106,7 +106,9 @@ plot_filters(
 1000 linear units, `k = 25` kept per image in training and `alpha * k = 75` at test
 time, tied decoder weights, as in the paper's MNIST setting. The optional schedule
 starts with more units (`k_start`) and lowers `k` over the first half of training,
-which keeps units from dying early.
+which keeps units from dying early. A unit that no example keeps gets no gradient and
+stays dead; `aux_k=50` (not used here) adds the AuxK loss of Gao et al. (2024), which
+asks the dead units to reconstruct what the kept ones miss and so brings them back.
 """
 
 batch_size = 128
@@ -160,4 +162,5 @@ print("linear probe error on k-sparse codes:", 1 - probe.score(k_sparse.encode(x
 
 - A. Ng, "Sparse autoencoder", CS294A lecture notes, Stanford, 2011.
 - A. Makhzani, B. Frey, "k-Sparse Autoencoders", ICLR 2014.
+- L. Gao et al., "Scaling and evaluating sparse autoencoders", arXiv:2406.04093, 2024.
 """
