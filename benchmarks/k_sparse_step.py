@@ -54,8 +54,8 @@ def model_classes():
     schedule = {"k_start": 100, "total_steps": 10**7}
     return {
         "constant k": (KSparseAutoencoder, {}),
-        "schedule": (KSparseAutoencoder, {"k_start": 100, "total_steps": 10**7}),
-        "schedule, full sort": (FullSortKSparseAutoencoder, {"k_start": 100, "total_steps": 10**7}),
+        "schedule": (KSparseAutoencoder, schedule),
+        "schedule, full sort": (FullSortKSparseAutoencoder, schedule),
         "schedule, AuxK 50": (KSparseAutoencoder, {**schedule, "aux_k": 50}),
         "schedule, AuxK 50, dead units": (KSparseAutoencoder, {**schedule, "aux_k": 50, "dead_steps": 1}),
     }
