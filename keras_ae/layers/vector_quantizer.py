@@ -1,20 +1,14 @@
 """The vector-quantization bottleneck of VQ-VAE: nearest codebook vector, straight through."""
 
-import threading
-
 import keras
 from keras import ops
 
 from keras_ae import backend
 from keras_ae._config import KnownConfig
 from keras_ae._validation import check_bool, check_int, check_non_negative, check_number, check_seed
+from keras_ae.layers.replica_losses import ReplicaLosses
 from keras_ae.layers.seed_state import SavesSeedState
 from keras_ae.losses.functional import in_loss_dtype
-
-
-def backend_in_stateless_scope():
-    return keras.src.backend.in_stateless_scope()
-
 
 #: Lloyd iterations of the optional k-means initialization (on the first training batch).
 KMEANS_ITERATIONS = 10
@@ -33,7 +27,7 @@ def squared_distances(vectors, codebook):
 
 
 @keras.saving.register_keras_serializable(package="keras_ae")
-class VectorQuantizer(SavesSeedState, KnownConfig, keras.layers.Layer):
+class VectorQuantizer(ReplicaLosses, SavesSeedState, KnownConfig, keras.layers.Layer):
     """Replaces each input vector by its nearest codebook vector (VQ-VAE's bottleneck).
 
     The input's last axis holds vectors of size `embedding_dim` (a `(batch, H, W, D)`
@@ -105,8 +99,6 @@ class VectorQuantizer(SavesSeedState, KnownConfig, keras.layers.Layer):
         self.kmeans_init = check_bool("kmeans_init", kmeans_init)
         self.seed = check_seed(seed)
         self.seed_generator = keras.random.SeedGenerator(seed)
-        # One list of added losses per thread, see `_get_own_losses`.
-        self._replica_losses = threading.local()
 
     def build(self, input_shape):
         if input_shape[-1] != self.embedding_dim:
@@ -166,32 +158,6 @@ class VectorQuantizer(SavesSeedState, KnownConfig, keras.layers.Layer):
                 trainable=False,
                 aggregation="only_first_replica",
             )
-
-    # ------------------------------------------------------------------ losses
-    # MirroredStrategy runs the replicas' steps in threads over the same layer objects, one
-    # thread at a time, switching at every all-reduce. Keras keeps `add_loss` terms in one
-    # list per layer, which each thread clears when its outermost call starts; the EMA
-    # update's all-reduce sits in the middle of this layer's call, so with one list a
-    # replica would read the other replica's terms too. Each thread keeps its own list.
-    def _thread_losses(self):
-        local = self._replica_losses
-        if not hasattr(local, "losses"):
-            local.losses = []
-        return local.losses
-
-    def add_loss(self, loss):
-        if backend_in_stateless_scope():
-            return super().add_loss(loss)
-        self._thread_losses().extend(keras.tree.flatten(loss))
-
-    def _get_own_losses(self):
-        if backend_in_stateless_scope():
-            return super()._get_own_losses()
-        return list(self._thread_losses())
-
-    def _clear_losses(self):
-        super()._clear_losses()
-        self._thread_losses().clear()
 
     # ------------------------------------------------------------------ lookups
     def lookup(self, indices):

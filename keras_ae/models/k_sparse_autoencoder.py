@@ -3,16 +3,18 @@
 import keras
 from keras import ops
 
+from keras_ae import backend
 from keras_ae._validation import check_int, check_non_negative, check_number
 from keras_ae.layers import KSparse
 from keras_ae.layers.k_sparse import check_k
+from keras_ae.layers.replica_losses import ReplicaLosses
 from keras_ae.models.autoencoder import Autoencoder
 from keras_ae.models.training_step import weighted_mean
 from keras_ae.registry import register_model
 
 
 @register_model("k_sparse_autoencoder")
-class KSparseAutoencoder(Autoencoder):
+class KSparseAutoencoder(ReplicaLosses, Autoencoder):
     """Autoencoder with a linear code of which only the `k` largest units are kept.
 
     The encoder computes a linear code `z = W x + b` and the `KSparse` layer keeps
@@ -46,7 +48,7 @@ class KSparseAutoencoder(Autoencoder):
     unit is dead (the term would then be a constant); `aux_loss` and `dead_units` are
     logged. While units are dead a step runs the decoder once more
     (`benchmarks/k_sparse_step.py` times it). Under a distribution strategy the count
-    follows the first replica's examples.
+    is the global batch's: a unit kept on any replica is alive.
 
     Args:
         input_shape: shape of one example.
@@ -215,6 +217,10 @@ class KSparseAutoencoder(Autoencoder):
         dead_units = ops.sum(ops.cast(dead, penalty.dtype))
         if training:
             kept = ops.any(ops.not_equal(outputs["code"], 0), axis=0)
+            # Under a distribution strategy a unit kept on any replica is alive: the
+            # count is the global batch's, the same on every replica. The all-reduce hands
+            # over to the other replicas mid-call, hence `ReplicaLosses`.
+            kept = backend.all_reduce_sum(ops.cast(kept, "int32")) > 0
             self.steps_since_active.assign(
                 ops.where(kept, ops.zeros_like(self.steps_since_active), self.steps_since_active + 1)
             )

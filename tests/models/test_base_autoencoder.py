@@ -118,7 +118,7 @@ import keras, keras_ae
 rng = np.random.default_rng(0)
 x = rng.uniform(size=(32, 10)).astype("float32")
 w = rng.uniform(0.2, 2.0, size=32).astype("float32")
-kw = dict(input_shape=(10,), latent_dim=2, hidden_units=(8,), **{extra})
+kw = {{"input_shape": (10,), "latent_dim": 2, "hidden_units": (8,), **{extra}}}
 init = keras_ae.create_model("{name}", **kw).get_weights()
 
 def run(strategy):
@@ -144,6 +144,10 @@ print("RESULT" + json.dumps({{"one": one, "two": two}}))
         # The EMA codebook: counts and sums must be summed over the replicas before the
         # update, or each replica would move the codebook by its half of the batch.
         ("vq_vae", {"num_latents": 3, "num_embeddings": 4, "ema": True, "seed": 1}),
+        # The AuxK dead-unit count: a unit kept by an example of either half of the batch
+        # is alive, so the replicas agree on the global batch's count (with one unit kept
+        # per example, each half keeps at most 8 of the 16).
+        ("k_sparse_autoencoder", {"latent_dim": 16, "k": 1, "aux_k": 2, "dead_steps": 1}),
     ],
 )
 def test_mirrored_strategy_matches_one_device(name, extra):
