@@ -68,6 +68,12 @@ def parse_args(argv, title, fast, full, labels):
         help="epochs without a better validation error before the fine-tuning stops (or its rate drops)",
     )
     parser.add_argument(
+        "--fine-tune-refit",
+        action="store_true",
+        help="also train each fine-tuning's chosen schedule (its epochs at each rate) again on all "
+        "60,000 training images, the validation ones included, and report that network's test error",
+    )
+    parser.add_argument(
         "--hold-out",
         action="store_true",
         help="train every model without the last 10,000 training images (the validation split), also "

@@ -90,12 +90,12 @@ class Trainer:
 
     def fine_tune(self, model, name, label):
         """`fine_tuned_error` of a model or a stack with the flags' settings, and the report
-        row of the settings' choice (None when only one was given); `(None, None)` without
-        `--fine-tune-epochs`."""
+        rows of the settings' choice (when several were given) and of the refit (with
+        `--fine-tune-refit`); `(None, [])` without `--fine-tune-epochs`."""
         from keras_ae.evaluation import fine_tuned_error
 
         if not self.args.fine_tune_epochs:
-            return None, None
+            return None, []
         (x_train, y_train), (x_test, y_test) = self.train_split, self.test_split
         tuned = fine_tuned_error(
             model,
@@ -110,19 +110,31 @@ class Trainer:
             batch_size=self.lists.tune_batches,
             learning_rate_drops=self.args.fine_tune_rate_drops,
             patience=self.args.fine_tune_patience,
+            refit=self.args.fine_tune_refit,
             seed=self.args.seed,
         )
         self.clock.lap(f"fine-tune {name}")
-        row = None
+        rows = []
         if len(tuned["candidates"]) > 1:
-            row = (
-                f"{label}: fine-tuning chosen on validation (lr/momentum/decay/batch: error)",
-                f"{setting(tuned)} ("
-                + ", ".join(f"{setting(c)}: {c['validation_error']:.4f}" for c in tuned["candidates"])
-                + ")",
-                None,
+            rows.append(
+                (
+                    f"{label}: fine-tuning chosen on validation (lr/momentum/decay/batch: error)",
+                    f"{setting(tuned)} ("
+                    + ", ".join(f"{setting(c)}: {c['validation_error']:.4f}" for c in tuned["candidates"])
+                    + ")",
+                    None,
+                )
             )
-        return tuned, row
+        if self.args.fine_tune_refit:
+            epochs = " + ".join(f"{n} epoch{'s' * (n != 1)} at {rate:g}" for rate, n in tuned["schedule"])
+            rows.append(
+                (
+                    f"{label}: fine-tuned MLP refit on all training images ({epochs})",
+                    tuned["refit_error"],
+                    None,
+                )
+            )
+        return tuned, rows
 
 
 def setting(tuned):

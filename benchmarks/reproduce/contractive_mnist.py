@@ -10,7 +10,7 @@ on MNIST with a Bernoulli (cross-entropy) decoder: a plain AE, a DAE (masking no
 - the error of a linear probe (logistic regression on frozen codes),
 - with `--fine-tune-epochs`, the paper's own protocol: the error of an MLP initialized
   with the encoder and fine-tuned with a softmax layer (`fine_tuned_error`; the paper's
-  1.14% for the CAE).
+  1.14% for the CAE); `--fine-tune-refit` also trains the chosen schedule on all 60,000.
 
 `--contractive-weight 0.1,1,3` chooses the CAE's weight as the paper did, on validation:
 every model then trains on the first 50,000 training images, and the weight whose codes
@@ -144,7 +144,7 @@ def main(argv=None):
         recon = reconstruction_error(model, x_test)
         clock.lap(f"evaluate {name}")
         label = LABELS[name]
-        tuned, tuning_row = steps.fine_tune(model, name, label)
+        tuned, tuning_rows = steps.fine_tune(model, name, label)
         results["per_model"][name] = {
             "jacobian_norm": norm,
             "jacobian_mean_squared_entry": mean_squared_entry,
@@ -171,7 +171,7 @@ def main(argv=None):
             ),
             (f"{label}: test cross-entropy (nats)", recon["nll"], None),
         ]
-        rows += [tuning_row] if tuning_row else []
+        rows += tuning_rows
 
     def through(stack, images):
         # Batches of 256 (`encode`'s), so a stack's figures repeat the earlier CAE-2 runs' bits.
@@ -203,7 +203,7 @@ def main(argv=None):
         probe = linear_probe_error(codes_train, y_train, codes_test, y_test, inverse_regularization=probe_c)
         saturation = saturation_fraction(codes_test)
         clock.lap(f"evaluate {key}")
-        tuned, tuning_row = steps.fine_tune(list(stack), key, label)
+        tuned, tuning_rows = steps.fine_tune(list(stack), key, label)
         results["per_model"][key] = {
             f"{ordinal}_contractive_weight": upper.contractive_weight,
             "saturation": saturation,
@@ -222,7 +222,7 @@ def main(argv=None):
                 None,
             ),
         ]
-        rows += [tuning_row] if tuning_row else []
+        rows += tuning_rows
     per_model = results["per_model"]
     if "ae" in per_model and "cae" in per_model:
         ratio = per_model["ae"]["jacobian_norm"] / per_model["cae"]["jacobian_norm"]

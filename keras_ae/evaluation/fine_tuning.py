@@ -5,7 +5,7 @@ import itertools
 import keras
 import numpy as np
 
-from keras_ae._validation import check_int, check_number
+from keras_ae._validation import check_bool, check_int, check_number
 from keras_ae.evaluation.classifier import as_stack, softmax_classifier
 
 
@@ -24,6 +24,7 @@ def fine_tuned_error(
     validation_fraction=1 / 6,
     patience=5,
     learning_rate_drops=0,
+    refit=False,
     seed=0,
 ):
     """Test error of a classifier initialized with `model`'s encoder and fine-tuned.
@@ -37,6 +38,11 @@ def fine_tuned_error(
     the papers' fine-tuned rows; `linear_probe_error` keeps the codes frozen instead.
     With `learning_rate_drops`, each stop instead resumes from the best weights so far at a
     tenth of the rate (the classic annealing of an MLP's SGD), that many times.
+    With `refit`, the validation images then join the training ones: a fresh classifier is
+    trained on all training images for the schedule that led to the chosen weights (the
+    epochs at each rate), with no validation left to stop it, and tested too
+    (`refit_error`); the classic last step once the settings are chosen (Bengio, 2012,
+    section 3.1), which the papers' tables do not always say they took.
 
     `model` may also be a stack: a list or tuple of models, each trained on the codes of the
     one before (greedy layer-wise pretraining, the papers' CAE-2 or SdA-2). The
@@ -69,29 +75,36 @@ def fine_tuned_error(
         learning_rate_drops: how many times training resumes, from the best validation
             epoch's weights, with the learning rate divided by 10; `epochs` bounds all the
             phases together. 0 (the default) stops at the first stall.
+        refit: also train the chosen settings' schedule on all training images and test
+            that classifier (`refit_error`).
         seed: seed of the held-out split, the softmax layer's initialization and the
             shuffles.
 
     Returns:
         `{"error": float, "validation_error": float, "train_error": float, "epochs": int,
-        "validation_errors": [float], "epoch_learning_rates": [float], "learning_rate": float,
-        "momentum": float, "weight_decay": float, "batch_size": int, "candidates": [dict]}`:
-        misclassified fractions of the test, validation and fitted training images with the
-        chosen weights, the number of epochs trained (all phases), the validation error after
-        each of them (the best epoch's weights are kept) and its learning rate, the chosen
-        settings, and for every
-        candidate its `learning_rate`, `momentum`, `weight_decay`, `batch_size`,
-        `validation_error` and `epochs`.
+        "validation_errors": [float], "epoch_learning_rates": [float], "schedule":
+        [[learning_rate, epochs]], "learning_rate": float, "momentum": float, "weight_decay":
+        float, "batch_size": int, "candidates": [dict], "refit_error": float or None,
+        "refit_train_error": float or None}`: misclassified fractions of the test, validation
+        and fitted training images with the chosen weights, the number of epochs trained (all
+        phases), the validation error after each of them (the best epoch's weights are kept)
+        and its learning rate, the epochs at each rate that led to the chosen weights, the
+        chosen settings, for every candidate its `learning_rate`, `momentum`,
+        `weight_decay`, `batch_size`, `validation_error` and `epochs`, and with `refit` the
+        refitted classifier's test error and its error on all training images.
 
     Example:
         >>> fine_tuned_error(model, x_train, y_train, x_test, y_test)["error"]
         >>> fine_tuned_error(model, x_train, y_train, x_test, y_test, learning_rate=[0.05, 0.1])
         >>> fine_tuned_error(model, x_train, y_train, x_test, y_test, learning_rate_drops=2)
+        >>> fine_tuned_error(model, x_train, y_train, x_test, y_test, refit=True)["refit_error"]
         >>> fine_tuned_error([layer_1, layer_2], x_train, y_train, x_test, y_test)  # a stack
 
     References:
         Rifai et al., "Contractive Auto-Encoders: Explicit Invariance During Feature
         Extraction", ICML 2011, Table 1 (an MLP initialized with the encoder).
+        Bengio, "Practical Recommendations for Gradient-Based Training of Deep
+        Architectures", 2012, section 3.1 (retraining on training and validation data).
     """
     stack = as_stack(model)
     epochs = check_int("epochs", epochs)
@@ -104,6 +117,7 @@ def fine_tuned_error(
             "Argument `batch_size` must be an int or a non-empty sequence of them. Received: batch_size=[]"
         )
     patience = check_int("patience", patience)
+    refit = check_bool("refit", refit)
     learning_rate_drops = check_int("learning_rate_drops", learning_rate_drops, minimum=0)
     learning_rates = _candidates("learning_rate", learning_rate, "> 0", minimum=0, exclusive_minimum=True)
     momenta = _candidates("momentum", momentum, "in [0, 1)", minimum=0, maximum=1, exclusive_maximum=True)
@@ -145,12 +159,11 @@ def fine_tuned_error(
         predicted = classifier.predict(images, batch_size=1000, verbose=0).argmax(axis=1)
         return float(np.mean(predicted != labels))
 
-    best, candidates = None, []
-    settings = itertools.product(learning_rates, momenta, weight_decays, batch_sizes)
-    for rate, momentum, decay, size in settings:
-        # Every candidate starts from the same softmax initialization and shuffles.
+    def new_classifier(images, rate, momentum, decay):
+        # Every candidate (and the refit) starts from the same softmax initialization and
+        # shuffles.
         keras.utils.set_random_seed(seed)
-        classifier = softmax_classifier(stack, x_fit, num_classes)
+        classifier = softmax_classifier(stack, images, num_classes)
         classifier.compile(
             optimizer=keras.optimizers.SGD(rate, momentum=momentum, weight_decay=decay or None),
             loss="sparse_categorical_crossentropy",
@@ -159,7 +172,13 @@ def fine_tuned_error(
             # small batch (a 784-1000-10 step is about a millisecond).
             steps_per_execution=16,
         )
-        validation_errors, rates = _train(
+        return classifier
+
+    best, candidates = None, []
+    settings = itertools.product(learning_rates, momenta, weight_decays, batch_sizes)
+    for rate, momentum, decay, size in settings:
+        classifier = new_classifier(x_fit, rate, momentum, decay)
+        validation_errors, rates, schedule = _train(
             classifier,
             (x_fit, y_fit),
             (x_valid, y_valid),
@@ -177,11 +196,20 @@ def fine_tuned_error(
             "validation_error": error(classifier, x_valid, y_valid),
             "epochs": len(validation_errors),
         }
-        trace = (validation_errors, rates)
+        trace = (validation_errors, rates, schedule)
         candidates.append(candidate)
         if best is None or candidate["validation_error"] < best[0]["validation_error"]:
             best = (candidate, classifier, trace)
-    chosen, classifier, (validation_errors, rates) = best
+    chosen, classifier, (validation_errors, rates, schedule) = best
+    refit_error = refit_train_error = None
+    if refit:
+        refitted = new_classifier(x, chosen["learning_rate"], chosen["momentum"], chosen["weight_decay"])
+        for rate, phase_epochs in schedule:
+            # The momentum buffer carries over from phase to phase, as in `_train` (there
+            # from the stalled epoch, here from the best one).
+            refitted.optimizer.learning_rate = rate
+            refitted.fit(x, y, epochs=phase_epochs, batch_size=chosen["batch_size"], shuffle=True, verbose=0)
+        refit_error, refit_train_error = error(refitted, x_test, y_test), error(refitted, x, y)
     return {
         "error": error(classifier, x_test, y_test),
         "validation_error": chosen["validation_error"],
@@ -189,11 +217,14 @@ def fine_tuned_error(
         "epochs": chosen["epochs"],
         "validation_errors": validation_errors,
         "epoch_learning_rates": rates,
+        "schedule": [list(phase) for phase in schedule],
         "learning_rate": chosen["learning_rate"],
         "momentum": chosen["momentum"],
         "weight_decay": chosen["weight_decay"],
         "batch_size": chosen["batch_size"],
         "candidates": candidates,
+        "refit_error": refit_error,
+        "refit_train_error": refit_train_error,
     }
 
 
@@ -202,10 +233,13 @@ def _train(classifier, fit, valid, *, epochs, batch_size, patience, learning_rat
     more times from the best weights so far at a tenth of the rate, within `epochs` in all.
 
     Leaves `classifier` at the weights of its best validation epoch over all phases and
-    returns `(validation errors, learning rates)`, one of each per epoch.
+    returns `(validation errors, learning rates, schedule)`: one error and one rate per
+    epoch, and the `(learning rate, epochs)` phases that led to the best weights.
     """
-    errors, rates, best_error, best_weights = [], [], None, None
+    errors, rates, best_error, best_weights, best_schedule = [], [], None, None, []
     for drop in range(learning_rate_drops + 1):
+        # The weights this phase starts from: the best so far, reached by `best_schedule`.
+        start_schedule = list(best_schedule)
         if drop:
             # A stall at this rate: anneal. The momentum buffer keeps its last velocities;
             # at momentum 0.9 they fade within a few dozen steps.
@@ -226,13 +260,15 @@ def _train(classifier, fit, valid, *, epochs, batch_size, patience, learning_rat
         phase = [1.0 - float(a) for a in history.history["val_accuracy"]]
         errors += phase
         rates += [learning_rate / 10**drop] * len(phase)
-        # EarlyStopping restored this phase's best; an earlier phase's may be better still.
+        # EarlyStopping restored this phase's best (its first best epoch, as `argmin`);
+        # an earlier phase's may be better still.
         if best_error is None or min(phase) < best_error:
             best_error, best_weights = min(phase), classifier.get_weights()
+            best_schedule = start_schedule + [(learning_rate / 10**drop, int(np.argmin(phase)) + 1)]
         if len(errors) >= epochs:
             break
     classifier.set_weights(best_weights)
-    return errors, rates
+    return errors, rates, best_schedule
 
 
 def _candidates(name, value, bound, **limits):

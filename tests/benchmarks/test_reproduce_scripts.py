@@ -399,6 +399,7 @@ def test_contractive_mnist_stacks_a_second_cae_on_the_first(datasets_dir, tmp_pa
     # to classify after fine-tuning (tests/evaluation checks a trained stack's error); here the
     # stack's fine-tuning must run its 2 epochs and report a test error.
     assert 0 <= stack["fine_tuned"]["error"] <= 1 and stack["fine_tuned"]["epochs"] == 2
+    assert stack["fine_tuned"]["refit_error"] is None and "refit" not in stdout  # no --fine-tune-refit
     for tuned in (stack["fine_tuned"], results["per_model"]["cae"]["fine_tuned"]):
         assert [c["momentum"] for c in tuned["candidates"]] == [0.9, 0.0]
         # Two epochs are within the patience: no stall, so no drop.
@@ -419,10 +420,11 @@ def test_contractive_mnist_stacks_a_second_cae_on_the_first(datasets_dir, tmp_pa
 
 def test_contractive_mnist_stacks_a_third_cae_on_the_second(datasets_dir, tmp_path):
     # CAE-3: each layer above the first trains at the preset's weight (0.3) on the codes of
-    # the stack below it; each stack is probed and fine-tuned on its own.
+    # the stack below it; each stack is probed and fine-tuned on its own, then refit on all
+    # training images for the chosen schedule (one epoch here).
     results, stdout = run_fast(
         "contractive_mnist.py", datasets_dir, tmp_path, *ON_THE_CAE_PRESET, "--layers", "3",
-        "--fine-tune-epochs", "1",
+        "--fine-tune-epochs", "1", "--fine-tune-refit",
     )  # fmt: skip
     per_model = results["per_model"]
     assert set(per_model) == {"cae", "cae2", "cae3"}
@@ -430,7 +432,13 @@ def test_contractive_mnist_stacks_a_third_cae_on_the_second(datasets_dir, tmp_pa
     assert per_model["cae3"]["third_contractive_weight"] == pytest.approx(0.3)
     for key in ("cae2", "cae3"):
         assert 0 <= per_model[key]["saturation"] <= 1 and 0 <= per_model[key]["probe_error"] <= 1
-        assert per_model[key]["fine_tuned"]["epochs"] == 1
+        tuned = per_model[key]["fine_tuned"]
+        assert tuned["epochs"] == 1 and tuned["schedule"] == [[0.05, 1]]
+        assert 0 <= tuned["refit_error"] <= 1 and 0 <= tuned["refit_train_error"] <= 1
+        assert re.search(
+            rf"CAE-{key[-1]}: fine-tuned MLP refit on all training images \(1 epoch at 0.05\) +{tuned['refit_error']:.4g} ",
+            stdout,
+        )
     assert re.search(r"CAE-3: fine-tuned MLP test error +\d", stdout)
     assert "second_weight_selection" not in results and "third_weight_selection" not in results
 

@@ -12,6 +12,7 @@ from keras_ae.evaluation import (
     reconstruction_error,
     saturation_fraction,
 )
+from keras_ae.evaluation.classifier import softmax_classifier
 
 
 @pytest.fixture(scope="module")
@@ -252,6 +253,47 @@ def test_fine_tuned_error_anneals_from_the_best_weights_when_validation_stalls(d
     assert annealed["validation_error"] <= once["validation_error"] + 1e-9
     with pytest.raises(ValueError, match="Received: learning_rate_drops=-1"):
         fine_tuned_error(model, x_train, y_train, x_test, y_test, learning_rate_drops=-1)
+
+
+def test_fine_tuned_error_refits_the_chosen_schedule_on_all_training_images(digits_autoencoder):
+    model, (x_train, y_train), (x_test, y_test) = digits_autoencoder
+    # At 0.2 the first phase soon stalls, so the chosen weights come after two drops
+    # (here: one epoch at 0.2, seven at 0.02, four at 0.002).
+    kwargs = {"epochs": 30, "patience": 2, "seed": 0, "learning_rate": 0.2, "learning_rate_drops": 2}
+    plain = fine_tuned_error(model, x_train, y_train, x_test, y_test, **kwargs)
+    result = fine_tuned_error(model, x_train, y_train, x_test, y_test, refit=True, **kwargs)
+    assert plain["refit_error"] is None and plain["refit_train_error"] is None
+    # The refit comes after the choice and changes none of it.
+    for key in ("error", "validation_error", "validation_errors", "epoch_learning_rates", "schedule"):
+        assert result[key] == (plain[key] if key == "schedule" else pytest.approx(plain[key], abs=1e-9)), key
+    # The schedule, read off the trace: the best epoch's rate and its place in its phase
+    # close it; every earlier phase runs at a higher rate (a phase resumes from the best
+    # weights so far, so a phase that never beat them drops out of the path).
+    errors, rates, schedule = result["validation_errors"], result["epoch_learning_rates"], result["schedule"]
+    best = int(np.argmin(errors))
+    phase_start = rates.index(rates[best])
+    assert schedule[-1] == [rates[best], best - phase_start + 1]
+    assert [rate for rate, _ in schedule] == sorted({rate for rate, _ in schedule}, reverse=True)
+    assert schedule[0][0] == 0.2 and sum(n for _, n in schedule) <= best + 1
+    # By hand: the same initialization, its standardization fitted on all training images,
+    # and the schedule's phases at their rates with no validation split.
+    keras.utils.set_random_seed(0)
+    classifier = softmax_classifier(model, x_train, num_classes=10)
+    classifier.compile(
+        optimizer=keras.optimizers.SGD(0.2, momentum=0.9),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+        steps_per_execution=16,
+    )
+    for rate, epochs in schedule:
+        classifier.optimizer.learning_rate = rate
+        classifier.fit(x_train, y_train, epochs=epochs, batch_size=100, shuffle=True, verbose=0)
+    for images, labels, key in ((x_test, y_test, "refit_error"), (x_train, y_train, "refit_train_error")):
+        predicted = classifier.predict(images, batch_size=1000, verbose=0).argmax(axis=1)
+        assert result[key] == pytest.approx(float(np.mean(predicted != labels)), abs=1e-9), key
+    assert max(result["refit_error"], result["refit_train_error"]) < 0.5  # chance: 0.9
+    with pytest.raises(ValueError, match="Received: refit='yes'"):
+        fine_tuned_error(model, x_train, y_train, x_test, y_test, refit="yes")
 
 
 def test_fine_tuned_error_chooses_the_momentum_on_validation_too(digits_autoencoder):
