@@ -70,8 +70,9 @@ def parse_args(argv, title, fast, full, labels):
     parser.add_argument(
         "--fine-tune-refit",
         action="store_true",
-        help="also train each fine-tuning's chosen schedule (its epochs at each rate) again on all "
-        "60,000 training images, the validation ones included, and report that network's test error",
+        help="with --fine-tune-epochs: also train each fine-tuning's chosen schedule (its epochs at each "
+        "rate) again on all training images, the validation ones included, and report that network's "
+        "test error",
     )
     parser.add_argument(
         "--hold-out",
@@ -133,6 +134,8 @@ def parse_args(argv, title, fast, full, labels):
         )
     if any(not 0 <= m < 1 for m in tune_momenta):
         parser.error(f"--fine-tune-momentum must lie in [0, 1). Received: {args.fine_tune_momentum!r}")
+    if args.fine_tune_refit and not args.fine_tune_epochs:
+        parser.error("--fine-tune-refit refits a fine-tuning: pass --fine-tune-epochs with it")
     if args.fine_tune_patience < 1:
         parser.error(f"--fine-tune-patience must be 1 or more. Received: {args.fine_tune_patience}")
     if args.fine_tune_rate_drops < 0:

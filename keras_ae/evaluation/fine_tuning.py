@@ -160,8 +160,8 @@ def fine_tuned_error(
         return float(np.mean(predicted != labels))
 
     def new_classifier(images, rate, momentum, decay):
-        # Every candidate (and the refit) starts from the same softmax initialization and
-        # shuffles.
+        # Every candidate starts from the same softmax initialization and shuffles (the
+        # refit from the same seed, over all the images).
         keras.utils.set_random_seed(seed)
         classifier = softmax_classifier(stack, images, num_classes)
         classifier.compile(

@@ -25,9 +25,7 @@ class ReplicaLosses:
     def _thread_losses(self):
         # Created on first use (through `__dict__`, out of Keras' attribute tracking), so
         # the mixin needs no constructor.
-        local = self.__dict__.get("_replica_losses")
-        if local is None:
-            local = self.__dict__["_replica_losses"] = threading.local()
+        local = self.__dict__.setdefault("_replica_losses", threading.local())
         if not hasattr(local, "losses"):
             local.losses = []
         return local.losses

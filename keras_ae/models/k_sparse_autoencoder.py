@@ -48,7 +48,9 @@ class KSparseAutoencoder(ReplicaLosses, Autoencoder):
     unit is dead (the term would then be a constant); `aux_loss` and `dead_units` are
     logged. While units are dead a step runs the decoder once more
     (`benchmarks/k_sparse_step.py` times it). Under a distribution strategy the count
-    is the global batch's: a unit kept on any replica is alive.
+    is the global batch's: a unit kept on any replica is alive. (That all-reduce runs
+    mid-call; the model's own loss terms are kept per replica, but an activity regularizer
+    on a layer of a custom encoder or decoder would then mix between replicas.)
 
     Args:
         input_shape: shape of one example.
@@ -220,7 +222,7 @@ class KSparseAutoencoder(ReplicaLosses, Autoencoder):
             # Under a distribution strategy a unit kept on any replica is alive: the
             # count is the global batch's, the same on every replica. The all-reduce hands
             # over to the other replicas mid-call, hence `ReplicaLosses`.
-            kept = backend.all_reduce_sum(ops.cast(kept, "int32")) > 0
+            kept = backend.all_reduce_sum(ops.cast(kept, "float32")) > 0
             self.steps_since_active.assign(
                 ops.where(kept, ops.zeros_like(self.steps_since_active), self.steps_since_active + 1)
             )

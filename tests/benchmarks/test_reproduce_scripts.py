@@ -475,6 +475,12 @@ def test_scripts_reject_bad_arguments(datasets_dir, tmp_path):
         run_fast("contractive_mnist.py", datasets_dir, tmp_path, "--fine-tune-rate-drops", "-1")
     with pytest.raises(AssertionError, match="--fine-tune-patience must be 1 or more. Received: 0"):
         run_fast("contractive_mnist.py", datasets_dir, tmp_path, "--fine-tune-patience", "0")
+    with pytest.raises(
+        AssertionError, match="--fine-tune-refit refits a fine-tuning: pass --fine-tune-epochs"
+    ):
+        run_fast(
+            "contractive_mnist.py", datasets_dir, tmp_path, "--fine-tune-refit", "--fine-tune-epochs", "0"
+        )
     with pytest.raises(AssertionError, match="--steps must be a positive number.*Received: 0"):
         run_fast("beta_vae_dsprites.py", datasets_dir, tmp_path, "--steps", "0")
     with pytest.raises(AssertionError, match="--capacity-steps must be a positive number.*Received: -5"):
