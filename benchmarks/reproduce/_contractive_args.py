@@ -29,6 +29,12 @@ def parse_args(argv, title, fast, full, labels):
         help="the CAE's weight, or a comma-separated list to choose from on the validation split",
     )
     parser.add_argument("--noise-level", type=float, default=0.25, help="DAE masking fraction")
+    parser.add_argument(
+        "--hidden-units",
+        type=int,
+        default=1000,
+        help="sigmoid code units of every model and of each stacked layer (the paper's table: 1000)",
+    )
     add_mnist_training_args(parser, "training epochs per model (full: 40)")
     parser.add_argument(
         "--jacobian-examples", type=int, help="test images for the Jacobian norm (full: 1000)"
@@ -134,6 +140,8 @@ def parse_args(argv, title, fast, full, labels):
         )
     if any(not 0 <= m < 1 for m in tune_momenta):
         parser.error(f"--fine-tune-momentum must lie in [0, 1). Received: {args.fine_tune_momentum!r}")
+    if args.hidden_units < 1:
+        parser.error(f"--hidden-units must be 1 or more. Received: {args.hidden_units}")
     if args.fine_tune_refit and not args.fine_tune_epochs:
         parser.error("--fine-tune-refit refits a fine-tuning: pass --fine-tune-epochs with it")
     if args.fine_tune_patience < 1:

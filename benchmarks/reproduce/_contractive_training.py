@@ -5,11 +5,12 @@ script's `main` only sequences the steps and reports them.
 """
 
 
-def build(name, seed, contractive_weight, noise_level, input_dim=784):
-    """The paper's single-layer model `name` (ae, dae or cae): 1000 sigmoid units, tied weights."""
+def build(name, seed, contractive_weight, noise_level, input_dim=784, units=1000):
+    """The paper's single-layer model `name` (ae, dae or cae): `units` sigmoid units (the
+    paper's 1000), tied weights."""
     import keras_ae
 
-    common = {"input_shape": (input_dim,), "latent_dim": 1000, "hidden_units": (), "tied_weights": True}
+    common = {"input_shape": (input_dim,), "latent_dim": units, "hidden_units": (), "tied_weights": True}
     if name == "cae":
         return keras_ae.create_model(
             "contractive_autoencoder", contractive_weight=contractive_weight, **common
@@ -51,7 +52,9 @@ class Trainer:
         args = self.args
         data = self.fit_split[0] if data is None else data
         keras.utils.set_random_seed(args.seed)
-        model = build(name, args.seed, weight, args.noise_level, input_dim=data.shape[-1])
+        model = build(
+            name, args.seed, weight, args.noise_level, input_dim=data.shape[-1], units=args.hidden_units
+        )
         model.compile(optimizer=keras.optimizers.Adam(args.learning_rate))
         model.fit(
             data, epochs=args.epochs, batch_size=args.batch_size, shuffle=True, verbose=0 if args.fast else 2

@@ -1,7 +1,7 @@
 """Rifai et al. (2011), Table 1 (MNIST): contraction and saturation of CAE, DAE and AE codes.
 
-Three single-layer autoencoders with 1000 sigmoid hidden units and tied weights, trained
-on MNIST with a Bernoulli (cross-entropy) decoder: a plain AE, a DAE (masking noise
+Three single-layer autoencoders with 1000 sigmoid hidden units (`--hidden-units`) and tied
+weights, trained on MNIST with a Bernoulli (cross-entropy) decoder: a plain AE, a DAE (masking noise
 0.25) and a CAE (contractive_weight=0.1). For each, on test images:
 
 - the mean Frobenius norm of the encoder Jacobian ||J_f(x)||_F (autodiff, on the first
@@ -33,6 +33,8 @@ on the first one's codes of the fitted images (greedy layer-wise pretraining; it
 from `--second-contractive-weight`, chosen on validation like the first's when several are
 given), then probed and fine-tuned as a 784-1000-1000-10 stack. `--layers 3` trains a
 third on the second one's codes the same way (a 784-1000-1000-1000-10 stack).
+`--hidden-units` sets the width of every model and of each layer trained here (a preset's
+layer keeps its own).
 
     python benchmarks/reproduce/contractive_mnist.py            # full mode (see RESULTS.md)
     python benchmarks/reproduce/contractive_mnist.py --fast     # pipeline check, seconds
@@ -237,7 +239,7 @@ def main(argv=None):
             ("||J||^2 / (units * pixels) ratio AE / CAE", squared_ratio, paper_ratio),
         ]
     report(
-        "Rifai et al. 2011, Table 1 (MNIST, 1000 sigmoid units, tied weights)",
+        f"Rifai et al. 2011, Table 1 (MNIST, {args.hidden_units} sigmoid units, tied weights; the paper's 1000)",
         rows,
         args,
         results,
@@ -266,8 +268,8 @@ def main(argv=None):
             args,
             models["cae"],
             clock,
-            summary="Contractive autoencoder on MNIST, Rifai et al. (2011) Table 1: 1000 sigmoid units, tied "
-            f"weights, Bernoulli decoder, contractive_weight={weight:g}"
+            summary="Contractive autoencoder on MNIST, Rifai et al. (2011) Table 1: "
+            f"{args.hidden_units} sigmoid units, tied weights, Bernoulli decoder, contractive_weight={weight:g}"
             + (" (chosen on the validation split)." if "weight_selection" in results else "."),
             data={
                 "dataset": "mnist",

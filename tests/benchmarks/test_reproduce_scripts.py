@@ -362,18 +362,25 @@ def test_contractive_mnist_measures_a_cae_preset(datasets_dir, tmp_path):
 def test_contractive_mnist_holds_the_validation_images_out_with_one_weight(datasets_dir, tmp_path):
     # --hold-out: one weight, no choice, and still the CAE trains without the last sixth of
     # the 1,000 fast-mode training images, as the shipped preset trained without the last
-    # 10,000; its saved card says so.
+    # 10,000; its saved card says so. --hidden-units sets the code width (the paper's 1000).
     preset = tmp_path / "cae_held_out"
-    run_fast(
+    _, stdout = run_fast(
         "contractive_mnist.py", datasets_dir, tmp_path, "--models", "cae", "--contractive-weight", "0.3",
-        "--hold-out", "--fine-tune-epochs", "0", "--save-preset", str(preset),
+        "--hold-out", "--fine-tune-epochs", "0", "--hidden-units", "48", "--save-preset", str(preset),
     )  # fmt: skip
+    import numpy as np
+
+    import keras_ae
     from keras_ae.presets import preset_card
 
     card = preset_card(str(preset))
     assert card["data"]["train"] == "834 training images"
     assert card["training"]["steps"] == 9  # one epoch of 834 images in batches of 100
     assert "--hold-out" in card["training"]["command"]
+    assert "48 sigmoid units" in card["summary"] and "(MNIST, 48 sigmoid units" in stdout
+    assert keras_ae.from_preset(str(preset)).encode(np.zeros((2, 784), "float32")).shape == (2, 48)
+    with pytest.raises(AssertionError, match="--hidden-units must be 1 or more. Received: 0"):
+        run_fast("contractive_mnist.py", datasets_dir, tmp_path, "--hidden-units", "0")
 
 
 # Stacks start from the shipped CAE: only their upper layers train in fast mode.
