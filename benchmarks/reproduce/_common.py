@@ -105,6 +105,12 @@ def write_preset(
     import keras_ae
     from keras_ae.presets import save_preset
 
+    if train_lap not in clock.laps:
+        # The whole run's time would go on the card as this model's (once nine models' time).
+        raise ValueError(
+            f"train_lap must name a lap of the run's stopwatch, one of {sorted(clock.laps)}. "
+            f"Received: train_lap={train_lap!r}"
+        )
     card = {
         "summary": summary,
         "data": data,
@@ -113,7 +119,7 @@ def write_preset(
             "epochs": epochs,
             "steps": int(model.optimizer.iterations.numpy()),
             "batch_size": batch_size,
-            "wall_time_minutes": round(clock.laps.get(train_lap, clock.total) / 60, 1),
+            "wall_time_minutes": round(clock.laps[train_lap] / 60, 1),
             "machine": machine(),
             "date": datetime.date.today().isoformat(),
             "keras_ae_version": keras_ae.__version__,

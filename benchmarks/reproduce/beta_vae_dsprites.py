@@ -316,6 +316,7 @@ def main(argv=None):
             },
             epochs=epochs,
             batch_size=args.batch_size,
+            train_lap=f"train {best_label} seed {best_seed}",
             source=str(
                 pathlib.Path(args.dsprites_dir or datasets_dir() / "dsprites") / "dsprites_downsampled.npz"
             ),

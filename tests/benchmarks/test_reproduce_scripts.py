@@ -10,6 +10,7 @@ import os
 import re
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import pytest
 
@@ -165,6 +166,10 @@ def test_beta_vae_dsprites_fast(datasets_dir, tmp_path):
     )
     assert card["check"]["figure"] == figure[0] and figure[1] in card["check"]["description"]
     assert card["model"] == "beta_vae" and card["training"]["steps"] == 20
+    # Its wall time is its own training's, not the run's (three models here).
+    assert card["training"]["wall_time_minutes"] == round(
+        results["timings_s"][f"train {variant} seed {seed}"] / 60, 1
+    )
     assert best_scores["steps"] == 20
     npz = datasets_dir / "dsprites" / "dsprites_downsampled.npz"
     measured, expected, tolerance = check_preset(preset, source=npz)
@@ -266,16 +271,22 @@ def test_k_sparse_mnist_probes_a_preset_with_the_scaling_chosen_on_validation(da
         run_fast("k_sparse_mnist.py", datasets_dir, tmp_path, *options, "--save-preset", str(tmp_path / "p"))
 
 
-def test_k_sparse_learning_rate_schedule_is_flat_during_the_k_schedule_then_a_cosine():
+def load_script_module(name):
+    """A module of benchmarks/reproduce/, imported as its scripts import it."""
     import importlib.util
 
     sys.path.insert(0, str(SCRIPTS))
     try:
-        spec = importlib.util.spec_from_file_location("_k_sparse_training", SCRIPTS / "_k_sparse_training.py")
-        script = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(script)
+        spec = importlib.util.spec_from_file_location(name, SCRIPTS / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
     finally:
         sys.path.remove(str(SCRIPTS))
+    return module
+
+
+def test_k_sparse_learning_rate_schedule_is_flat_during_the_k_schedule_then_a_cosine():
+    script = load_script_module("_k_sparse_training")
     assert script.learning_rate_schedule(0.005, "none", 1000, 500) == 0.005
     schedule = script.learning_rate_schedule(0.005, "cosine", 1000, 400)
     rate = {step: float(schedule(step)) for step in (0, 200, 400, 700, 1000)}
@@ -448,6 +459,22 @@ def test_contractive_mnist_stacks_a_third_cae_on_the_second(datasets_dir, tmp_pa
         )
     assert re.search(r"CAE-3: fine-tuned MLP test error +\d", stdout)
     assert "second_weight_selection" not in results and "third_weight_selection" not in results
+
+
+def test_write_preset_needs_the_lap_of_the_model_it_saves(tmp_path):
+    # A card's wall time is its model's training lap; a lap name the run never recorded is
+    # an error, not the whole run's time (a nine-model run once put 93.8 min on a card
+    # whose model trained for 9.4).
+    common = load_script_module("_common")
+    clock = common.Stopwatch()
+    clock.laps.update({"train beta=1 seed 0": 600.0, "train capacity seed 1": 560.0})
+    args = SimpleNamespace(save_preset=str(tmp_path / "preset"))
+    with pytest.raises(ValueError, match=r"one of \['train beta=1 seed 0', 'train capacity seed 1'\]. "
+                       r"Received: train_lap='train'"):  # fmt: skip
+        common.write_preset(
+            args, None, clock, summary="", data={}, figures={}, check={}, epochs=1, batch_size=1
+        )
+    assert not (tmp_path / "preset").exists()
 
 
 def test_beta_vae_dsprites_seed_trains_the_same_model_alone_or_after_others(datasets_dir, tmp_path):
