@@ -37,6 +37,21 @@ def parse_args(argv, title, fast, full, labels):
     )
     add_mnist_training_args(parser, "training epochs per model (full: 40)")
     parser.add_argument(
+        "--optimizer",
+        choices=("adam", "sgd"),
+        default="adam",
+        help="the pretraining's optimizer: adam, or sgd with --momentum (Dauphin and Rifai's cae.py: plain "
+        "SGD, learning rate 0.001, batch 10)",
+    )
+    parser.add_argument("--momentum", type=float, default=0.0, help="with --optimizer sgd: its momentum")
+    parser.add_argument(
+        "--init-gain",
+        type=float,
+        default=1.0,
+        help="multiplies the Glorot-uniform weights of each trained model's code layer (4: the "
+        "sigmoid units' initialization of Rifai's code and of the Theano tutorials)",
+    )
+    parser.add_argument(
         "--jacobian-examples", type=int, help="test images for the Jacobian norm (full: 1000)"
     )
     parser.add_argument(
@@ -140,6 +155,14 @@ def parse_args(argv, title, fast, full, labels):
         )
     if any(not 0 <= m < 1 for m in tune_momenta):
         parser.error(f"--fine-tune-momentum must lie in [0, 1). Received: {args.fine_tune_momentum!r}")
+    if not 0 <= args.momentum < 1:
+        parser.error(f"--momentum must lie in [0, 1). Received: {args.momentum}")
+    if args.momentum and args.optimizer != "sgd":
+        parser.error(
+            f"--momentum is SGD's: pass --optimizer sgd with it. Received: optimizer={args.optimizer!r}"
+        )
+    if not args.init_gain > 0:
+        parser.error(f"--init-gain must be positive. Received: {args.init_gain}")
     if args.hidden_units < 1:
         parser.error(f"--hidden-units must be 1 or more. Received: {args.hidden_units}")
     if args.fine_tune_refit and not args.fine_tune_epochs:

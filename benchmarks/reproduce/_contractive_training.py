@@ -55,7 +55,16 @@ class Trainer:
         model = build(
             name, args.seed, weight, args.noise_level, input_dim=data.shape[-1], units=args.hidden_units
         )
-        model.compile(optimizer=keras.optimizers.Adam(args.learning_rate))
+        if args.init_gain != 1:
+            # Glorot-uniform bounds times the gain (4 for sigmoid units in Rifai's code).
+            kernel = model.encoder.get_layer("code").kernel
+            kernel.assign(kernel * args.init_gain)
+        optimizer = (
+            keras.optimizers.SGD(args.learning_rate, momentum=args.momentum)
+            if args.optimizer == "sgd"
+            else keras.optimizers.Adam(args.learning_rate)
+        )
+        model.compile(optimizer=optimizer)
         model.fit(
             data, epochs=args.epochs, batch_size=args.batch_size, shuffle=True, verbose=0 if args.fast else 2
         )
@@ -138,6 +147,17 @@ class Trainer:
                 )
             )
         return tuned, rows
+
+
+def pretraining(model):
+    """The optimizer that trained `model`, as the JSON records it: `{"optimizer", "learning_rate",
+    "momentum"}` read from the model's own optimizer."""
+    config = model.optimizer.get_config()
+    return {
+        "optimizer": type(model.optimizer).__name__,
+        "learning_rate": float(config["learning_rate"]),
+        "momentum": float(config.get("momentum", 0.0)),
+    }
 
 
 def setting(tuned):

@@ -394,6 +394,43 @@ def test_contractive_mnist_holds_the_validation_images_out_with_one_weight(datas
         run_fast("contractive_mnist.py", datasets_dir, tmp_path, "--hidden-units", "0")
 
 
+def test_contractive_mnist_pretrains_with_sgd_from_scaled_weights(datasets_dir, tmp_path):
+    # --optimizer sgd --momentum: the model trains with that optimizer (the JSON reads it
+    # back from the model); --init-gain 4: the code layer starts at 4 times the seed's
+    # Glorot weights. A learning rate of 0 leaves them there, to compare exactly.
+    preset = tmp_path / "cae_sgd"
+    results, _ = run_fast(
+        "contractive_mnist.py", datasets_dir, tmp_path, "--models", "cae", "--hidden-units", "48",
+        "--optimizer", "sgd", "--momentum", "0.5", "--learning-rate", "0", "--init-gain", "4",
+        "--fine-tune-epochs", "0", "--save-preset", str(preset),
+    )  # fmt: skip
+    import keras
+    import numpy as np
+
+    import keras_ae
+
+    assert results["per_model"]["cae"]["pretraining"] == {
+        "optimizer": "SGD", "learning_rate": 0.0, "momentum": 0.5
+    }  # fmt: skip
+    keras.utils.set_random_seed(0)
+    fresh = keras_ae.create_model(
+        "contractive_autoencoder", input_shape=(784,), latent_dim=48, hidden_units=(), tied_weights=True,
+        contractive_weight=0.1,
+    )  # fmt: skip
+    kernel = keras_ae.from_preset(str(preset)).encoder.get_layer("code").kernel.numpy()
+    np.testing.assert_allclose(kernel, 4 * fresh.encoder.get_layer("code").kernel.numpy(), rtol=1e-6)
+    for flags, message in (
+        (
+            ("--momentum", "0.9"),
+            "--momentum is SGD's: pass --optimizer sgd with it. Received: optimizer='adam'",
+        ),
+        (("--optimizer", "sgd", "--momentum", "1"), r"--momentum must lie in \[0, 1\). Received: 1.0"),
+        (("--init-gain", "0"), "--init-gain must be positive. Received: 0.0"),
+    ):
+        with pytest.raises(AssertionError, match=message):
+            run_fast("contractive_mnist.py", datasets_dir, tmp_path, *flags)
+
+
 # Stacks start from the shipped CAE: only their upper layers train in fast mode.
 ON_THE_CAE_PRESET = ("--models", "cae", "--cae-preset", "contractive_mnist")
 
@@ -459,6 +496,12 @@ def test_contractive_mnist_stacks_a_third_cae_on_the_second(datasets_dir, tmp_pa
         )
     assert re.search(r"CAE-3: fine-tuned MLP test error +\d", stdout)
     assert "second_weight_selection" not in results and "third_weight_selection" not in results
+    # The preset's layer was not trained here; each layer above it was, with Adam 1e-3 (which
+    # keras-ae's compile runs as its FusedAdam: the same update).
+    assert per_model["cae"]["pretraining"] is None
+    assert per_model["cae3"]["pretraining"] == {
+        "optimizer": "FusedAdam", "learning_rate": pytest.approx(1e-3), "momentum": 0.0
+    }  # fmt: skip
 
 
 def test_write_preset_needs_the_lap_of_the_model_it_saves(tmp_path):
