@@ -164,6 +164,26 @@ def add_mnist_training_args(parser, epochs_help):
     parser.add_argument("--num-test", type=int, help="test images (default: all 10000)")
 
 
+def add_optimizer_args(parser, optimizer_help, momentum=0.0):
+    """`--optimizer` (adam or sgd) and SGD's `--momentum`, built by `optimizer_from_args`."""
+    parser.add_argument("--optimizer", choices=("adam", "sgd"), default="adam", help=optimizer_help)
+    parser.add_argument("--momentum", type=float, default=momentum, help="with --optimizer sgd: its momentum")
+
+
+def check_optimizer_args(parser, args):
+    if not 0 <= args.momentum < 1:
+        parser.error(f"--momentum must lie in [0, 1). Received: {args.momentum}")
+
+
+def optimizer_from_args(args, learning_rate):
+    """The optimizer `--optimizer` names, at `learning_rate` (a float or a schedule)."""
+    import keras
+
+    if args.optimizer == "sgd":
+        return keras.optimizers.SGD(learning_rate, momentum=args.momentum)
+    return keras.optimizers.Adam(learning_rate)
+
+
 def resolve(args, fast, full):
     """Fills every budget argument left at None with its fast or full default."""
     for name, value in (fast if args.fast else full).items():

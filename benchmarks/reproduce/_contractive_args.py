@@ -2,7 +2,14 @@
 
 from types import SimpleNamespace
 
-from _common import add_mnist_dir, add_mnist_training_args, base_parser, resolve
+from _common import (
+    add_mnist_dir,
+    add_mnist_training_args,
+    add_optimizer_args,
+    base_parser,
+    check_optimizer_args,
+    resolve,
+)
 
 
 def parse_args(argv, title, fast, full, labels):
@@ -36,14 +43,11 @@ def parse_args(argv, title, fast, full, labels):
         help="sigmoid code units of every model and of each stacked layer (the paper's table: 1000)",
     )
     add_mnist_training_args(parser, "training epochs per model (full: 40)")
-    parser.add_argument(
-        "--optimizer",
-        choices=("adam", "sgd"),
-        default="adam",
-        help="the pretraining's optimizer: adam, or sgd with --momentum (Dauphin and Rifai's cae.py: plain "
-        "SGD, learning rate 0.001, batch 10)",
+    add_optimizer_args(
+        parser,
+        "the pretraining's optimizer: adam, or sgd with --momentum (Dauphin and Rifai's cae.py: plain SGD, "
+        "learning rate 0.001, batch 10)",
     )
-    parser.add_argument("--momentum", type=float, default=0.0, help="with --optimizer sgd: its momentum")
     parser.add_argument(
         "--init-gain",
         type=float,
@@ -155,8 +159,7 @@ def parse_args(argv, title, fast, full, labels):
         )
     if any(not 0 <= m < 1 for m in tune_momenta):
         parser.error(f"--fine-tune-momentum must lie in [0, 1). Received: {args.fine_tune_momentum!r}")
-    if not 0 <= args.momentum < 1:
-        parser.error(f"--momentum must lie in [0, 1). Received: {args.momentum}")
+    check_optimizer_args(parser, args)
     if args.momentum and args.optimizer != "sgd":
         parser.error(
             f"--momentum is SGD's: pass --optimizer sgd with it. Received: optimizer={args.optimizer!r}"

@@ -4,6 +4,8 @@ One `Trainer` holds what every step shares (the flags, the splits, the stopwatch
 script's `main` only sequences the steps and reports them.
 """
 
+from _common import optimizer_from_args
+
 
 def build(name, seed, contractive_weight, noise_level, input_dim=784, units=1000):
     """The paper's single-layer model `name` (ae, dae or cae): `units` sigmoid units (the
@@ -59,12 +61,7 @@ class Trainer:
             # Glorot-uniform bounds times the gain (4 for sigmoid units in Rifai's code).
             kernel = model.encoder.get_layer("code").kernel
             kernel.assign(kernel * args.init_gain)
-        optimizer = (
-            keras.optimizers.SGD(args.learning_rate, momentum=args.momentum)
-            if args.optimizer == "sgd"
-            else keras.optimizers.Adam(args.learning_rate)
-        )
-        model.compile(optimizer=optimizer)
+        model.compile(optimizer=optimizer_from_args(args, args.learning_rate))
         model.fit(
             data, epochs=args.epochs, batch_size=args.batch_size, shuffle=True, verbose=0 if args.fast else 2
         )

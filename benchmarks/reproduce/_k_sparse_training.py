@@ -1,9 +1,10 @@
 """`k_sparse_mnist.py`'s training: the model and optimizer its flags describe, and the fit."""
 
+from _common import optimizer_from_args
+
 
 def train(args, x_train):
     """Trains the k-sparse autoencoder the flags describe: `(model, history, optimizer)`."""
-    import keras
     import numpy as np
 
     import keras_ae
@@ -42,11 +43,7 @@ def train(args, x_train):
         # The model's own k schedule length (KSparseAutoencoder.current_k).
         max(1, int(total_steps * args.k_schedule_fraction)) if args.k_start else 0,
     )
-    optimizer = (
-        keras.optimizers.SGD(learning_rate, momentum=args.momentum)
-        if args.optimizer == "sgd"
-        else keras.optimizers.Adam(learning_rate)
-    )
+    optimizer = optimizer_from_args(args, learning_rate)
     model.compile(optimizer=optimizer)
     history = model.fit(
         x_train, epochs=args.epochs, batch_size=args.batch_size, shuffle=True, verbose=0 if args.fast else 2

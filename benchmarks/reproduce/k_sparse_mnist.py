@@ -25,7 +25,9 @@ from _common import (
     Stopwatch,
     add_mnist_dir,
     add_mnist_training_args,
+    add_optimizer_args,
     base_parser,
+    check_optimizer_args,
     load_mnist,
     mnist_check,
     mnist_source,
@@ -66,14 +68,12 @@ def main(argv=None):
         help="the fraction of training over which the k schedule lowers k (paper: 0.5; 1: the whole run)",
     )
     parser.add_argument("--likelihood", default="mse", help="reconstruction loss (paper: squared error)")
-    parser.add_argument(
-        "--optimizer",
-        choices=("adam", "sgd"),
-        default="adam",
-        help="adam, or sgd with --momentum: the authors' code uses SGD, momentum 0.9 and learning rate "
-        "0.01 on half the summed squared error, i.e. --learning-rate 0.005 on ours",
+    add_optimizer_args(
+        parser,
+        "adam, or sgd with --momentum: the authors' code uses SGD, momentum 0.9 and learning rate 0.01 on "
+        "half the summed squared error, i.e. --learning-rate 0.005 on ours",
+        momentum=0.9,
     )
-    parser.add_argument("--momentum", type=float, default=0.9, help="SGD's momentum")
     parser.add_argument(
         "--learning-rate-decay",
         choices=("none", "cosine"),
@@ -115,6 +115,7 @@ def main(argv=None):
         "the training flags do not apply",
     )
     args = resolve(parser.parse_args(argv), FAST, FULL)
+    check_optimizer_args(parser, args)
     if args.k_sparse_preset and args.save_preset:
         parser.error(
             "--save-preset saves a model trained here; --k-sparse-preset trains none: pass one of the two"

@@ -568,6 +568,8 @@ def test_scripts_reject_bad_arguments(datasets_dir, tmp_path):
         run_fast(
             "contractive_mnist.py", datasets_dir, tmp_path, "--models", "cae", "--cae-preset", "vae_mnist"
         )
+    with pytest.raises(AssertionError, match=r"--momentum must lie in \[0, 1\). Received: 1.5"):
+        run_fast("k_sparse_mnist.py", datasets_dir, tmp_path, "--optimizer", "sgd", "--momentum", "1.5")
 
 
 def test_vq_vae_mnist_fast(datasets_dir, tmp_path):
