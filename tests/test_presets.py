@@ -8,7 +8,14 @@ import numpy as np
 import pytest
 
 import keras_ae
-from keras_ae.presets import PRESETS_DIR, check_preset, list_presets, preset_card, save_preset
+from keras_ae.presets import (
+    PRESETS_DIR,
+    check_preset,
+    check_preset_size,
+    list_presets,
+    preset_card,
+    save_preset,
+)
 
 # The presets issue #17 asks for.
 REQUIRED = {"vae_digits", "vae_mnist", "k_sparse_mnist", "contractive_mnist", "beta_vae_dsprites"}
@@ -88,3 +95,23 @@ def test_save_preset_writes_a_preset_that_loads_and_checks(tmp_path):
         np.testing.assert_array_equal(got, want)
     with pytest.raises(ValueError, match=r"lacks \['figures'"):
         save_preset(model, tmp_path / "bad", {k: v for k, v in card.items() if k != "figures"})
+
+
+def test_a_model_too_large_for_a_preset_is_refused_before_anything_is_written(tmp_path):
+    # A tied 784-2000 autoencoder: 784 * 2000 + 2000 + 784 float32 weights, 5.99 MB.
+    model = keras_ae.create_model(
+        "contractive_autoencoder", input_shape=(784,), latent_dim=2000, hidden_units=(), tied_weights=True
+    )
+    with pytest.raises(
+        ValueError, match=r"under 5 MB. Received: a ContractiveAutoencoder whose weights alone hold 6.0 MB"
+    ):
+        check_preset_size(model)
+    with pytest.raises(ValueError, match="whose weights alone hold 6.0 MB"):
+        save_preset(model, tmp_path / "large", {})
+    assert not (tmp_path / "large").exists()
+    small = keras_ae.create_model(
+        "contractive_autoencoder", input_shape=(784,), latent_dim=1000, hidden_units=(), tied_weights=True
+    )
+    # The float32 weights and the int64 count of training steps.
+    assert check_preset_size(small) == (784 * 1000 + 1000 + 784) * 4 + 8
+    assert [v.name for v in small.weights if v.dtype == "int64"] == ["train_step_count"]

@@ -57,6 +57,10 @@ class Trainer:
         model = build(
             name, args.seed, weight, args.noise_level, input_dim=data.shape[-1], units=args.hidden_units
         )
+        if args.save_preset and name == "cae":
+            from keras_ae.presets import check_preset_size
+
+            check_preset_size(model)  # now, not after the training
         if args.init_gain != 1:
             # Glorot-uniform bounds times the gain (4 for sigmoid units in Rifai's code).
             kernel = model.encoder.get_layer("code").kernel

@@ -17,10 +17,19 @@ Example:
 from keras_ae.presets.store import (
     PRESETS_DIR,
     check_preset,
+    check_preset_size,
     from_preset,
     list_presets,
     preset_card,
     save_preset,
 )
 
-__all__ = ["PRESETS_DIR", "check_preset", "from_preset", "list_presets", "preset_card", "save_preset"]
+__all__ = [
+    "PRESETS_DIR",
+    "check_preset",
+    "check_preset_size",
+    "from_preset",
+    "list_presets",
+    "preset_card",
+    "save_preset",
+]

@@ -1,8 +1,10 @@
 """Reading, writing and checking presets (see `keras_ae.presets`)."""
 
+import math
 import os
 
 import keras
+import numpy as np
 
 from keras_ae._utils import read_json, write_json_atomically
 
@@ -75,6 +77,30 @@ def from_preset(name):
     return model
 
 
+def check_preset_size(model):
+    """Raises unless `model`'s weights fit in a preset (5 MB in all, `MAX_PRESET_BYTES`).
+
+    Call it before a long training whose model is to be shipped: a model too large fails
+    in seconds, not when `save_preset` writes it.
+
+    Args:
+        model: a built keras-ae model.
+
+    Returns:
+        The bytes its weights take.
+
+    Raises:
+        ValueError: the weights alone exceed the limit.
+    """
+    size = sum(math.prod(v.shape) * np.dtype(v.dtype).itemsize for v in model.weights)
+    if size > MAX_PRESET_BYTES:
+        raise ValueError(
+            f"A preset must stay under {MAX_PRESET_BYTES / 2**20:g} MB. Received: a {type(model).__name__} "
+            f"whose weights alone hold {size / 2**20:.1f} MB"
+        )
+    return size
+
+
 def save_preset(model, directory, card, source=None, data_dir=None):
     """Writes `model` (its constructor arguments and weights, no optimizer state) and
     `card` as a preset folder, and measures the card's check figure on the written preset.
@@ -96,6 +122,7 @@ def save_preset(model, directory, card, source=None, data_dir=None):
         ValueError: the card lacks an entry, or the preset exceeds 5 MB.
     """
     directory = os.fspath(directory)
+    check_preset_size(model)  # before anything is written
     card = {"name": os.path.basename(os.path.normpath(directory)), "model": model.registry_name, **card}
     card["check"] = {"value": None, **card.get("check", {})}
     missing = [key for key in CARD_KEYS if key not in card]

@@ -392,6 +392,15 @@ def test_contractive_mnist_holds_the_validation_images_out_with_one_weight(datas
     assert keras_ae.from_preset(str(preset)).encode(np.zeros((2, 784), "float32")).shape == (2, 48)
     with pytest.raises(AssertionError, match="--hidden-units must be 1 or more. Received: 0"):
         run_fast("contractive_mnist.py", datasets_dir, tmp_path, "--hidden-units", "0")
+    # A CAE too large for a preset fails before its training, not after.
+    with pytest.raises(AssertionError, match=r"(?s)whose weights alone hold 6.0 MB.*\Z") as failure:
+        run_fast(
+            "contractive_mnist.py", datasets_dir, tmp_path, "--models", "cae", "--hidden-units", "2000",
+            "--save-preset", str(tmp_path / "too_large"),
+        )  # fmt: skip
+    # Raised where the model is built (the traceback passes no write_preset), nothing written.
+    assert "write_preset" not in str(failure.value) and "in train" in str(failure.value)
+    assert not (tmp_path / "too_large").exists()
 
 
 def test_contractive_mnist_pretrains_with_sgd_from_scaled_weights(datasets_dir, tmp_path):
