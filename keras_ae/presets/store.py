@@ -91,6 +91,11 @@ def check_preset_size(model):
 
     Raises:
         ValueError: the weights alone exceed the limit.
+
+    Example:
+        >>> model = keras_ae.create_model("autoencoder", input_shape=(784,), latent_dim=32)
+        >>> keras_ae.presets.check_preset_size(model) < 5 * 2**20
+        True
     """
     size = sum(math.prod(v.shape) * np.dtype(v.dtype).itemsize for v in model.weights)
     if size > MAX_PRESET_BYTES:
