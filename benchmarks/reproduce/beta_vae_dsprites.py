@@ -193,12 +193,12 @@ def main(argv=None):
         }
 
     # How far above an uninformed code the trained models land: the same encoder, untrained.
-    untrained = build(seeds[0], **next(iter(variants.values())))
+    untrained_model = build(seeds[0], **next(iter(variants.values())))
     if args.save_preset:
         from keras_ae.presets import check_preset_size
 
-        check_preset_size(untrained)  # now, not after hours of training (the mlp network: 52 MB)
-    untrained = scores(untrained, seeds[0])
+        check_preset_size(untrained_model)  # now, not after hours of training (the mlp network: 52 MB)
+    untrained = scores(untrained_model, seeds[0])
     clock.lap("metrics untrained")
     results = {"untrained_encoder": untrained, "per_variant": {}, "per_beta": {}, "paper": PAPER}
     rows_out = [
