@@ -220,10 +220,12 @@ class Stopwatch:
         return round(time.perf_counter() - self.start, 1)
 
 
-def report(title, rows, args, results, stopwatch, notes=()):
+def report(title, rows, args, results, stopwatch, notes=(), measured=None):
     """Prints our figures beside the paper's, and writes the JSON when asked.
 
     `rows` are `(quantity, ours, paper)`; a missing paper figure is printed as "-".
+    `measured` names a model that was loaded rather than trained (e.g. a preset), so the
+    heading does not pass a measurement off as a full training run.
     """
     results = dict(results)
     results.update(
@@ -237,7 +239,8 @@ def report(title, rows, args, results, stopwatch, notes=()):
         }
     )
     width = max(len(row[0]) for row in rows)
-    print(f"\n{title} ({results['mode']} mode, {stopwatch.total:.0f} s)")
+    what = f"{results['mode']} mode" + (f"; {measured}" if measured else "")
+    print(f"\n{title} ({what}, {stopwatch.total:.0f} s)")
     print(f"{'quantity':<{width}}  {'ours':>16}  {'paper':>12}")
     for quantity, ours, paper in rows:
         print(f"{quantity:<{width}}  {_fmt(ours):>16}  {_fmt(paper):>12}")

@@ -262,6 +262,7 @@ def main(argv=None):
                 else ""
             ),
         ],
+        measured=f"the CAE is the preset {args.cae_preset}, not trained here" if args.cae_preset else None,
     )
     if args.save_preset:
         if "cae" not in models:

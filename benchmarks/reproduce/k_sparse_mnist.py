@@ -231,6 +231,7 @@ def main(argv=None):
             f"probe: {PROBE_CODES[args.probe_scaling]}, logistic regression, C from {args.probe_c} chosen on "
             "10% of train",
         ],
+        measured=f"the preset {args.k_sparse_preset}, not trained here" if args.k_sparse_preset else None,
     )
     if args.save_preset:
         write_preset(

@@ -241,6 +241,7 @@ def test_k_sparse_mnist_probes_a_preset_with_the_scaling_chosen_on_validation(da
     options = ("--k-sparse-preset", "k_sparse_mnist", "--probe-scaling", "choose", "--skip-raw-pixels")
     results, stdout = run_fast("k_sparse_mnist.py", datasets_dir, tmp_path, *options)
     assert results["k_sparse_preset"] == "k_sparse_mnist" and "the preset k_sparse_mnist" in stdout
+    assert "(fast mode; the preset k_sparse_mnist, not trained here, " in stdout
     assert results["final_train_loss"] is None and "standardized or raw codes" in stdout
     by_scaling = results["probe_scaling_validation_errors"]
     assert set(by_scaling) == {"standardized", "raw"}
@@ -339,7 +340,7 @@ def test_contractive_mnist_fast(datasets_dir, tmp_path):
 
 def test_contractive_mnist_measures_a_cae_preset(datasets_dir, tmp_path):
     # The shipped CAE is measured, not retrained: its figures are the preset's own.
-    results, _ = run_fast(
+    results, stdout = run_fast(
         "contractive_mnist.py",
         datasets_dir,
         tmp_path,
@@ -357,6 +358,7 @@ def test_contractive_mnist_measures_a_cae_preset(datasets_dir, tmp_path):
     from keras_ae.evaluation import jacobian_frobenius_norm
 
     assert results["cae_preset"] == "contractive_mnist"
+    assert "(fast mode; the CAE is the preset contractive_mnist, not trained here, " in stdout
     x_test = load_dataset(str(datasets_dir / "mnist"), "test[:20]", as_numpy=True, flatten=True)
     norms = jacobian_frobenius_norm(keras_ae.from_preset("contractive_mnist"), x_test)
     cae = results["per_model"]["cae"]
