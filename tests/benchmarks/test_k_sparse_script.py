@@ -1,0 +1,100 @@
+"""benchmarks/reproduce/k_sparse_mnist.py: fast mode end to end, a measured preset, the schedule, errors."""
+
+import pytest
+
+from tests.benchmarks.script_runner import load_script_module, run_fast
+
+
+def test_k_sparse_mnist_fast(datasets_dir, tmp_path):
+    # The authors' optimizer and initialization (the default, Adam, runs in full mode).
+    options = (
+        "--optimizer",
+        "sgd",
+        "--learning-rate",
+        "0.005",
+        "--init-std",
+        "0.01",
+        "--k-schedule-fraction",
+        "1",
+        # The dead units' auxiliary loss: fast mode's 20 steps count a unit dead after 2.
+        "--aux-k",
+        "50",
+        "--dead-steps",
+        "2",
+    )
+    results, stdout = run_fast("k_sparse_mnist.py", datasets_dir, tmp_path, *options)
+    assert "0.0135" in stdout and "0.072" in stdout and "sgd 0.005" in stdout
+    assert "AuxK 50 (weight 0.03125, dead after 2)" in stdout
+    assert 0 <= results["final_dead_units"] <= 1000
+    assert 0 <= results["probe_error"] <= 1 and 0 <= results["raw_pixel_probe_error"] <= 1
+    # Encoding keeps alpha * k = 75 units (fewer only where a unit's value is exactly 0).
+    assert 70 <= results["nonzero_units_per_test_code"] <= 75
+
+
+def test_k_sparse_mnist_decays_the_learning_rate_after_the_k_schedule(datasets_dir, tmp_path):
+    # Fast mode: 20 steps, k falls over the first 10, the cosine takes 0.005 to zero over the
+    # last 10; the optimizer's rate after the last step is the schedule's end.
+    options = ("--optimizer", "sgd", "--learning-rate", "0.005", "--learning-rate-decay", "cosine")
+    results, stdout = run_fast("k_sparse_mnist.py", datasets_dir, tmp_path, *options, "--skip-raw-pixels")
+    assert "sgd 0.005, cosine decay" in stdout
+    assert results["final_learning_rate"] == pytest.approx(0.0, abs=1e-9)
+    assert 0 <= results["probe_error"] <= 1
+    with pytest.raises(AssertionError, match="--k-schedule-fraction 1 leaves none"):
+        run_fast("k_sparse_mnist.py", datasets_dir, tmp_path, *options, "--k-schedule-fraction", "1")
+
+
+def test_k_sparse_mnist_probes_a_preset_with_the_scaling_chosen_on_validation(datasets_dir, tmp_path):
+    # The shipped model is measured, not retrained; the probe fits standardized and raw
+    # codes and keeps the scaling and C with the lowest validation error.
+    options = ("--k-sparse-preset", "k_sparse_mnist", "--probe-scaling", "choose", "--skip-raw-pixels")
+    results, stdout = run_fast("k_sparse_mnist.py", datasets_dir, tmp_path, *options)
+    assert results["k_sparse_preset"] == "k_sparse_mnist" and "the preset k_sparse_mnist" in stdout
+    assert "(fast mode; the preset k_sparse_mnist, not trained here, " in stdout
+    assert results["final_train_loss"] is None and "standardized or raw codes" in stdout
+    by_scaling = results["probe_scaling_validation_errors"]
+    assert set(by_scaling) == {"standardized", "raw"}
+    best = min(min(errors.values()) for errors in by_scaling.values())
+    chosen = "standardized" if results["probe_standardized"] else "raw"
+    assert by_scaling[chosen][str(results["probe_inverse_regularization"])] == best
+    # The figure is the preset's own: the same probe on its codes, recomputed here.
+    import keras_ae
+    from keras_ae.data import load_dataset
+    from keras_ae.evaluation import linear_probe_error
+
+    mnist = str(datasets_dir / "mnist")
+    x_train, y_train = load_dataset(mnist, "train[:2000]", as_numpy=True, with_labels=True, flatten=True)
+    x_test, y_test = load_dataset(mnist, "test[:500]", as_numpy=True, with_labels=True, flatten=True)
+    model = keras_ae.from_preset("k_sparse_mnist")
+    probe = linear_probe_error(
+        model.encode(x_train),
+        y_train,
+        model.encode(x_test),
+        y_test,
+        inverse_regularization=results["probe_inverse_regularization"],
+        standardize=results["probe_standardized"],
+    )
+    assert probe["error"] == pytest.approx(results["probe_error"], abs=1e-12)
+    with pytest.raises(AssertionError, match="must name a k-sparse autoencoder preset.*vae_mnist"):
+        run_fast("k_sparse_mnist.py", datasets_dir, tmp_path, "--k-sparse-preset", "vae_mnist")
+    with pytest.raises(AssertionError, match="--k-sparse-preset trains none"):
+        run_fast("k_sparse_mnist.py", datasets_dir, tmp_path, *options, "--save-preset", str(tmp_path / "p"))
+
+
+def test_k_sparse_learning_rate_schedule_is_flat_during_the_k_schedule_then_a_cosine():
+    script = load_script_module("_k_sparse_training")
+    assert script.learning_rate_schedule(0.005, "none", 1000, 500) == 0.005
+    schedule = script.learning_rate_schedule(0.005, "cosine", 1000, 400)
+    rate = {step: float(schedule(step)) for step in (0, 200, 400, 700, 1000)}
+    # Flat for the k schedule's 400 steps, then 0.005 * (1 + cos(pi * t / 600)) / 2.
+    assert rate[0] == rate[200] == rate[400] == pytest.approx(0.005)
+    assert rate[700] == pytest.approx(0.0025, rel=1e-5)
+    assert rate[1000] == pytest.approx(0.0, abs=1e-9)
+    with pytest.raises(
+        ValueError, match="needs steps after the 400 constant ones. Received: total_steps=400"
+    ):
+        script.learning_rate_schedule(0.005, "cosine", 400, 400)
+
+
+def test_k_sparse_mnist_rejects_bad_arguments(datasets_dir, tmp_path):
+    with pytest.raises(AssertionError, match=r"--momentum must lie in \[0, 1\). Received: 1.5"):
+        run_fast("k_sparse_mnist.py", datasets_dir, tmp_path, "--optimizer", "sgd", "--momentum", "1.5")
