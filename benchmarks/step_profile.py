@@ -10,7 +10,7 @@ that mixed precision adds, the optimizer update, and the element-wise rest.
   `training_speed.py`, optionally with `dtype="mixed_bfloat16"`; profiled with TensorFlow's
   profiler (`tf.profiler.experimental`), whose trace (an XSpace protobuf) this script reads
   directly: each kernel run is one event named `op_name:OpType` on an executor thread.
-- PyTorch (when installed): `training_speed.pytorch_fit`'s compiled loop, float32 and under
+- PyTorch (when installed): `speed_contenders.pytorch_fit`'s compiled loop, float32 and under
   `torch.autocast(bfloat16)`, profiled with `torch.profiler` (self CPU time per op).
 
 Times are per training step, summed over the threads that ran kernels: on 2 cores a step's
@@ -37,6 +37,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import numpy as np  # noqa: E402
+import speed_contenders  # noqa: E402
 import training_speed  # noqa: E402
 
 CONTENDERS = ("keras-ae", "keras-ae bf16", "pytorch", "pytorch bf16")
@@ -98,7 +99,7 @@ def profile_keras_ae(model_name, batch_size, steps, warmup, dtype):
     import tensorflow as tf
 
     x = _data(model_name, batch_size, steps)
-    fit = training_speed.keras_ae_fit(model_name, batch_size, dtype=dtype)
+    fit = speed_contenders.keras_ae_fit(model_name, batch_size, dtype=dtype)
     fit(x[: warmup * batch_size])  # builds, traces and warms every function first
     unprofiled = _timed(fit, x)
     with tempfile.TemporaryDirectory() as logdir:
@@ -115,7 +116,7 @@ def profile_pytorch(model_name, batch_size, steps, warmup, bfloat16):
     import torch
 
     x = _data(model_name, batch_size, steps)
-    fit = training_speed.pytorch_fit(model_name, batch_size, bfloat16=bfloat16)
+    fit = speed_contenders.pytorch_fit(model_name, batch_size, bfloat16=bfloat16)
     fit(x[: warmup * batch_size])
     unprofiled = _timed(fit, x)
     with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as profile:
@@ -133,7 +134,7 @@ def _timed(fit, x):
 
 
 def _data(model_name, batch_size, steps):
-    shape = training_speed.MODELS[model_name]["input_shape"]
+    shape = speed_contenders.MODELS[model_name]["input_shape"]
     rng = np.random.default_rng(0)
     return (rng.uniform(size=(steps * batch_size, *shape)) < 0.3).astype("float32")
 
@@ -154,7 +155,7 @@ def summarize(unprofiled, wall, totals, classes, steps, top):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model", default="vae", choices=sorted(training_speed.MODELS))
+    parser.add_argument("--model", default="vae", choices=sorted(speed_contenders.MODELS))
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--steps", type=int, default=160, help="profiled training steps per contender")
     parser.add_argument("--warmup", type=int, default=64, help="steps before profiling")
@@ -173,7 +174,7 @@ def main(argv=None):
     unknown = [c for c in chosen if c not in CONTENDERS]
     if unknown or not chosen:
         parser.error(f"--contenders must name some of {', '.join(CONTENDERS)}. Received: {args.contenders!r}")
-    if any(c.startswith("pytorch") for c in chosen) and not training_speed.torch_available():
+    if any(c.startswith("pytorch") for c in chosen) and not speed_contenders.torch_available():
         print("PyTorch is not installed: its contenders are skipped (pip install '.[bench]').")
         chosen = [c for c in chosen if not c.startswith("pytorch")]
 
