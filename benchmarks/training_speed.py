@@ -181,6 +181,15 @@ def main(argv=None):
     for name in names:
         if name not in MODELS:
             parser.error(f"unknown model {name!r}; expected some of {','.join(MODELS)}")
+    for flag, value in (("--steps", args.steps), ("--warmup", args.warmup), ("--rounds", args.rounds)):
+        if value < 1:
+            parser.error(f"{flag} must be 1 or more. Received: {value}")
+    try:
+        batch_sizes = [int(b) for b in args.batch_sizes.split(",")]
+    except ValueError:
+        batch_sizes = []
+    if not batch_sizes or min(batch_sizes) < 1:
+        parser.error(f"--batch-sizes must list positive integers. Received: {args.batch_sizes!r}")
     with_torch = torch_available()
     if not with_torch:
         print("pytorch: not installed, its column is skipped (pip install '.[bench]' adds it)")
@@ -188,7 +197,7 @@ def main(argv=None):
     print(f"float32 matmul peak (numpy, 1024x1024): {peak:.0f} GFLOP/s on {os.cpu_count()} cores")
     results = []
     for name in names:
-        for batch_size in (int(b) for b in args.batch_sizes.split(",")):
+        for batch_size in batch_sizes:
             rates, medians, rounds, cores = measure(
                 name, batch_size, args.steps, args.warmup, args.rounds, with_torch, only
             )
