@@ -12,17 +12,16 @@
 
 from keras_ae.evaluation.array_ground_truth_data import ArrayGroundTruthData
 from keras_ae.evaluation.contractive import jacobian_frobenius_norm, saturation_fraction
-from keras_ae.evaluation.disentanglement import (
-    beta_vae_score,
-    discrete_entropy,
-    discrete_mutual_info,
-    factor_vae_score,
-    histogram_discretize,
-    mutual_information_gap,
-)
+from keras_ae.evaluation.disentanglement import beta_vae_score, factor_vae_score
 from keras_ae.evaluation.fine_tuning import fine_tuned_error
 from keras_ae.evaluation.ground_truth_data import GroundTruthData
 from keras_ae.evaluation.likelihood import active_units, elbo, importance_weighted_log_likelihood
+from keras_ae.evaluation.mig import (
+    discrete_entropy,
+    discrete_mutual_info,
+    histogram_discretize,
+    mutual_information_gap,
+)
 from keras_ae.evaluation.representation import linear_probe_error, reconstruction_error
 
 __all__ = [

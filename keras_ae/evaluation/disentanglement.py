@@ -1,4 +1,4 @@
-"""Disentanglement scores on data with known factors: BetaVAE score, FactorVAE score, MIG.
+"""Disentanglement scores on data with known factors: the BetaVAE and FactorVAE scores (MIG: `mig.py`).
 
 Every score takes a `GroundTruthData` (factor sampler + observation function) and a
 representation function mapping a batch of observations to a batch of codes: a
@@ -22,43 +22,12 @@ Smaller values can be passed for quick checks; the scores get noisier, not biase
 import numpy as np
 
 from keras_ae._validation import check_int
-from keras_ae.evaluation.ground_truth_data import GroundTruthData, as_generator
-
-
-def _check_data(data):
-    if not isinstance(data, GroundTruthData):
-        raise ValueError(
-            f"Argument `data` must be a GroundTruthData. Received: data of type {type(data).__name__}"
-        )
-    return data
-
-
-def as_representation_function(representation):
-    """Returns a numpy batch -> numpy codes function from a callable, a keras-ae model or None."""
-    if representation is None:
-        return lambda observations: np.asarray(observations, dtype=np.float64)
-    if hasattr(representation, "encode"):
-        return lambda observations: np.asarray(representation.encode(observations), dtype=np.float64)
-    if callable(representation):
-        return lambda observations: np.asarray(representation(observations), dtype=np.float64)
-    raise ValueError(
-        "Argument `representation_function` must be a callable, a keras-ae model or None. "
-        f"Received: {representation!r}"
-    )
-
-
-def _represent(data, represent, factors, rng, observations_per_call):
-    """Codes of observations sampled from `factors`, computed in bounded chunks."""
-    codes = []
-    for start in range(0, len(factors), observations_per_call):
-        chunk = factors[start : start + observations_per_call]
-        codes.append(represent(data.sample_observations_from_factors(chunk, rng)))
-    codes = np.concatenate(codes)
-    if codes.ndim != 2:
-        raise ValueError(
-            f"The representation function must return (batch, code_dim) codes. Received: shape={codes.shape}"
-        )
-    return codes
+from keras_ae.evaluation.ground_truth_data import (
+    as_generator,
+    as_representation_function,
+    check_ground_truth_data,
+    represent_factors,
+)
 
 
 def _factors_holding(data, held_index, held_values, rng):
@@ -92,8 +61,8 @@ def _beta_vae_points(data, represent, batch_size, num_points, rng, observations_
         held = np.repeat(labels[start : start + points_per_chunk], batch_size)
         factors1 = data.sample_factors(len(held), rng)
         factors2 = _factors_holding(data, held, factors1[np.arange(len(held)), held], rng)
-        codes1 = _represent(data, represent, factors1, rng, observations_per_call)
-        codes2 = _represent(data, represent, factors2, rng, observations_per_call)
+        codes1 = represent_factors(data, represent, factors1, rng, observations_per_call)
+        codes2 = represent_factors(data, represent, factors2, rng, observations_per_call)
         diff = np.abs(codes1 - codes2).reshape(-1, batch_size, codes1.shape[1])
         features.append(diff.mean(axis=1))
     return np.concatenate(features), labels
@@ -142,7 +111,7 @@ def beta_vae_score(
     from sklearn.linear_model import LogisticRegression
     from threadpoolctl import threadpool_limits
 
-    data = _check_data(data)
+    data = check_ground_truth_data(data)
     batch_size = check_int("batch_size", batch_size)
     num_train = check_int("num_train", num_train)
     num_eval = check_int("num_eval", num_eval)
@@ -197,7 +166,7 @@ def _factor_vae_votes(
         # The held value of each point comes from the data distribution of that factor.
         anchors = data.sample_factors(n, rng)[np.arange(n), labels]
         factors = _factors_holding(data, np.repeat(labels, batch_size), np.repeat(anchors, batch_size), rng)
-        codes = _represent(data, represent, factors, rng, observations_per_call)
+        codes = represent_factors(data, represent, factors, rng, observations_per_call)
         local = codes.reshape(n, batch_size, -1).var(axis=1, ddof=1)
         argmin = active_dims[np.argmin(local[:, active] / global_variances[active], axis=1)]
         np.add.at(votes, (labels, argmin), 1)
@@ -245,7 +214,7 @@ def factor_vae_score(
         Kim & Mnih, "Disentangling by Factorising", ICML 2018, section 4; sample sizes
         from disentanglement_lib.
     """
-    data = _check_data(data)
+    data = check_ground_truth_data(data)
     batch_size = check_int("batch_size", batch_size)
     if batch_size < 2:
         raise ValueError(
@@ -262,7 +231,9 @@ def factor_vae_score(
     rng = as_generator(random_state)
     represent = as_representation_function(representation_function)
     factors = data.sample_factors(num_variance_estimate, rng)
-    global_variances = _represent(data, represent, factors, rng, observations_per_call).var(axis=0, ddof=1)
+    global_variances = represent_factors(data, represent, factors, rng, observations_per_call).var(
+        axis=0, ddof=1
+    )
     active = np.sqrt(global_variances) >= prune_threshold
     if not active.any():
         return {"train_accuracy": 0.0, "eval_accuracy": 0.0, "num_active_dims": 0}
@@ -275,108 +246,4 @@ def factor_vae_score(
         "train_accuracy": float(train_votes[classifier, dims].sum() / train_votes.sum()),
         "eval_accuracy": float(eval_votes[classifier, dims].sum() / eval_votes.sum()),
         "num_active_dims": int(active.sum()),
-    }
-
-
-# --------------------------------------------------------------------------------- MIG
-
-
-def histogram_discretize(values, num_bins=20):
-    """Discretizes each column of `values` into `num_bins` equal-width bins (disentanglement_lib's).
-
-    Args:
-        values: `(n, d)` array.
-        num_bins: bins per column.
-
-    Returns:
-        `(n, d)` int array of bin indices in `[1, num_bins]`.
-    """
-    values = np.asarray(values, dtype=np.float64)
-    num_bins = check_int("num_bins", num_bins)
-    out = np.empty(values.shape, dtype=np.int64)
-    for j in range(values.shape[1]):
-        edges = np.histogram(values[:, j], num_bins)[1]
-        out[:, j] = np.digitize(values[:, j], edges[:-1])
-    return out
-
-
-def discrete_mutual_info(codes, factors):
-    """Plug-in mutual information (nats) between every discrete code column and factor column.
-
-    Returns:
-        `(code_dim, num_factors)` array.
-    """
-    from sklearn.metrics import mutual_info_score
-
-    return np.array(
-        [
-            [mutual_info_score(factors[:, k], codes[:, j]) for k in range(factors.shape[1])]
-            for j in range(codes.shape[1])
-        ]
-    )
-
-
-def discrete_entropy(factors):
-    """Plug-in entropy (nats) of each column of the integer array `factors`."""
-    entropies = []
-    for k in range(factors.shape[1]):
-        p = np.unique(factors[:, k], return_counts=True)[1] / len(factors)
-        entropies.append(float(-(p * np.log(p)).sum()))
-    return np.array(entropies)
-
-
-def mutual_information_gap(
-    data,
-    representation_function=None,
-    num_train=10000,
-    num_bins=20,
-    random_state=0,
-    observations_per_call=4096,
-):
-    """The Mutual Information Gap: per factor, the normalized gap between its two most informative codes.
-
-    `MIG = mean_k (I(z_a; v_k) - I(z_b; v_k)) / H(v_k)`, where `z_a`, `z_b` are the code
-    dimensions with the largest and second largest mutual information with factor `v_k`.
-    As in disentanglement_lib, codes are discretized into `num_bins` equal-width bins
-    and mutual information and entropy are plug-in estimates on `num_train` samples.
-
-    Args:
-        data: a `GroundTruthData`.
-        representation_function: callable, keras-ae model, or None (observations are codes).
-        num_train: samples (disentanglement_lib: 10000).
-        num_bins: histogram bins per code dimension (disentanglement_lib: 20).
-        random_state: seed or numpy Generator.
-        observations_per_call: observations encoded per call (memory bound).
-
-    Returns:
-        `{"mig": float, "gap_per_factor": (num_factors,), "mutual_information":
-        (code_dim, num_factors), "entropy": (num_factors,)}`.
-
-    References:
-        Chen et al., "Isolating Sources of Disentanglement in Variational Autoencoders",
-        NeurIPS 2018, section 4.1; discretization and sample size from disentanglement_lib.
-    """
-    data = _check_data(data)
-    num_train = check_int("num_train", num_train)
-    observations_per_call = check_int("observations_per_call", observations_per_call)
-    rng = as_generator(random_state)
-    represent = as_representation_function(representation_function)
-    factors = data.sample_factors(num_train, rng)
-    codes = _represent(data, represent, factors, rng, observations_per_call)
-    if codes.shape[1] < 2:
-        raise ValueError(f"MIG needs codes with at least 2 dimensions. Received: code_dim={codes.shape[1]}")
-    entropy = discrete_entropy(factors)
-    if (entropy <= 0).any():
-        raise ValueError(
-            "Every factor must vary in the sample for MIG (zero entropy). Received: factors "
-            f"{[data.factor_names[k] for k in np.flatnonzero(entropy <= 0)]} constant over num_train={num_train}"
-        )
-    mutual_information = discrete_mutual_info(histogram_discretize(codes, num_bins), factors)
-    top = np.sort(mutual_information, axis=0)[::-1]
-    gap = (top[0] - top[1]) / entropy
-    return {
-        "mig": float(gap.mean()),
-        "gap_per_factor": gap,
-        "mutual_information": mutual_information,
-        "entropy": entropy,
     }

@@ -1,4 +1,4 @@
-"""The interface of a dataset with known generative factors, for disentanglement metrics."""
+"""A dataset with known generative factors, and how the disentanglement metrics draw codes from one."""
 
 import numpy as np
 
@@ -101,3 +101,40 @@ class GroundTruthData:
                 f"Received: factor_index={factor_index!r}"
             )
         return int(factor_index)
+
+
+def check_ground_truth_data(data):
+    """Returns `data`, or raises naming the argument when it is not a `GroundTruthData`."""
+    if not isinstance(data, GroundTruthData):
+        raise ValueError(
+            f"Argument `data` must be a GroundTruthData. Received: data of type {type(data).__name__}"
+        )
+    return data
+
+
+def as_representation_function(representation):
+    """Returns a numpy batch -> numpy codes function from a callable, a keras-ae model or None."""
+    if representation is None:
+        return lambda observations: np.asarray(observations, dtype=np.float64)
+    if hasattr(representation, "encode"):
+        return lambda observations: np.asarray(representation.encode(observations), dtype=np.float64)
+    if callable(representation):
+        return lambda observations: np.asarray(representation(observations), dtype=np.float64)
+    raise ValueError(
+        "Argument `representation_function` must be a callable, a keras-ae model or None. "
+        f"Received: {representation!r}"
+    )
+
+
+def represent_factors(data, represent, factors, rng, observations_per_call):
+    """Codes of observations sampled from `factors`, computed in bounded chunks."""
+    codes = []
+    for start in range(0, len(factors), observations_per_call):
+        chunk = factors[start : start + observations_per_call]
+        codes.append(represent(data.sample_observations_from_factors(chunk, rng)))
+    codes = np.concatenate(codes)
+    if codes.ndim != 2:
+        raise ValueError(
+            f"The representation function must return (batch, code_dim) codes. Received: shape={codes.shape}"
+        )
+    return codes
