@@ -119,6 +119,12 @@ def parse_args(argv, title, fast, full, labels):
         "CAE-2); 3: a third CAE on the second one's codes as well",
     )
     parser.add_argument(
+        "--fine-tune-top-only",
+        action="store_true",
+        help="with --layers 2 or 3: fine-tune the whole stack only, not the CAEs below its top (their "
+        "probes are still measured); saves their fine-tunings when only the stack's figure is wanted",
+    )
+    parser.add_argument(
         "--second-contractive-weight",
         help="with --layers 2 or 3: the weight of each layer above the first, or a list to choose "
         "each one's from on validation (default: the first's)",
@@ -187,6 +193,12 @@ def parse_args(argv, title, fast, full, labels):
         parser.error(
             "--second-contractive-weight weighs the layers above the first: pass --layers 2 or 3 with it. "
             f"Received: second_contractive_weight={args.second_contractive_weight!r}, layers={args.layers}"
+        )
+    if args.fine_tune_top_only and (args.layers == 1 or not args.fine_tune_epochs):
+        parser.error(
+            "--fine-tune-top-only fine-tunes the top of a stack: pass --layers 2 or 3 and "
+            f"--fine-tune-epochs with it. Received: layers={args.layers}, "
+            f"fine_tune_epochs={args.fine_tune_epochs}"
         )
     if args.cae_preset and args.save_preset:
         parser.error("--save-preset saves a CAE trained here; --cae-preset trains none: pass one of the two")

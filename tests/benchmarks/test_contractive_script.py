@@ -192,26 +192,31 @@ def test_contractive_mnist_stacks_a_second_cae_on_the_first(datasets_dir, tmp_pa
 
 def test_contractive_mnist_stacks_a_third_cae_on_the_second(datasets_dir, tmp_path):
     # CAE-3: each layer above the first trains at the preset's weight (0.3) on the codes of
-    # the stack below it; each stack is probed and fine-tuned on its own, then refit on all
-    # training images for the chosen schedule (one epoch here).
+    # the stack below it; each stack is probed, and with --fine-tune-top-only only the whole
+    # stack is fine-tuned, then refit on all training images for the chosen schedule (one
+    # epoch here).
     results, stdout = run_fast(
         "contractive_mnist.py", datasets_dir, tmp_path, *ON_THE_CAE_PRESET, "--layers", "3",
-        "--fine-tune-epochs", "1", "--fine-tune-refit",
+        "--fine-tune-epochs", "1", "--fine-tune-refit", "--fine-tune-top-only",
     )  # fmt: skip
     per_model = results["per_model"]
     assert set(per_model) == {"cae", "cae2", "cae3"}
     assert per_model["cae2"]["second_contractive_weight"] == pytest.approx(0.3)
     assert per_model["cae3"]["third_contractive_weight"] == pytest.approx(0.3)
-    for key in ("cae2", "cae3"):
+    for key in ("cae", "cae2", "cae3"):
         assert 0 <= per_model[key]["saturation"] <= 1 and 0 <= per_model[key]["probe_error"] <= 1
-        tuned = per_model[key]["fine_tuned"]
-        assert tuned["epochs"] == 1 and tuned["schedule"] == [[0.05, 1]]
-        assert 0 <= tuned["refit_error"] <= 1 and 0 <= tuned["refit_train_error"] <= 1
-        assert re.search(
-            rf"CAE-{key[-1]}: fine-tuned MLP refit on all training images \(1 epoch at 0.05\) +{tuned['refit_error']:.4g} ",
-            stdout,
-        )
-    assert re.search(r"CAE-3: fine-tuned MLP test error +\d", stdout)
+    # The CAEs below the top are probed, not fine-tuned.
+    assert per_model["cae"]["fine_tuned"] is None and per_model["cae2"]["fine_tuned"] is None
+    assert re.search(r"CAE: fine-tuned MLP test error +not measured", stdout)
+    assert re.search(r"CAE-2: fine-tuned MLP test error +not measured", stdout)
+    tuned = per_model["cae3"]["fine_tuned"]
+    assert tuned["epochs"] == 1 and tuned["schedule"] == [[0.05, 1]]
+    assert 0 <= tuned["refit_error"] <= 1 and 0 <= tuned["refit_train_error"] <= 1
+    assert re.search(
+        rf"CAE-3: fine-tuned MLP refit on all training images \(1 epoch at 0.05\) +{tuned['refit_error']:.4g} ",
+        stdout,
+    )
+    assert re.search(rf"CAE-3: fine-tuned MLP test error +{tuned['error']:.4g} ", stdout)
     assert "second_weight_selection" not in results and "third_weight_selection" not in results
     # The preset's layer was not trained here; each layer above it was, with Adam 1e-3 (which
     # keras-ae's compile runs as its FusedAdam: the same update).
@@ -247,3 +252,7 @@ def test_contractive_mnist_rejects_bad_arguments(datasets_dir, tmp_path):
         run_fast(
             "contractive_mnist.py", datasets_dir, tmp_path, "--models", "cae", "--cae-preset", "vae_mnist"
         )
+    with pytest.raises(
+        AssertionError, match="pass --layers 2 or 3 and --fine-tune-epochs with it. Received: layers=1,"
+    ):
+        run_fast("contractive_mnist.py", datasets_dir, tmp_path, "--fine-tune-top-only")
