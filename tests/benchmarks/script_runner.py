@@ -1,4 +1,4 @@
-"""Runs the scripts of benchmarks/reproduce/ for the tests: in --fast mode, in a fresh process."""
+"""Runs the scripts of benchmarks/ for the tests, each in a fresh process, with a time bound."""
 
 import json
 import math
@@ -11,16 +11,24 @@ from tests.conftest import REPO
 SCRIPTS = REPO / "benchmarks" / "reproduce"
 
 
-def run_fast(script, datasets_dir, tmp_path, *extra):
-    output = tmp_path / "results.json"
-    env = dict(os.environ, KERAS_AE_DATASETS=str(datasets_dir), TF_CPP_MIN_LOG_LEVEL="3")
-    process = subprocess.run(
-        [sys.executable, str(SCRIPTS / script), "--fast", "--output", str(output), *extra],
+def run_script(path, *args, timeout=300, **env):
+    """`subprocess.run` of the script at `path` with `args`, its output captured, in the
+    repository, with TensorFlow's C++ logs quiet and `env` added to the environment."""
+    return subprocess.run(
+        [sys.executable, str(path), *args],
         capture_output=True,
         text=True,
-        timeout=300,
-        env=env,
+        timeout=timeout,
+        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", **env),
         cwd=REPO,
+    )
+
+
+def run_fast(script, datasets_dir, tmp_path, *extra):
+    """A script of benchmarks/reproduce/ in --fast mode: its JSON results and its stdout."""
+    output = tmp_path / "results.json"
+    process = run_script(
+        SCRIPTS / script, "--fast", "--output", str(output), *extra, KERAS_AE_DATASETS=str(datasets_dir)
     )
     assert process.returncode == 0, f"{script} failed:\n{process.stdout}\n{process.stderr}"
     assert "fast mode" in process.stdout and "paper" in process.stdout

@@ -1,25 +1,15 @@
 """benchmarks/step_profile.py reads TensorFlow's own trace: the kernels it sums are real ones."""
 
 import json
-import os
-import subprocess
-import sys
 
+from tests.benchmarks.script_runner import run_script
 from tests.conftest import REPO
 
 SCRIPT = REPO / "benchmarks" / "step_profile.py"
 
 
 def run(*args, timeout=300):
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    return subprocess.run(
-        [sys.executable, str(SCRIPT), *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=env,
-        cwd=REPO,
-    )
+    return run_script(SCRIPT, *args, timeout=timeout)
 
 
 def test_profiles_float32_and_bfloat16_steps_by_op(tmp_path):

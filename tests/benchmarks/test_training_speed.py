@@ -5,27 +5,17 @@ side by side, and these tests check that what it prints and writes is consistent
 """
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 
+from tests.benchmarks.script_runner import run_script
 from tests.conftest import REPO
 
 SCRIPT = REPO / "benchmarks" / "training_speed.py"
 
 
 def run(*args, timeout=300):
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    return subprocess.run(
-        [sys.executable, str(SCRIPT), *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=env,
-        cwd=REPO,
-    )
+    return run_script(SCRIPT, *args, timeout=timeout)
 
 
 def test_a_tiny_run_writes_rates_and_their_ratios(tmp_path):
