@@ -2,11 +2,15 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 
+import keras
+import numpy as np
 import pytest
 
+import keras_ae
 from keras_ae import cli
 from tests.conftest import REPO
 
@@ -98,11 +102,49 @@ def test_no_arguments_prints_help(capsys):
         assert command in text
 
 
-def test_list_names_models_and_datasets(capsys):
+def test_list_names_models_datasets_and_presets(capsys):
     assert cli.main(["list"]) == 0
     text = capsys.readouterr().out
     for name in ("vae", "beta_vae", "autoencoder", "digits", "shapes", "mnist", "cifar10"):
         assert f"  {name} " in text
+    presets = text.split("\nPresets")[1]
+    for name in keras_ae.list_presets():
+        card = keras_ae.preset_card(name)
+        assert re.search(
+            rf"\n  {name} +{card['model']} on .*, {card['training']['steps']:,} steps of batch", presets
+        )
+
+
+def test_export_writes_a_preset_for_serving_with_its_card(tmp_path, capsys):
+    store = tmp_path / "store" / "vae_digits"
+    argv = ["export", "--preset", "vae_digits", "--export-dir", str(store), "--version", "3"]
+    assert cli.main(argv) == 0
+    assert f"Exported {store / '3'}" in capsys.readouterr().out
+    metadata = json.loads((store / "3" / "metadata.json").read_text())
+    assert metadata["preset"] == keras_ae.preset_card("vae_digits") and metadata["model"] == "vae"
+    # The served encoder is the preset's, element-wise.
+    import tensorflow as tf
+
+    model = keras_ae.from_preset("vae_digits")
+    x = np.random.default_rng(0).uniform(size=(5, *model.data_shape)).astype("float32")
+    served = tf.saved_model.load(str(store / "3")).signatures["encode"](x=tf.constant(x))
+    np.testing.assert_allclose(
+        served["z_mean"].numpy(), keras.ops.convert_to_numpy(model.encode(x)), atol=1e-6
+    )
+    assert cli.main(argv) == 2  # the version exists: nothing is replaced without --overwrite
+    assert "Pass --overwrite" in capsys.readouterr().err
+    for argv, message in (
+        (["export"], "pass a RUN or --preset NAME, one of the two. Received: run=None, preset=None"),
+        (["export", str(tmp_path), "--preset", "vae_digits"], "one of the two. Received: run="),
+        (["export", "--preset", "vae_digits"], "--preset needs --export-dir"),
+        (
+            ["export", "--preset", "vae_mnsit"],
+            "unknown preset 'vae_mnsit'; expected one of beta_vae_dsprites",
+        ),
+    ):
+        with pytest.raises(SystemExit) as info:
+            cli.main(argv)
+        assert info.value.code == 2 and message in capsys.readouterr().err, argv
 
 
 def test_train_defaults_are_the_vae_on_digits():
@@ -180,10 +222,11 @@ def test_help_list_and_bad_names_answer_without_importing_tensorflow():
         "sys.argv = ['keras-ae']\n"
         "from keras_ae.cli import main\n"
         "assert main(['list']) == 0\n"
-        "try:\n"
-        "    main(['train', 'vea'])\n"
-        "except SystemExit as e:\n"
-        "    assert e.code == 2\n"
+        "for argv in (['train', 'vea'], ['export', '--preset', 'nope']):\n"
+        "    try:\n"
+        "        main(argv)\n"
+        "    except SystemExit as e:\n"
+        "        assert e.code == 2\n"
         "print('tensorflow imported:', 'tensorflow' in sys.modules, 'keras' in sys.modules)\n"
     )
     env = dict(os.environ, PYTHONPATH=str(REPO))

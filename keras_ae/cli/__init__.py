@@ -69,6 +69,8 @@ def main(argv=None):
     if not getattr(args, "func", None):
         parser.print_help()
         return 0
+    if getattr(args, "check", None):  # what one argument cannot say alone, before TensorFlow
+        args.check(args)
     if args.func not in (cmd_list, cmd_describe):  # these two answer without TensorFlow
         _import_tensorflow_quietly()
     _quiet_python_logging()

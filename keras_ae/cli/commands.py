@@ -21,6 +21,7 @@ _FLAG_PARAMETERS = (
 
 def cmd_list(args):
     from keras_ae.data.sources import list_datasets
+    from keras_ae.presets.cards import list_presets, preset_card
     from keras_ae.registry import list_models, model_summary
 
     if args.model:
@@ -31,7 +32,18 @@ def cmd_list(args):
     print("\nDatasets (--dataset NAME; also 'tfds:<name>', an IDX folder or an .npz file):")
     for name, description in list_datasets().items():
         print(f"  {name:<24} {description}")
+    print("\nPresets, trained models (keras_ae.from_preset(NAME); their figures: keras_ae.preset_card(NAME);")
+    print("for TF Serving: keras-ae export --preset NAME --export-dir DIR):")
+    for name in list_presets():
+        print(f"  {name:<24} {_preset_line(preset_card(name))}")
     return 0
+
+
+def _preset_line(card):
+    """A card in one line: the model, its data and its training (the figures: `preset_card`)."""
+    dataset = str(card["data"].get("dataset", "")).split(",")[0]
+    training = card["training"]
+    return f"{card['model']} on {dataset}, {training['steps']:,} steps of batch {training['batch_size']}"
 
 
 def _default_text(default):
@@ -170,6 +182,12 @@ def cmd_plot(args):
 
 
 def cmd_export(args):
+    if args.preset is not None:
+        from keras_ae.presets import export_preset
+
+        path = export_preset(args.preset, args.export_dir, version=args.version, overwrite=args.overwrite)
+        print(f"Exported {path}")
+        return 0
     from keras_ae.runs import export_run
 
     path = export_run(args.run, export_dir=args.export_dir, version=args.version, overwrite=args.overwrite)

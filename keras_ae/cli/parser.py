@@ -75,6 +75,28 @@ def _existing_run(text):
     return text
 
 
+def _preset_name(text):
+    from keras_ae.presets.cards import CARD_FILE, list_presets
+
+    if text in list_presets() or os.path.isfile(os.path.join(text, CARD_FILE)):
+        return text
+    raise argparse.ArgumentTypeError(
+        f"unknown preset {text!r}; expected one of {', '.join(list_presets())} or a preset folder"
+    )
+
+
+def _check_export(parser, args):
+    """A run or a preset, not both; a preset has no run folder to export into."""
+    if (args.run is None) == (args.preset is None):
+        parser.error(
+            f"pass a RUN or --preset NAME, one of the two. Received: run={args.run!r}, preset={args.preset!r}"
+        )
+    if args.preset is not None and args.export_dir is None:
+        parser.error(
+            f"--preset needs --export-dir, the model's folder in a store. Received: preset={args.preset!r}"
+        )
+
+
 def _existing_folder(text):
     if not os.path.isdir(text):
         raise argparse.ArgumentTypeError(f"the folder {text} does not exist")
@@ -220,12 +242,20 @@ def build_parser():
     )
     p.set_defaults(func=cmd_plot)
 
-    p = sub.add_parser("export", help="export a run's model as a SavedModel for serving")
-    p.add_argument("run", type=_existing_run, help="a run folder or a .keras file")
+    p = sub.add_parser(
+        "export", help="export a run's model (or a shipped preset) as a SavedModel for serving"
+    )
+    p.add_argument("run", nargs="?", type=_existing_run, help="a run folder or a .keras file")
+    p.add_argument(
+        "--preset",
+        type=_preset_name,
+        metavar="NAME",
+        help="export this trained preset (`keras-ae list` names them) instead of a run; needs --export-dir",
+    )
     p.add_argument("--export-dir", help="default: RUN/saved_model")
     p.add_argument("--version", type=int, help="model version (TF Serving layout EXPORT_DIR/VERSION)")
     p.add_argument("--overwrite", action="store_true")
-    p.set_defaults(func=cmd_export)
+    p.set_defaults(func=cmd_export, check=lambda args, parser=p: _check_export(parser, args))
 
     p = sub.add_parser("prepare", help="build a tensorflow-datasets dataset offline from its raw files")
     p.add_argument("name", help="e.g. mnist, fashion_mnist")

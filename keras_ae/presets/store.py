@@ -1,4 +1,4 @@
-"""Reading, writing and checking presets (see `keras_ae.presets`)."""
+"""Loading, writing and checking preset models (see `keras_ae.presets`; cards: `cards.py`)."""
 
 import math
 import os
@@ -7,49 +7,13 @@ import keras
 import numpy as np
 
 from keras_ae._utils import read_json, write_json_atomically
+from keras_ae.presets.cards import CARD_FILE, CONFIG_FILE, WEIGHTS_FILE, preset_card, preset_dir
 
-PRESETS_DIR = os.path.dirname(os.path.abspath(__file__))
-CONFIG_FILE, WEIGHTS_FILE, CARD_FILE = "config.json", "model.weights.h5", "card.json"
 # What every card says (see `save_preset`).
 CARD_KEYS = ("name", "model", "summary", "data", "training", "figures", "check")
 TRAINING_KEYS = ("command", "epochs", "steps", "batch_size", "wall_time_minutes", "machine", "date")
 CHECK_KEYS = ("figure", "dataset", "split", "examples", "value", "tolerance")
 MAX_PRESET_BYTES = 5 * 2**20
-
-
-def list_presets():
-    """The names of the presets shipped with keras-ae, sorted."""
-    return sorted(
-        name for name in os.listdir(PRESETS_DIR) if os.path.isfile(os.path.join(PRESETS_DIR, name, CARD_FILE))
-    )
-
-
-def _preset_dir(name):
-    """The folder of preset `name`: a shipped preset's name, or the path of a preset folder."""
-    presets = list_presets()
-    if isinstance(name, str) and name in presets:
-        return os.path.join(PRESETS_DIR, name)
-    if isinstance(name, (str, os.PathLike)) and os.path.isfile(os.path.join(name, CARD_FILE)):
-        return os.fspath(name)
-    raise ValueError(f"Unknown preset. Expected one of {presets} or a preset folder. Received: name={name!r}")
-
-
-def preset_card(name):
-    """The card of preset `name`: how it was trained and what was measured on it.
-
-    Args:
-        name: a name from `list_presets()` (or the path of a preset folder).
-
-    Returns:
-        A dict with `name`, `model` (the registry name), `summary`, `data`, `training`
-        (`command`, `epochs`, `steps`, `batch_size`, `wall_time_minutes`, `machine`,
-        `date`), `figures` (name -> value) and `check` (the figure `check_preset`
-        recomputes).
-
-    Raises:
-        ValueError: an unknown name (the message lists the valid ones).
-    """
-    return read_json(os.path.join(_preset_dir(name), CARD_FILE))
 
 
 def from_preset(name):
@@ -70,11 +34,44 @@ def from_preset(name):
     """
     from keras_ae.registry import import_all_models
 
-    folder = _preset_dir(name)
+    folder = preset_dir(name)
     import_all_models()  # the classes Keras looks up by name
     model = keras.saving.deserialize_keras_object(read_json(os.path.join(folder, CONFIG_FILE)))
     model.load_weights(os.path.join(folder, WEIGHTS_FILE))
     return model
+
+
+def export_preset(name, export_dir, version=None, overwrite=False):
+    """Exports preset `name`'s model for TF Serving, its card in the export's `metadata.json`.
+
+    The SavedModel is the one `keras_ae.export.export_for_serving` writes (named
+    signatures, batch dimension free, TF Serving's `export_dir/<version>/` layout); its
+    `metadata.json` adds `preset`: the card, so a served model says how it was trained
+    and what was measured on it.
+
+    Args:
+        name: a name from `list_presets()` (or the path of a preset folder).
+        export_dir: the model's base folder in a store, e.g. `saved_models/vae_mnist`.
+        version: an int >= 1, or None for the next free version.
+        overwrite: replace an existing `export_dir/<version>/`.
+
+    Returns:
+        The path of the version folder, `export_dir/<version>`.
+
+    Raises:
+        ValueError: an unknown name (the message lists the valid ones).
+        FileExistsError: the version exists and `overwrite` is false.
+
+    Example:
+        >>> keras_ae.presets.export_preset("vae_mnist", "saved_models/vae_mnist_preset")
+        'saved_models/vae_mnist_preset/1'
+    """
+    from keras_ae.export.saved_model import export_model
+
+    card = preset_card(name)  # an unknown name fails here, before the model is built
+    return export_model(
+        from_preset(name), export_dir, version=version, overwrite=overwrite, metadata={"preset": card}
+    )
 
 
 def check_preset_size(model):
