@@ -7,7 +7,7 @@ op type, so the two can be compared class by class: the matrix multiplications, 
 that mixed precision adds, the optimizer update, and the element-wise rest.
 
 - keras-ae: `create_model(...)`, `compile("adam")` and `fit` on an in-memory array, as in
-  `training_speed.py`, optionally with `dtype="mixed_bfloat16"`; profiled with TensorFlow's
+  `speed_contenders.keras_ae_fit`, optionally with `dtype="mixed_bfloat16"`; profiled with TensorFlow's
   profiler (`tf.profiler.experimental`), whose trace (an XSpace protobuf) this script reads
   directly: each kernel run is one event named `op_name:OpType` on an executor thread.
 - PyTorch (when installed): `speed_contenders.pytorch_fit`'s compiled loop, float32 and under

@@ -58,6 +58,7 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # speed_contenders, imported from anywhere
 
 import numpy as np  # noqa: E402
 from speed_contenders import CONTENDERS, MODELS, contenders, torch_available  # noqa: E402

@@ -1,11 +1,12 @@
 """The `keras-ae` command line: a thin layer over `keras_ae.runs` and `keras_ae.data`.
 
-    keras-ae list                               models and datasets
+    keras-ae list                               models, datasets and trained presets
     keras-ae describe MODEL                     a model's parameters, defaults and help
     keras-ae train [MODEL] [--dataset D] ...    train (or resume) a run into --out
     keras-ae evaluate RUN                       metrics on the test split
     keras-ae plot RUN                           PNGs into RUN/plots
     keras-ae export RUN                         a SavedModel for serving
+    keras-ae export --preset NAME --export-dir DIR   a trained preset's SavedModel
     keras-ae prepare mnist --from DIR           build a tfds dataset from local raw files
     keras-ae demo                               train + evaluate + plot + export (make demo)
 

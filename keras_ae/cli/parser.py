@@ -209,7 +209,7 @@ def build_parser():
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    p = sub.add_parser("list", help="list models and datasets (with MODEL: its parameters)")
+    p = sub.add_parser("list", help="list models, datasets and trained presets (with MODEL: its parameters)")
     p.add_argument("model", nargs="?", type=_model_name, help="describe this model instead")
     p.set_defaults(func=cmd_list)
 

@@ -13,10 +13,8 @@ The default sample sizes are those of disentanglement_lib's
 |---|---|
 | BetaVAE | batch_size=64 pairs per point, num_train=10000 points, num_eval=5000 |
 | FactorVAE | batch_size=64, num_train=10000, num_eval=5000, num_variance_estimate=10000, prune_threshold=0.05 |
-| MIG | num_train=10000 samples, 20-bin histogram discretization |
 
-Smaller values can be passed for quick checks; the scores get noisier, not biased
-(except MIG, whose plug-in mutual information is biased upwards on few samples).
+Smaller values can be passed for quick checks; the scores get noisier, not biased.
 """
 
 import numpy as np

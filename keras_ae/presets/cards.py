@@ -22,6 +22,12 @@ def list_presets():
 def preset_dir(name):
     """The folder of preset `name`: a shipped preset's name, or the path of a preset folder.
 
+    Args:
+        name: a name from `list_presets()`, or the path of a folder holding a `card.json`.
+
+    Returns:
+        The folder's path.
+
     Raises:
         ValueError: neither (the message lists the shipped presets).
     """

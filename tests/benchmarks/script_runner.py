@@ -19,7 +19,7 @@ def run_script(path, *args, timeout=300, **env):
         capture_output=True,
         text=True,
         timeout=timeout,
-        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", **env),
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **env},
         cwd=REPO,
     )
 

@@ -162,7 +162,7 @@ def _nearest_code(layer, x):
     return codebook[distances.argmin(1)].reshape(x.shape)
 
 
-def _paper_filterbank(params, height, width, n):
+def paper_filterbank(params, height, width, n):
     """Gregor et al. (2015) eq. 21-26 evaluated directly, one example at a time, in float64."""
     out_y, out_x, out_gamma = [], [], []
     for gx_, gy_, log_sigma2, log_delta, log_gamma in params.astype("float64"):
@@ -185,7 +185,7 @@ def _paper_filterbank(params, height, width, n):
 
 def _filterbank_reference(layer, h):
     params = h @ to_numpy(layer.params.kernel) + to_numpy(layer.params.bias)
-    return _paper_filterbank(params, layer.image_height, layer.image_width, layer.glimpse_size)
+    return paper_filterbank(params, layer.image_height, layer.image_width, layer.glimpse_size)
 
 
 def _read_reference(layer, x, x_hat, h):

@@ -6,7 +6,7 @@ import pytest
 
 from keras_ae.layers import AttentiveRead, AttentiveWrite, GaussianFilterbank
 from keras_ae.layers.draw_attention import filterbank
-from tests.layers.test_layer_harness import _paper_filterbank
+from tests.layers.layer_cases import paper_filterbank
 
 
 def _np(x):
@@ -34,7 +34,7 @@ def _with_params(layer, params, units=4):
 def test_filterbank_matches_the_papers_equations(params):
     height, width, n = 9, 7, 4
     fy, fx, gamma = filterbank(np.array([params], "float32"), height, width, n)
-    ref_y, ref_x, ref_gamma = _paper_filterbank(np.array([params]), height, width, n)
+    ref_y, ref_x, ref_gamma = paper_filterbank(np.array([params]), height, width, n)
     np.testing.assert_allclose(_np(fy), ref_y, rtol=1e-5, atol=1e-7)
     np.testing.assert_allclose(_np(fx), ref_x, rtol=1e-5, atol=1e-7)
     np.testing.assert_allclose(_np(gamma), ref_gamma, rtol=1e-6)
