@@ -76,13 +76,15 @@ def _existing_run(text):
 
 
 def _preset_name(text):
-    from keras_ae.presets.cards import CARD_FILE, list_presets
+    from keras_ae.presets.cards import list_presets, preset_dir
 
-    if text in list_presets() or os.path.isfile(os.path.join(text, CARD_FILE)):
-        return text
-    raise argparse.ArgumentTypeError(
-        f"unknown preset {text!r}; expected one of {', '.join(list_presets())} or a preset folder"
-    )
+    try:
+        preset_dir(text)  # the one rule for what names a preset
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"unknown preset {text!r}; expected one of {', '.join(list_presets())} or a preset folder"
+        ) from None
+    return text
 
 
 def _check_export(parser, args):
