@@ -9,6 +9,25 @@ from keras_ae._config import KnownConfig
 from keras_ae._validation import check_int, check_number
 
 
+def grid_geometry(params, image_height, image_width, glimpse_size):
+    """The grid's centre and stride from the five attention parameters (eq. 22-24).
+
+    Args:
+        params: `(batch, 5)` tensor, as `filterbank` takes it.
+        image_height, image_width: B and A.
+        glimpse_size: N.
+
+    Returns:
+        `(g_X, g_Y, delta)`, each `(batch, 1)`, in 1-based pixel coordinates.
+    """
+    params = ops.cast(params, "float32")
+    gx_, gy_, _, log_delta, _ = ops.split(params, 5, axis=-1)
+    gx = (image_width + 1) / 2.0 * (gx_ + 1.0)
+    gy = (image_height + 1) / 2.0 * (gy_ + 1.0)
+    delta = (max(image_height, image_width) - 1) / max(glimpse_size - 1, 1) * ops.exp(log_delta)
+    return gx, gy, delta
+
+
 def filterbank(params, image_height, image_width, glimpse_size):
     """The paper's filterbank from the five attention parameters (Gregor et al. 2015, eq. 21-26).
 
@@ -31,10 +50,8 @@ def filterbank(params, image_height, image_width, glimpse_size):
         `(filters_y, filters_x, gamma)`: `(batch, N, B)`, `(batch, N, A)` and `(batch, 1)`.
     """
     params = ops.cast(params, "float32")
-    gx_, gy_, log_sigma2, log_delta, log_gamma = ops.split(params, 5, axis=-1)
-    gx = (image_width + 1) / 2.0 * (gx_ + 1.0)
-    gy = (image_height + 1) / 2.0 * (gy_ + 1.0)
-    delta = (max(image_height, image_width) - 1) / max(glimpse_size - 1, 1) * ops.exp(log_delta)
+    gx, gy, delta = grid_geometry(params, image_height, image_width, glimpse_size)
+    _, _, log_sigma2, _, log_gamma = ops.split(params, 5, axis=-1)
     sigma2 = ops.exp(log_sigma2)
     offsets = ops.arange(1, glimpse_size + 1, dtype="float32") - glimpse_size / 2.0 - 0.5
     mu_x = gx + offsets[None, :] * delta  # (batch, N)
@@ -149,6 +166,15 @@ class GaussianFilterbank(_ImageAttention):
     def compute_output_shape(self, input_shape):
         batch, n = input_shape[0], self.glimpse_size
         return [(batch, n, self.image_height), (batch, n, self.image_width), (batch, 1)]
+
+    def attended_squares(self, h_dec):
+        """Where the filterbank of each decoder state attends: `(batch, 3)` rows of the grid
+        centre `(g_X, g_Y)` and the side `N * delta` of the attended square, in 1-based pixel
+        coordinates (the boxes of the paper's figures)."""
+        gx, gy, delta = grid_geometry(
+            self.params(h_dec), self.image_height, self.image_width, self.glimpse_size
+        )
+        return ops.concatenate([gx, gy, self.glimpse_size * delta], axis=-1)
 
     def get_config(self):
         config = super().get_config()

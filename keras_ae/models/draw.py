@@ -346,15 +346,9 @@ class DRAW(BaseAutoencoder):
             ("read", getattr(self, "reader", None), previous),
             ("write", self.writer if self.write_size is not None else None, h_dec),
         ):
-            if layer is None:
-                continue
-            bank = layer.filterbank
-            params = ops.convert_to_numpy(bank.params(states.reshape(-1, states.shape[-1])))
-            gx = (bank.image_width + 1) / 2 * (params[:, 0] + 1)
-            gy = (bank.image_height + 1) / 2 * (params[:, 1] + 1)
-            n = bank.glimpse_size
-            delta = (max(bank.image_height, bank.image_width) - 1) / max(n - 1, 1) * np.exp(params[:, 3])
-            boxes[name] = np.stack([gx, gy, n * delta], axis=-1).reshape(len(x), self.steps, 3)
+            if layer is not None:
+                squares = layer.filterbank.attended_squares(states.reshape(-1, states.shape[-1]))
+                boxes[name] = ops.convert_to_numpy(squares).reshape(len(x), self.steps, 3)
         return boxes
 
     # ----------------------------------------------------------------- config

@@ -101,6 +101,21 @@ def test_an_untrained_filterbank_tiles_the_whole_image(n):
     assert np.abs(pixels[:, None] - mu[None, :]).min(axis=1).max() <= stride / 2 + 0.5
 
 
+def test_attended_squares_are_the_grids_centre_and_extent_by_hand():
+    height, width, n = 9, 7, 4
+    params = (0.3, -0.5, np.log(2.0), np.log(0.5), np.log(1.5))
+    bank = _with_params(GaussianFilterbank(height, width, glimpse_size=n), params)
+    squares = _np(bank.attended_squares(np.zeros((2, 4), "float32")))
+    # Eq. 22-24: g_X = (A + 1) / 2 * (g~_X + 1), g_Y = (B + 1) / 2 * (g~_Y + 1) and
+    # delta = (max(A, B) - 1) / (N - 1) * delta~; the square's side is N * delta.
+    delta = (9 - 1) / (4 - 1) * 0.5
+    np.testing.assert_allclose(squares, [[4.0 * 1.3, 5.0 * 0.5, 4 * delta]] * 2, rtol=1e-6)
+    # The filterbank's filters sit inside that square, one stride apart around its centre.
+    _, fx, _ = (_np(t) for t in bank(np.zeros((1, 4), "float32")))
+    ref_y, ref_x, _ = paper_filterbank(np.array([params]), height, width, n)
+    np.testing.assert_allclose(fx, ref_x, rtol=1e-5, atol=1e-7)
+
+
 def test_a_narrow_filter_centred_outside_the_image_stays_normalized():
     # Every term underflows in float32 far outside: the softmax still puts the mass on the edge.
     fy, fx, _ = filterbank(np.array([[5.0, -5.0, np.log(1e-3), 0.0, 0.0]], "float32"), 8, 8, 2)

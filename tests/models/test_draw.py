@@ -111,6 +111,23 @@ def test_bad_arguments_are_refused_by_name(overrides, pattern):
         keras_ae.create_model("draw", **{**KW, **overrides})
 
 
+def test_attention_boxes_follow_the_decoder_state_of_each_step():
+    model = keras_ae.create_model("draw", **KW, read_size=2, write_size=3)
+    x = make_data(5)
+    boxes = model.attention_boxes(x)
+    assert set(boxes) == {"read", "write"}
+    assert boxes["read"].shape == boxes["write"].shape == (5, 4, 3)
+    # The read at step t sees h_dec_{t-1} (zeros at t = 1), the write h_dec_t.
+    h_dec = _np(model.unroll(x, noise="mean")["h_dec"])
+    previous = np.concatenate([np.zeros_like(h_dec[:, :1]), h_dec[:, :-1]], axis=1)
+    for name, layer, states in (("read", model.reader, previous), ("write", model.writer, h_dec)):
+        expected = _np(layer.filterbank.attended_squares(states.reshape(20, -1))).reshape(5, 4, 3)
+        np.testing.assert_allclose(boxes[name], expected, rtol=1e-6)
+    # Before training the first read tiles the whole 12 x 12 image: centred, side 12 (N * 12 / N).
+    np.testing.assert_allclose(boxes["read"][:, 0], [[6.5, 6.5, 12.0]] * 5, rtol=1e-5)
+    assert "read" not in keras_ae.create_model("draw", **KW, write_size=3).attention_boxes(x)
+
+
 def test_vector_inputs_work_without_attention():
     model = keras_ae.create_model(
         "draw", input_shape=(20,), latent_dim=2, steps=3, encoder_units=4, decoder_units=4
