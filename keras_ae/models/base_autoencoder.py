@@ -1,6 +1,6 @@
-"""The shared base of every autoencoder: networks, training step and logged terms."""
+"""The shared base of every autoencoder: its arguments, forward pass and config (its networks,
+training step and array API are the mixins `Networks`, `TrainingStep` and `UserAPI`)."""
 
-import collections
 import contextlib
 import re
 
@@ -9,28 +9,23 @@ from keras import ops
 
 from keras_ae import backend
 from keras_ae._config import check_config
-from keras_ae._validation import check_activation, check_int, check_seed
+from keras_ae._validation import check_activation, check_seed
 from keras_ae.architectures import (
     DEFAULT_FILTERS,
     DEFAULT_HIDDEN_UNITS,
-    build_decoder,
     check_architecture,
     check_input_shape,
     check_units,
-    encoder_body,
 )
 from keras_ae.layers import DynamicBinarization
 from keras_ae.layers.seed_state import derived_seed
-from keras_ae.losses import BernoulliLikelihood, get_likelihood
+from keras_ae.losses import get_likelihood
+from keras_ae.models.networks import Networks
 from keras_ae.models.training_step import TrainingStep, weighted_mean  # noqa: F401  (re-exported)
 from keras_ae.models.user_api import UserAPI
 
 # The metrics of a model trained on the negative ELBO (the VAE family and DRAW).
 ELBO_METRIC_NAMES = ("loss", "reconstruction_loss", "kl_loss", "elbo")
-
-
-class CodeSpec(collections.namedtuple("CodeSpec", ["shape", "dtype", "input_name", "output_name"])):
-    """Shape (no batch axis) and dtype of a model's codes, and their names in the export."""
 
 
 @contextlib.contextmanager
@@ -45,12 +40,13 @@ def dtype_policy(policy):
         keras.config.set_dtype_policy(previous)
 
 
-class BaseAutoencoder(UserAPI, TrainingStep, keras.Model):
+class BaseAutoencoder(UserAPI, TrainingStep, Networks, keras.Model):
     """Base class of the zoo: owns the decoder, the likelihood and the training loop.
 
     The array-level API (`fit`/`evaluate`/`predict` checks, `compile` defaults, `encode`,
-    `decode`, `reconstruct`, `sample`, `export_for_serving`) lives in `UserAPI`, and the
-    training and evaluation steps in `TrainingStep`.
+    `decode`, `reconstruct`, `sample`, `export_for_serving`) lives in `UserAPI`, the
+    training and evaluation steps in `TrainingStep`, and the building of the encoder and
+    decoder networks in `Networks`.
 
     A variant builds its encoder in `build_encoder`, defines its forward pass in
     `forward`, and adds loss terms with `add_loss` (or regularizers) during the call.
@@ -195,98 +191,6 @@ class BaseAutoencoder(UserAPI, TrainingStep, keras.Model):
         )
         self.trackers = {name: keras.metrics.Mean(name=name) for name in self.metric_names}
         self.built = True
-
-    def _build_networks(self, latent_dim, encoder, decoder):
-        """Builds `encoder`, `decoder_network` and `decoder` (the user's or the built-in ones)."""
-        inputs = keras.Input(self.data_shape, name="x")
-        if encoder is None:
-            self._user_encoder_name = None
-            features = self.build_features(inputs)
-        else:
-            if tuple(encoder.input_shape[1:]) != self.data_shape:
-                raise ValueError(
-                    f"The encoder's input shape {tuple(encoder.input_shape[1:])} does not match "
-                    f"input_shape={self.data_shape}."
-                )
-            self._user_encoder_name = encoder.name
-            features = encoder(inputs)
-        self.latent_dim = latent_dim
-        self.encoder = self.build_encoder(inputs, features)
-        self.latent_dim = check_int("latent_dim", self.latent_dim)
-
-        if decoder is None:
-            self.decoder_network = self.build_decoder_network()
-        else:
-            self._check_user_decoder(decoder)
-            self.decoder_network = decoder
-        self.decoder = self.build_decoder_model()
-
-    # ----------------------------------------------------------------- networks
-    @property
-    def code_spec(self):
-        """What `encode` returns and `decode` takes, per example: a `CodeSpec`.
-
-        `shape` (without the batch axis), `dtype`, and the names of the code as the
-        exported `decode` input and `encode` output. Continuous codes by default; VQ-VAE's
-        codes are integer index grids.
-        """
-        return CodeSpec((self.latent_dim,), "float32", "z", "code")
-
-    def build_features(self, inputs):
-        """Returns the built-in encoder body's features of the symbolic `inputs`."""
-        return encoder_body(inputs, self.architecture, self.hidden_units, self.filters, self.activation)
-
-    def build_decoder_model(self):
-        """Returns `.decoder`: a model from codes (`code_spec`) to data-space reconstructions.
-
-        Reconstructions are the likelihood's means (probabilities for a Bernoulli
-        likelihood), as in the keras-io VAE example; training uses the likelihood
-        parameters of `decoder_network` directly, for numerical stability.
-        """
-        spec = self.code_spec
-        z = keras.Input(spec.shape, dtype=spec.dtype, name=spec.input_name)
-        return keras.Model(z, self.likelihood(self.decoder_network(z)), name="decoder")
-
-    def build_encoder(self, inputs, features):
-        """Returns the encoder `keras.Model` from the symbolic `inputs` and `features`.
-
-        Subclasses set `self.latent_dim` here when it was inferred from a user encoder.
-        """
-        raise NotImplementedError
-
-    def build_decoder_network(self):
-        """Returns the built-in decoder network (code -> likelihood parameters).
-
-        Called after `build_encoder`, so variants may reuse encoder layers (tied weights).
-        """
-        return build_decoder(
-            self.latent_dim,
-            self.data_shape,
-            self.architecture,
-            self.hidden_units,
-            self.filters,
-            self.activation,
-        )
-
-    def _check_user_decoder(self, decoder):
-        if tuple(decoder.input_shape[1:]) != (self.latent_dim,):
-            raise ValueError(
-                f"The decoder's input shape {tuple(decoder.input_shape[1:])} does not match "
-                f"latent_dim={self.latent_dim}."
-            )
-        if tuple(decoder.output_shape[1:]) != self.data_shape:
-            raise ValueError(
-                f"The decoder's output shape {tuple(decoder.output_shape[1:])} does not match "
-                f"input_shape={self.data_shape}."
-            )
-        last = decoder.layers[-1]
-        if getattr(last, "activation", None) is keras.activations.sigmoid and isinstance(
-            self.likelihood, BernoulliLikelihood
-        ):
-            raise ValueError(
-                "With likelihood='bernoulli' the decoder must output logits: end it with a linear "
-                f"layer. Received: a decoder whose last layer {last.name!r} applies a sigmoid."
-            )
 
     # ----------------------------------------------------------------- forward
     def forward(self, x, training=False, sample_weight=None, compute_losses=True):

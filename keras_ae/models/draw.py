@@ -9,21 +9,16 @@ from keras import ops
 from keras_ae import backend
 from keras_ae._validation import check_int, check_seed
 from keras_ae.architectures import check_input_shape
-from keras_ae.layers import Sampling
-from keras_ae.layers.draw_attention import AttentiveRead, AttentiveWrite
 from keras_ae.losses import gaussian_kl
 from keras_ae.losses.functional import in_loss_dtype
-from keras_ae.models.base_autoencoder import ELBO_METRIC_NAMES, BaseAutoencoder, CodeSpec, weighted_mean
+from keras_ae.models.base_autoencoder import ELBO_METRIC_NAMES, BaseAutoencoder, weighted_mean
+from keras_ae.models.draw_recurrence import DrawRecurrence
+from keras_ae.models.networks import CodeSpec
 from keras_ae.registry import register_model
 
 
-def _zeros(like, units):
-    """Zeros `(batch, units)` with the batch size of `like` (also on symbolic tensors)."""
-    return ops.repeat(ops.zeros_like(like[:, :1]), units, axis=1)
-
-
 @register_model("draw")
-class DRAW(BaseAutoencoder):
+class DRAW(DrawRecurrence, BaseAutoencoder):
     """Deep Recurrent Attentive Writer: a VAE that draws its reconstruction in `steps` strokes.
 
     At each step t = 1..T (weights shared across steps), with the canvas `c` holding the
@@ -127,97 +122,13 @@ class DRAW(BaseAutoencoder):
 
     def build_encoder(self, inputs, features):
         check_int("latent_dim", self.latent_dim)
-        shape = self.data_shape
-        self._size = math.prod(shape)
-        if self.read_size is not None:
-            self.reader = AttentiveRead(shape[0], shape[1], self.read_size, name="read")
-        if self.write_size is not None:
-            self.writer = AttentiveWrite(shape[0], shape[1], shape[2], self.write_size, name="write")
-        else:
-            self.writer = keras.layers.Dense(self._size, name="write")
-        self.encoder_cell = keras.layers.LSTMCell(self.encoder_units, name="encoder_lstm")
-        self.decoder_cell = keras.layers.LSTMCell(self.decoder_units, name="decoder_lstm")
-        self.z_mean_layer = keras.layers.Dense(self.latent_dim, name="z_mean")
-        self.z_log_var_layer = keras.layers.Dense(self.latent_dim, name="z_log_var")
-        self.sampling = Sampling(seed=self.seed, name="sampling")
+        self.build_recurrence()
         path = self.unroll(inputs, noise="mean")
         return keras.Model(inputs, [path["z_mean"], path["z_log_var"], path["z"]], name="encoder")
 
     def build_decoder_network(self):
         z = keras.Input(self.code_spec.shape, name="z")
         return keras.Model(z, self.draw_canvas(z)[-1], name="decoder_network")
-
-    # ----------------------------------------------------------------- the recurrence
-    def _write(self, h_dec):
-        update = self.writer(h_dec)
-        return ops.reshape(update, (-1, self._size))
-
-    def _read(self, x, x_hat, h_dec):
-        if self.read_size is None:
-            return ops.concatenate([x, x_hat], axis=-1)
-        shape = (-1, *self.data_shape)
-        return self.reader([ops.reshape(x, shape), ops.reshape(x_hat, shape), h_dec])
-
-    def unroll(self, x, noise="sample", training=False):
-        """Runs the T steps of DRAW on images `x`; returns the path's tensors.
-
-        Args:
-            x: a batch of examples.
-            noise: how `z_t` is drawn: `"sample"` (the `Sampling` layer, training),
-                `"mean"` (`z_t` = posterior mean) or a `(batch, steps, latent_dim)` tensor
-                of standard normal draws.
-            training: passed to the layers.
-
-        Returns:
-            A dict of `z_mean`, `z_log_var`, `z` (`(batch, steps, latent_dim)`), the
-            decoder states `h_dec` (`(batch, steps, decoder_units)`) and `logits`: the
-            final canvas `c_T`, shaped like one example.
-        """
-        flat = ops.reshape(ops.cast(x, self.compute_dtype), (-1, self._size))
-        canvas = ops.zeros_like(flat)
-        h_dec = _zeros(flat, self.decoder_units)
-        enc_state = [_zeros(flat, self.encoder_units)] * 2
-        dec_state = [h_dec, h_dec]
-        means, log_vars, zs, states = [], [], [], []
-        for t in range(self.steps):
-            # The error image: what the canvas's current reconstruction (the likelihood's
-            # mean: sigmoid(c) for a Bernoulli likelihood) still gets wrong.
-            x_hat = flat - self.likelihood.mean(canvas)
-            r = self._read(flat, x_hat, h_dec)
-            h_enc, enc_state = self.encoder_cell(
-                ops.concatenate([r, h_dec], axis=-1), enc_state, training=training
-            )
-            z_mean, z_log_var = self.z_mean_layer(h_enc), self.z_log_var_layer(h_enc)
-            if isinstance(noise, str):
-                z = self.sampling([z_mean, z_log_var], training=noise == "sample")
-            else:
-                z = z_mean + ops.exp(0.5 * z_log_var) * ops.cast(noise[:, t], z_mean.dtype)
-            h_dec, dec_state = self.decoder_cell(z, dec_state, training=training)
-            canvas = canvas + ops.cast(self._write(h_dec), canvas.dtype)
-            means.append(z_mean)
-            log_vars.append(z_log_var)
-            zs.append(z)
-            states.append(h_dec)
-        return {
-            "z_mean": ops.stack(means, axis=1),
-            "z_log_var": ops.stack(log_vars, axis=1),
-            "z": ops.stack(zs, axis=1),
-            "h_dec": ops.stack(states, axis=1),
-            "logits": ops.reshape(canvas, (-1, *self.data_shape)),
-        }
-
-    def draw_canvas(self, z, training=False):
-        """The decoder alone: canvases (logits, shaped like an example) after each step of `z`."""
-        h_dec = _zeros(z[:, 0], self.decoder_units)
-        state = [h_dec, h_dec]
-        canvas = None
-        canvases = []
-        for t in range(self.steps):
-            h_dec, state = self.decoder_cell(z[:, t], state, training=training)
-            update = ops.cast(self._write(h_dec), self.compute_dtype)
-            canvas = update if canvas is None else canvas + update
-            canvases.append(ops.reshape(canvas, (-1, *self.data_shape)))
-        return canvases
 
     # ----------------------------------------------------------------- forward and losses
     @property

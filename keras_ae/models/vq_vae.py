@@ -8,8 +8,9 @@ from keras_ae import backend
 from keras_ae._validation import check_bool, check_code_indices, check_int, check_non_negative
 from keras_ae.architectures import build_decoder, encoder_body, residual_decoder, residual_encoder_body
 from keras_ae.layers.vector_quantizer import VectorQuantizer
-from keras_ae.models.base_autoencoder import BaseAutoencoder, CodeSpec
+from keras_ae.models.base_autoencoder import BaseAutoencoder
 from keras_ae.models.learned_prior import LearnedPrior
+from keras_ae.models.networks import CodeSpec
 from keras_ae.registry import register_model
 
 
