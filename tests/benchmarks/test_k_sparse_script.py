@@ -98,3 +98,44 @@ def test_k_sparse_learning_rate_schedule_is_flat_during_the_k_schedule_then_a_co
 def test_k_sparse_mnist_rejects_bad_arguments(datasets_dir, tmp_path):
     with pytest.raises(AssertionError, match=r"--momentum must lie in \[0, 1\). Received: 1.5"):
         run_fast("k_sparse_mnist.py", datasets_dir, tmp_path, "--optimizer", "sgd", "--momentum", "1.5")
+
+
+def test_k_sparse_mnist_chooses_the_encodings_alpha_on_validation(datasets_dir, tmp_path):
+    # Each alpha re-encodes the preset's codes (alpha * 25 units kept) and is probed; the
+    # alpha with the lowest validation error, over scalings and C, is the one reported.
+    options = ("--k-sparse-preset", "k_sparse_mnist", "--probe-scaling", "choose", "--skip-raw-pixels")
+    results, stdout = run_fast("k_sparse_mnist.py", datasets_dir, tmp_path, *options, "--alpha", "1,3")
+    by_alpha = results["alpha_validation_errors"]
+    assert set(by_alpha) == {"1.0", "3.0"} and set(results["alpha_test_errors"]) == set(by_alpha)
+    chosen = min(by_alpha, key=lambda a: (by_alpha[a], a != "1.0"))  # a tie keeps the first
+    assert results["alpha"] == float(chosen) and f"alpha={float(chosen):g}" in stdout
+    assert "alpha chosen with them from 1 (" in stdout
+    assert results["probe_error"] == results["alpha_test_errors"][chosen]
+    best = min(min(errors.values()) for errors in results["probe_scaling_validation_errors"].values())
+    assert best == by_alpha[chosen]
+    assert results["nonzero_units_per_test_code"] <= 25 * float(chosen)
+    # alpha = 1 is the preset with 25 units kept: its test error is that model's own probe.
+    import keras_ae
+    from keras_ae.data import load_dataset
+    from keras_ae.evaluation import linear_probe_error
+
+    mnist = str(datasets_dir / "mnist")
+    x_train, y_train = load_dataset(mnist, "train[:2000]", as_numpy=True, with_labels=True, flatten=True)
+    x_test, y_test = load_dataset(mnist, "test[:500]", as_numpy=True, with_labels=True, flatten=True)
+    preset = keras_ae.from_preset("k_sparse_mnist")
+    narrow = type(preset).from_config({**preset.get_config(), "alpha": 1.0})
+    narrow.set_weights(preset.get_weights())
+    codes_train, codes_test = narrow.encode(x_train), narrow.encode(x_test)
+    assert ((codes_test != 0).sum(axis=1) <= 25).all()
+    probe = linear_probe_error(
+        codes_train,
+        y_train,
+        codes_test,
+        y_test,
+        inverse_regularization=[0.001, 0.01, 0.1, 1],
+        standardize=(True, False),
+    )
+    assert probe["error"] == pytest.approx(results["alpha_test_errors"]["1.0"], abs=1e-12)
+    for bad in ("0.5", "3,3", "two"):
+        with pytest.raises(AssertionError, match=f"--alpha takes numbers >= 1.*Received: --alpha {bad}"):
+            run_fast("k_sparse_mnist.py", datasets_dir, tmp_path, *options, "--alpha", bad)
