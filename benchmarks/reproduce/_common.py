@@ -95,13 +95,16 @@ def write_preset(
     source=None,
     train_lap="train",
     continues=None,
+    steps=None,
 ):
     """Saves `model` as the preset folder `args.save_preset`, with a card that records this
     command, the training budget and the figures; the card's check figure is measured on
     the written preset (`keras_ae.presets.save_preset`). `train_lap` names the stopwatch lap
     of this model's training (its wall time goes on the card). `continues`: the `training`
     entry of the card of the preset this run started from; the card keeps it under
-    `training.continues`, and its epochs, steps and minutes count in the totals."""
+    `training.continues`, and its epochs, steps and minutes count in the totals. `steps`: the
+    training steps, where `model` did not take them itself (an uncompiled copy of the trained
+    model); by default its optimizer's count."""
     import keras_ae
     from keras_ae.presets import save_preset
 
@@ -117,7 +120,7 @@ def write_preset(
         "training": {
             "command": command_line(),
             "epochs": epochs,
-            "steps": int(model.optimizer.iterations.numpy()),
+            "steps": int(model.optimizer.iterations.numpy()) if steps is None else int(steps),
             "batch_size": batch_size,
             "wall_time_minutes": round(clock.laps[train_lap] / 60, 1),
             "machine": machine(),

@@ -178,6 +178,7 @@ def main(argv=None):
     else:
         model, history, optimizer = train(args, x_train)
         clock.lap("train")
+    steps = None if optimizer is None else int(keras.ops.convert_to_numpy(optimizer.iterations))
     by_alpha = {}
     for candidate in alphas or [model.alpha]:
         encoder = with_alpha(model, candidate)
@@ -315,6 +316,8 @@ def main(argv=None):
             epochs=args.epochs,
             batch_size=args.batch_size,
             source=mnist_source(args),
+            # The model saved may be a copy encoding the chosen alpha, with no optimizer.
+            steps=steps,
         )
 
 

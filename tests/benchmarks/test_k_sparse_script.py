@@ -21,14 +21,27 @@ def test_k_sparse_mnist_fast(datasets_dir, tmp_path):
         "50",
         "--dead-steps",
         "2",
+        # The encoding's alpha chosen on validation; the preset saved encodes with it.
+        "--alpha",
+        "3,1",
+        "--save-preset",
+        str(tmp_path / "preset"),
     )
     results, stdout = run_fast("k_sparse_mnist.py", datasets_dir, tmp_path, *options)
     assert "0.0135" in stdout and "0.072" in stdout and "sgd 0.005" in stdout
     assert "AuxK 50 (weight 0.03125, dead after 2)" in stdout
     assert 0 <= results["final_dead_units"] <= 1000
     assert 0 <= results["probe_error"] <= 1 and 0 <= results["raw_pixel_probe_error"] <= 1
-    # Encoding keeps alpha * k = 75 units (fewer only where a unit's value is exactly 0).
-    assert 70 <= results["nonzero_units_per_test_code"] <= 75
+    # Encoding keeps alpha * k units (fewer only where a unit's value is exactly 0).
+    kept = 25 * results["alpha"]
+    assert kept - 5 <= results["nonzero_units_per_test_code"] <= kept
+    import keras_ae
+
+    preset = keras_ae.from_preset(str(tmp_path / "preset"))
+    assert preset.alpha == results["alpha"]
+    card = keras_ae.presets.preset_card(str(tmp_path / "preset"))
+    # Fast mode: one epoch of 2,000 images in batches of 100.
+    assert card["training"]["steps"] == 20 and f"alpha*k={int(kept)} when encoding" in card["summary"]
 
 
 def test_k_sparse_mnist_decays_the_learning_rate_after_the_k_schedule(datasets_dir, tmp_path):
