@@ -20,6 +20,7 @@ the same validation tenth.
         --probe-scaling choose --skip-raw-pixels             # the shipped model, both scalings
 """
 
+from _k_sparse_probe import parse_alphas, probe_alphas, validation_error
 from _k_sparse_training import train
 
 from _common import (
@@ -47,31 +48,6 @@ PROBE_CODES = {
 PAPER = {"error_k25": 0.0135, "error_k40": 0.0154, "error_k10": 0.0210, "error_raw_pixels": 0.0720}
 FULL = {"epochs": 100, "batch_size": 100, "num_train": None, "num_test": None, "k_start": 100}
 FAST = {"epochs": 1, "batch_size": 100, "num_train": 2000, "num_test": 500, "k_start": 100}
-
-
-def parse_alphas(parser, text):
-    """The `--alpha` candidates: numbers >= 1, each once."""
-    try:
-        alphas = [float(a) for a in text.split(",")]
-    except ValueError:
-        parser.error(f"--alpha takes numbers >= 1, comma-separated. Received: --alpha {text}")
-    if min(alphas) < 1 or len(set(alphas)) != len(alphas):
-        parser.error(f"--alpha takes numbers >= 1, each once. Received: --alpha {text}")
-    return alphas
-
-
-def with_alpha(model, alpha):
-    """`model` encoding `alpha * k` units: a copy with the same weights, or `model` itself."""
-    if alpha == model.alpha:
-        return model
-    copy = type(model).from_config({**model.get_config(), "alpha": alpha})
-    copy.set_weights(model.get_weights())
-    return copy
-
-
-def validation_error(probe):
-    """A probe's best validation error over its scalings and C values."""
-    return min(min(errors.values()) for errors in probe["scaling_validation_errors"].values())
 
 
 def main(argv=None):
@@ -179,25 +155,14 @@ def main(argv=None):
         model, history, optimizer = train(args, x_train)
         clock.lap("train")
     steps = None if optimizer is None else int(keras.ops.convert_to_numpy(optimizer.iterations))
-    by_alpha = {}
-    for candidate in alphas or [model.alpha]:
-        encoder = with_alpha(model, candidate)
-        codes_train, codes_test = encoder.encode(x_train), encoder.encode(x_test)
-        probe = linear_probe_error(
-            codes_train,
-            y_train,
-            codes_test,
-            y_test,
-            inverse_regularization=probe_c,
-            standardize=SCALINGS[args.probe_scaling],
-        )
-        # Keep only the best candidate's codes: each pair is 280 MB at 1000 units.
-        best = min(by_alpha.values(), key=validation_error, default=None)
-        if best is None or validation_error(probe) < validation_error(best):
-            chosen = (encoder, codes_train, codes_test)
-        by_alpha[candidate] = probe
-    del codes_train, codes_test
-    model, codes_train, codes_test = chosen
+    model, codes_train, codes_test, by_alpha = probe_alphas(
+        model,
+        alphas or [model.alpha],
+        (x_train, y_train),
+        (x_test, y_test),
+        inverse_regularization=probe_c,
+        standardize=SCALINGS[args.probe_scaling],
+    )
     probe = by_alpha[model.alpha]
     k, alpha = model.k, model.alpha
     recon = reconstruction_error(model, x_test)
