@@ -93,11 +93,18 @@ class Networks:
             self.activation,
         )
 
+    @property
+    def decoder_input_shape(self):
+        """What a decoder network takes, per example: the code, `(latent_dim,)`; VQ-VAE's
+        takes the quantized grid."""
+        return (self.latent_dim,)
+
     def _check_user_decoder(self, decoder):
-        if tuple(decoder.input_shape[1:]) != (self.latent_dim,):
+        expected = self.decoder_input_shape
+        if tuple(decoder.input_shape[1:]) != expected:
             raise ValueError(
                 f"The decoder's input shape {tuple(decoder.input_shape[1:])} does not match "
-                f"latent_dim={self.latent_dim}."
+                f"latent_dim={self.latent_dim}: it must be {expected}."
             )
         if tuple(decoder.output_shape[1:]) != self.data_shape:
             raise ValueError(

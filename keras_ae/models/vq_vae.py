@@ -196,26 +196,17 @@ class VQVAE(LearnedPrior, BaseAutoencoder):
         _, indices = self.quantizer(z_e, return_indices=True)
         return keras.Model(inputs, indices, name="encoder")
 
+    @property
+    def decoder_input_shape(self):
+        return (*self.latent_grid, self.latent_dim)
+
     def build_decoder_network(self):
-        grid_shape = (*self.latent_grid, self.latent_dim)
+        grid_shape = self.decoder_input_shape
         if self.architecture == "mlp":
             return build_decoder(grid_shape, self.data_shape, "mlp", self.hidden_units, None, self.activation)
         return residual_decoder(
             grid_shape, self.data_shape, self.filters, self.residual_units, self.residual_blocks
         )
-
-    def _check_user_decoder(self, decoder):
-        expected = (*self.latent_grid, self.latent_dim)
-        if tuple(decoder.input_shape[1:]) != expected:
-            raise ValueError(
-                f"A VQ-VAE's decoder takes the quantized grid of shape {expected}. "
-                f"Received: a decoder with input shape {tuple(decoder.input_shape[1:])}"
-            )
-        if tuple(decoder.output_shape[1:]) != self.data_shape:
-            raise ValueError(
-                f"The decoder's output shape {tuple(decoder.output_shape[1:])} does not match "
-                f"input_shape={self.data_shape}."
-            )
 
     def build_decoder_model(self):
         indices = keras.Input(self.latent_grid, dtype="int32", name="indices")

@@ -117,6 +117,27 @@ def test_user_encoder_must_output_embedding_sized_vectors():
         model.attach_prior(PixelCNNPrior((2, 2), 8))
 
 
+def test_user_decoder_takes_the_quantized_grid():
+    # KW's conv encoder downsamples 12 x 12 to a 3 x 3 grid of 3-vectors.
+    def decoder(input_shape, activation=None):
+        z = keras.Input(input_shape)
+        return keras.Model(z, keras.layers.Conv2DTranspose(1, 4, strides=4, activation=activation)(z))
+
+    with pytest.raises(
+        ValueError, match=r"input shape \(3, 3, 4\) does not match latent_dim=3: it must be \(3, 3, 3\)"
+    ):
+        keras_ae.create_model("vq_vae", **KW, decoder=decoder((3, 3, 4)))
+    with pytest.raises(ValueError, match="must output logits"):
+        keras_ae.create_model("vq_vae", **KW, decoder=decoder((3, 3, 3), activation="sigmoid"))
+    model = keras_ae.create_model("vq_vae", **KW, decoder=decoder((3, 3, 3)))
+    assert model.decoder_network.input_shape == (None, 3, 3, 3)
+    x = make_data(4)
+    # decode(encode(x)) runs the user's network on the codebook vectors of the indices.
+    vectors = keras.ops.convert_to_numpy(model.quantizer.codebook)[model.encode(x)]
+    logits = keras.ops.convert_to_numpy(model.decoder_network(vectors))
+    np.testing.assert_allclose(model.decode(model.encode(x)), 1 / (1 + np.exp(-logits)), rtol=1e-5, atol=1e-6)
+
+
 # ------------------------------------------------------------------------ the prior
 def test_pixelcnn_is_causal_in_raster_order():
     prior = PixelCNNPrior((4, 5), 6, filters=8, num_blocks=3)
