@@ -19,7 +19,8 @@ class Networks:
     `BaseAutoencoder.__init__` calls `_build_networks` once, under the model's dtype policy,
     after it has resolved `data_shape`, `architecture`, `hidden_units`, `filters`,
     `activation` and `likelihood`. A variant overrides `build_encoder` (always) and
-    `build_decoder_network` or `code_spec` where its decoder or codes differ.
+    `build_decoder_network`, `decoder_input_shape` or `code_spec` where its decoder or
+    codes differ.
     """
 
     def _build_networks(self, latent_dim, encoder, decoder):
