@@ -33,7 +33,6 @@ score) can be kept with `--save-preset` and pictured with `--traversals`.
 import pathlib
 
 from _beta_vae_args import parse_args
-
 from _common import Stopwatch, datasets_dir, report, write_preset
 
 PAPER = {"beta_vae_score": {1.0: 0.6158, 4.0: 0.9923}}

@@ -46,15 +46,9 @@ below its top are still probed): a CAE-2 on a preset then skips the preset's fin
         --layers 2 --fine-tune-epochs 60                       # CAE-2 on the shipped CAE
 """
 
-from _common import (
-    Stopwatch,
-    load_mnist,
-    mnist_check,
-    mnist_source,
-    report,
-    write_preset,
-)
+from _common import Stopwatch, load_mnist, report
 from _contractive_args import parse_args
+from _contractive_preset import save_cae_preset
 from _contractive_training import Trainer, pretraining, selection_text
 
 PAPER = {"jacobian_norm": {"cae": 0.73e-4, "ae": 17.5e-4}, "finetuned_error": {"cae": 0.0114}}
@@ -276,38 +270,15 @@ def main(argv=None):
     if args.save_preset:
         if "cae" not in models:
             raise SystemExit("--save-preset saves the CAE: include cae in --models")
-        cae = per_model["cae"]
-        weight = results["weight_selection"]["chosen"] if "weight_selection" in results else weights[0]
-        write_preset(
+        save_cae_preset(
             args,
             models["cae"],
+            results,
+            weights,
             clock,
-            summary="Contractive autoencoder on MNIST, Rifai et al. (2011) Table 1: "
-            f"{args.hidden_units} sigmoid units, tied weights, Bernoulli decoder, contractive_weight={weight:g}"
-            + (" (chosen on the validation split)." if "weight_selection" in results else "."),
-            data={
-                "dataset": "mnist",
-                "train": f"{len(x_fit)} training images",
-                "test": f"{len(x_test)} test images",
-            },
-            figures={
-                "jacobian_frobenius_norm": cae["jacobian_norm"],
-                "saturated_units": cae["saturation"],
-                "probe_test_error": cae["probe_error"],
-                "fine_tuned_test_error": None if cae["fine_tuned"] is None else cae["fine_tuned"]["error"],
-                "test_cross_entropy_nats": cae["test_cross_entropy"],
-                "ae_over_cae_jacobian_norm": results.get("ae_over_cae_jacobian_norm"),
-                "paper_ae_over_cae_jacobian_norm": PAPER["jacobian_norm"]["ae"]
-                / PAPER["jacobian_norm"]["cae"],
-            },
-            check=mnist_check(
-                "training loss (cross-entropy plus contractive penalty) on the first 1,000 test images",
-                tolerance=0.1,
-            ),
-            epochs=args.epochs,
-            batch_size=args.batch_size,
-            source=mnist_source(args),
-            train_lap=f"train cae {weight:g}" if "weight_selection" in results else "train cae",
+            fitted_images=len(x_fit),
+            test_images=len(x_test),
+            paper_ratio=PAPER["jacobian_norm"]["ae"] / PAPER["jacobian_norm"]["cae"],
         )
 
 

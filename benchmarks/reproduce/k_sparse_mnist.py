@@ -20,9 +20,6 @@ the same validation tenth.
         --probe-scaling choose --skip-raw-pixels             # the shipped model, both scalings
 """
 
-from _k_sparse_probe import parse_alphas, probe_alphas, validation_error
-from _k_sparse_training import train
-
 from _common import (
     Stopwatch,
     add_mnist_dir,
@@ -37,6 +34,8 @@ from _common import (
     resolve,
     write_preset,
 )
+from _k_sparse_probe import parse_alphas, probe_alphas, validation_error
+from _k_sparse_training import train
 
 # --probe-scaling: `linear_probe_error`'s `standardize`, and the codes the report names.
 SCALINGS = {"standardized": True, "raw": False, "choose": (True, False)}

@@ -10,7 +10,9 @@ from tests.benchmarks.script_runner import finite, run_fast
 def test_contractive_mnist_fast(datasets_dir, tmp_path):
     # Two weights: chosen on the validation split (the last 1/6 of the 1,000 fast-mode
     # training images), which every model then trains without. Two fine-tuning learning
-    # rates and batch sizes: chosen on the fine-tuning's own validation images.
+    # rates and batch sizes: chosen on the fine-tuning's own validation images. The chosen
+    # CAE is saved as a preset.
+    preset = tmp_path / "cae_chosen"
     results, stdout = run_fast(
         "contractive_mnist.py",
         datasets_dir,
@@ -21,6 +23,8 @@ def test_contractive_mnist_fast(datasets_dir, tmp_path):
         "0.05,0.2",
         "--fine-tune-batch-size",
         "100,50",
+        "--save-preset",
+        str(preset),
     )
     assert "0.0114" in stdout and "not measured" not in stdout
     selection = results["weight_selection"]
@@ -42,6 +46,16 @@ def test_contractive_mnist_fast(datasets_dir, tmp_path):
         assert scores["jacobian_mean_squared_entry"] >= scores["jacobian_norm"] ** 2 / 784_000 * (1 - 1e-9)
     assert finite(results["ae_over_cae_jacobian_norm"])
     assert finite(results["ae_over_cae_jacobian_mean_squared_entry"])
+    from keras_ae.presets import preset_card
+
+    # The card names the chosen weight, its figures are the CAE's, and its wall time is the
+    # chosen model's own training lap, not the whole choice's.
+    card, chosen = preset_card(str(preset)), selection["chosen"]
+    assert f"contractive_weight={chosen:g} (chosen on the validation split)." in card["summary"]
+    assert card["data"]["train"] == "834 training images"
+    assert card["figures"]["probe_test_error"] == results["per_model"]["cae"]["probe_error"]
+    assert card["figures"]["ae_over_cae_jacobian_norm"] == results["ae_over_cae_jacobian_norm"]
+    assert card["training"]["wall_time_minutes"] == round(results["timings_s"][f"train cae {chosen:g}"] / 60, 1)
 
 
 def test_contractive_mnist_measures_a_cae_preset(datasets_dir, tmp_path):
