@@ -5,13 +5,15 @@ returns the path, so the same pictures come from Python and from `keras-ae plot`
 """
 
 from keras_ae.plotting.codebook import code_counts, plot_codebook_usage
-from keras_ae.plotting.pictures import (
-    first_layer_kernel,
+from keras_ae.plotting.latent import (
     latent_kl_per_dim,
-    plot_filters,
     plot_latent_manifold,
     plot_latent_scatter,
     plot_latent_traversals,
+)
+from keras_ae.plotting.pictures import (
+    first_layer_kernel,
+    plot_filters,
     plot_loss_curves,
     plot_reconstructions,
     plot_samples,
