@@ -21,7 +21,7 @@ class FusedAdam(keras.optimizers.Adam):
     Where the fused kernel does not apply it runs Keras' own update: `amsgrad=True`,
     sparse gradients and `tf.distribute` strategies. `compile` of every keras-ae model
     uses it for `optimizer="adam"` (the default) and for instances of Keras' `Adam`
-    itself (see `UserAPI.compile`).
+    itself (see `Fitting.compile`).
 
     Args:
         Those of `keras.optimizers.Adam`.

@@ -1,5 +1,6 @@
 """The shared base of every autoencoder: its arguments, forward pass and config (its networks,
-training step and array API are the mixins `Networks`, `TrainingStep` and `UserAPI`)."""
+training step, Keras entry points and array API are the mixins `Networks`, `TrainingStep`,
+`Fitting` and `UserAPI`)."""
 
 import contextlib
 import re
@@ -20,6 +21,7 @@ from keras_ae.architectures import (
 from keras_ae.layers import DynamicBinarization
 from keras_ae.layers.seed_state import derived_seed
 from keras_ae.losses import get_likelihood
+from keras_ae.models.fitting import Fitting
 from keras_ae.models.networks import Networks
 from keras_ae.models.training_step import TrainingStep, weighted_mean  # noqa: F401  (re-exported)
 from keras_ae.models.user_api import UserAPI
@@ -40,13 +42,14 @@ def dtype_policy(policy):
         keras.config.set_dtype_policy(previous)
 
 
-class BaseAutoencoder(UserAPI, TrainingStep, Networks, keras.Model):
+class BaseAutoencoder(UserAPI, Fitting, TrainingStep, Networks, keras.Model):
     """Base class of the zoo: owns the decoder, the likelihood and the training loop.
 
-    The array-level API (`fit`/`evaluate`/`predict` checks, `compile` defaults, `encode`,
-    `decode`, `reconstruct`, `sample`, `export_for_serving`) lives in `UserAPI`, the
-    training and evaluation steps in `TrainingStep`, and the building of the encoder and
-    decoder networks in `Networks`.
+    The array-level API (`from_preset`, `encode`, `decode`, `reconstruct`, `sample`,
+    `export_for_serving`) lives in `UserAPI`; Keras' entry points with their checks and
+    defaults (`compile`, `fit`, `evaluate`, `predict`) in `Fitting`; the training and
+    evaluation steps in `TrainingStep`; and the building of the encoder and decoder
+    networks in `Networks`.
 
     A variant builds its encoder in `build_encoder`, defines its forward pass in
     `forward`, and adds loss terms with `add_loss` (or regularizers) during the call.
