@@ -17,7 +17,7 @@ from keras_ae.data import load_dataset
 from keras_ae.export import SIGNATURE_NAMES, list_store, models_config_text, signature_names
 from keras_ae.export import client as serving
 from tests.conftest import REPO, load_script
-from tests.test_serving import fake_predict, tf_serving_decode, tf_serving_encode
+from tests.export.serving_case import fake_predict, tf_serving_decode, tf_serving_encode
 
 STORE = REPO / "saved_models"
 reference_models = load_script("benchmarks/reference_models.py")
@@ -102,7 +102,7 @@ def test_seeded_samples_match_the_machine_that_exported_them(loaded, name):
 
 def test_readme_examples_run_against_stand_ins_for_the_server(loaded, datasets_dir, monkeypatch):
     """Runs every Python block of saved_models/README.md, with REST and gRPC answered by the
-    loaded SavedModel following TF Serving's rules (tests/test_serving.py)."""
+    loaded SavedModel following TF Serving's rules (tests/export/serving_case.py)."""
     text = (STORE / "README.md").read_text()
     for signature in SIGNATURE_NAMES:
         section = text.split(f"### {signature}\n", 1)[1].split("###", 1)[0]
