@@ -12,53 +12,8 @@ import pytest
 
 import keras_ae
 from keras_ae import cli
+from tests.cli_case import NOISE, TINY, run_commands
 from tests.conftest import REPO
-
-TINY = [
-    "--split",
-    "train[:192]",
-    "--epochs",
-    "2",
-    "--batch-size",
-    "64",
-    "--latent-dim",
-    "2",
-    "--hidden-units",
-    "32",
-]
-NOISE = (
-    "I0000",
-    "W0000",
-    "WARNING",
-    "Warning:",
-    "Traceback",
-    "oneDNN",
-    "cpu_feature_guard",
-    "absl::InitializeLog",
-)
-
-
-def run_commands(commands, cwd):
-    """Runs `keras-ae` commands one after the other in ONE fresh Python process (TensorFlow is
-    imported once), as the console script does: no TF log level set. Returns the exit codes
-    and the combined output."""
-    script = (
-        "import sys\n"
-        # As the `keras-ae` console script starts: the package sees its name in argv[0].
-        "sys.argv = ['keras-ae']\n"
-        "from keras_ae.cli import main\n"
-        f"for argv in {commands!r}:\n"
-        "    print('>>> keras-ae', ' '.join(argv), flush=True)\n"
-        "    print('exit', main(argv), flush=True)\n"
-    )
-    env = dict(os.environ, PYTHONPATH=str(REPO))
-    env.pop("TF_CPP_MIN_LOG_LEVEL", None)
-    result = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300, cwd=cwd, env=env
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    outputs = result.stdout.split(">>> keras-ae")[1:]
-    return outputs, result.stderr
 
 
 def test_train_evaluate_export_plot_end_to_end(tmp_path):
@@ -280,63 +235,3 @@ def test_demo_command_trains_evaluates_plots_and_exports(tmp_path, capsys):
     assert (out / "model.keras").is_file() and (out / "metrics.json").is_file()
     assert (out / "plots" / "samples.png").is_file() and (out / "plots" / "manifold.png").is_file()
     assert (out / "saved_model" / "1" / "saved_model.pb").is_file()
-
-
-def test_vq_vae_trains_its_prior_and_plots_its_codebook(tmp_path):
-    commands = [
-        ["train", "vq_vae", *TINY, "--prior-epochs", "1", "--out", "runs/vq"],
-        ["plot", "runs/vq"],
-        ["export", "runs/vq", "--version", "1"],
-        ["train", "vae", *TINY, "--prior-epochs", "1", "--out", "runs/bad"],
-        ["train", "vq_vae", *TINY, "--prior-epochs", "1", "--out", "runs/vq"],
-    ]
-    (train, plot, export, bad, again), stderr = run_commands(commands, cwd=tmp_path)
-    for output in (train, plot, export, again):
-        assert output.rstrip().endswith("exit 0"), output + stderr
-    assert "Training the prior over the codes for 1 epochs." in train
-    # The same command on the finished run keeps its model and prior.
-    assert "already trained to epoch 2" in again and "Training the prior" not in again
-    run = tmp_path / "runs" / "vq"
-    history = json.loads((run / "history.json").read_text())
-    assert len(history["prior_loss"]) == 1 and len(history["val_prior_loss"]) == 1
-    assert {p.stem for p in (run / "plots").glob("*.png")} == {
-        "reconstructions",
-        "samples",
-        "codebook",
-        "loss_curves",
-    }
-    import tensorflow as tf
-
-    loaded = tf.saved_model.load(str(run / "saved_model" / "1"))
-    assert "sample" in loaded.signatures and "sample_from_noise" not in loaded.signatures
-    assert bad.rstrip().endswith("exit 2")
-    assert "prior_epochs trains the learned prior of a discrete model (vq_vae); 'vae' has none" in stderr
-    assert not (tmp_path / "runs" / "bad" / "model.keras").exists()
-
-
-def test_draw_trains_and_plots_its_steps(tmp_path):
-    params = ["--param", "steps=3", "--param", "read_size=2", "--param", "write_size=3"]
-    commands = [
-        [
-            "train",
-            "draw",
-            "--split",
-            "train[:128]",
-            "--epochs",
-            "1",
-            "--latent-dim",
-            "2",
-            *params,
-            "--out",
-            "runs/d",
-        ],
-        ["plot", "runs/d"],
-    ]
-    (train, plot), stderr = run_commands(commands, cwd=tmp_path)
-    for output in (train, plot):
-        assert output.rstrip().endswith("exit 0"), output + stderr
-    # The digits preset's dense widths do not reach DRAW, whose networks are LSTMs.
-    config = json.loads((tmp_path / "runs" / "d" / "config.json").read_text())
-    assert config["model_config"]["steps"] == 3 and "hidden_units" not in config["model_config"]
-    expected = {"reconstructions", "samples", "generation_steps", "attention_steps", "loss_curves"}
-    assert {p.stem for p in (tmp_path / "runs" / "d" / "plots").glob("*.png")} == expected
