@@ -6,7 +6,7 @@ import pytest
 
 from keras_ae.layers import AttentiveRead, AttentiveWrite, GaussianFilterbank
 from keras_ae.layers.draw_attention import filterbank
-from tests.layers.layer_cases import paper_filterbank
+from tests.layers.layer_references import paper_filterbank
 
 
 def _np(x):

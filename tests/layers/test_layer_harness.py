@@ -26,19 +26,16 @@ import numpy as np
 import pytest
 
 from keras_ae.version import __version__
-from tests.layers.layer_cases import (
-    BAD_ARGUMENT_CASES,
+from tests.layers.layer_case import (
     BASE_KEYS,
-    LAYER_CASES,
     REQUIRED_BASE_KEYS,
-    SEEDED_CASES,
     as_list,
     constructor_arguments,
     expected_output_shape,
-    layer_cases,
     randomize_weights,
-    to_numpy,
 )
+from tests.layers.layer_cases import BAD_ARGUMENT_CASES, LAYER_CASES, SEEDED_CASES, layer_cases
+from tests.layers.layer_references import to_numpy
 from tests.regularizers.regularizer_cases import REGULARIZER_CASES
 
 

@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 
 from keras_ae.version import __version__
-from tests.layers.layer_cases import constructor_arguments, to_numpy
+from tests.layers.layer_case import constructor_arguments
+from tests.layers.layer_references import to_numpy
 from tests.regularizers.regularizer_cases import REGULARIZER_CASES, regularizer_cases
 
 
