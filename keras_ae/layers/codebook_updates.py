@@ -26,7 +26,7 @@ class CodebookUpdates:
     """Mixin of `VectorQuantizer`: the codebook's updates from a training batch.
 
     It relies on the layer's `codebook` (and, as configured, `ema_count`, `ema_sum`,
-    `unused_steps`, `initialized`), its `num_embeddings`, `decay`, `epsilon`,
+    `unused_steps`, `initialized`), its `num_embeddings`, `ema`, `decay`, `epsilon`,
     `restart_after` and `seed_generator`. Statistics are summed over `tf.distribute`
     replicas and draws taken from the first replica, so the replicas keep one codebook.
     """
