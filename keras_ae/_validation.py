@@ -112,6 +112,17 @@ def check_activation(name, value):
     return value
 
 
+def activation_config(activation):
+    """An activation argument as a config value: a name or None as given, a callable
+    serialized the way Keras' own layers serialize theirs (so that the config is JSON-safe;
+    the callable itself is kept on the model, which also trains with an unregistered one)."""
+    import keras
+
+    if activation is None or isinstance(activation, (str, dict)):
+        return activation
+    return keras.activations.serialize(activation)
+
+
 def check_choice(name, value, choices):
     """Returns `value` if it is one of `choices`."""
     if not isinstance(value, str) or value not in choices:

@@ -8,6 +8,8 @@ import math
 
 import keras
 
+from keras_ae._validation import _is_int
+
 ARCHITECTURES = ("mlp", "conv")
 
 DEFAULT_HIDDEN_UNITS = {"mlp": (512, 256), "conv": (256,)}
@@ -20,12 +22,13 @@ def check_input_shape(input_shape):
         shape = tuple(input_shape)
     except TypeError:
         shape = None
-    if not shape or not all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in shape):
+    if not shape or not all(_is_int(d) and d > 0 for d in shape):
         raise ValueError(
             "Argument `input_shape` must be a non-empty tuple of positive ints without the "
             f"batch dimension, e.g. (784,) or (28, 28, 1). Received: input_shape={input_shape!r}"
         )
-    return shape
+    # Plain ints (a numpy int would make configs and exports unserializable as JSON).
+    return tuple(int(d) for d in shape)
 
 
 def check_architecture(architecture, input_shape):
@@ -46,12 +49,10 @@ def check_units(name, units, non_empty=False):
     if isinstance(units, (str, bytes)) or not hasattr(units, "__iter__"):
         raise ValueError(f"Argument `{name}` must be a sequence of positive ints. Received: {name}={units!r}")
     units = tuple(units)
-    if not all(isinstance(u, int) and not isinstance(u, bool) and u > 0 for u in units) or (
-        non_empty and not units
-    ):
+    if not all(_is_int(u) and u > 0 for u in units) or (non_empty and not units):
         what = "a non-empty sequence" if non_empty else "a sequence"
         raise ValueError(f"Argument `{name}` must be {what} of positive ints. Received: {name}={units!r}")
-    return units
+    return tuple(int(u) for u in units)
 
 
 def _downsampled(size, times):

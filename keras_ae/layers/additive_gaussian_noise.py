@@ -1,11 +1,13 @@
 """Additive isotropic Gaussian corruption of the denoising autoencoder."""
 
+import math
+
 import keras
 from keras import ops
 
 from keras_ae import backend
 from keras_ae._config import KnownConfig
-from keras_ae._validation import check_non_negative, check_seed
+from keras_ae._validation import _is_number, check_non_negative, check_seed
 from keras_ae.layers.seed_state import SavesSeedState
 
 
@@ -34,7 +36,8 @@ class AdditiveGaussianNoise(SavesSeedState, KnownConfig, keras.layers.Layer):
         super().__init__(**kwargs)
         stddev = check_non_negative("stddev", stddev)
         if clip is not None:
-            if len(clip) != 2 or not clip[0] < clip[1]:
+            pair = isinstance(clip, (list, tuple)) and len(clip) == 2
+            if not (pair and all(_is_number(c) and math.isfinite(c) for c in clip) and clip[0] < clip[1]):
                 raise ValueError(
                     f"Argument `clip` must be None or a pair (low, high) with low < high. "
                     f"Received: clip={clip!r}"

@@ -4,7 +4,7 @@ import keras
 from keras import ops
 
 from keras_ae._config import KnownConfig
-from keras_ae._validation import check_bool
+from keras_ae._validation import check_activation, check_bool
 
 
 def _find_layer(layer, name):
@@ -85,7 +85,7 @@ class DenseTranspose(KnownConfig, keras.layers.Layer):
                 "Argument `tied_to` must be a keras.layers.Dense layer or its name. "
                 f"Received: tied_to={tied_to!r}"
             )
-        self.activation = keras.activations.get(activation)
+        self.activation = keras.activations.get(check_activation("activation", activation))
         self.use_bias = check_bool("use_bias", use_bias)
 
     def __call__(self, inputs, *args, **kwargs):

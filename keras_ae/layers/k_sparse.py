@@ -78,6 +78,10 @@ class KSparse(KnownConfig, keras.layers.Layer):
             k = self.inference_k(units)
         elif k is None:
             k = self.k
+        elif isinstance(k, int):
+            # A Python int selects exactly k entries: checked like the constructor's, as 0
+            # would silently zero the code. (Keras hands numpy scalars to `call` as tensors.)
+            k = check_k("k", k, units, "units")
         flat = ops.reshape(inputs, (-1, units))
         dynamic = not isinstance(k, int)
         # Python ints select exactly k entries; a tensor k selects among the max_k largest

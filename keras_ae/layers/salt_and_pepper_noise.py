@@ -5,7 +5,7 @@ from keras import ops
 
 from keras_ae import backend
 from keras_ae._config import KnownConfig
-from keras_ae._validation import check_rate, check_seed
+from keras_ae._validation import check_number, check_rate, check_seed
 from keras_ae.layers.seed_state import SavesSeedState
 
 
@@ -33,12 +33,12 @@ class SaltAndPepperNoise(SavesSeedState, KnownConfig, keras.layers.Layer):
     def __init__(self, rate, low=0.0, high=1.0, seed=None, **kwargs):
         super().__init__(**kwargs)
         self.rate = check_rate("rate", rate)
-        if not low < high:
+        self.low = check_number("low", low)
+        self.high = check_number("high", high)
+        if not self.low < self.high:
             raise ValueError(
                 f"Argument `low` must be smaller than `high`. Received: low={low!r}, high={high!r}"
             )
-        self.low = float(low)
-        self.high = float(high)
         self.seed = check_seed(seed)
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.supports_masking = True

@@ -10,7 +10,7 @@ import keras
 from keras import ops
 
 from keras_ae._config import KnownConfig
-from keras_ae._validation import check_bool
+from keras_ae._validation import check_bool, check_number
 from keras_ae.losses.functional import bernoulli_nll, gaussian_nll, squared_error
 
 
@@ -91,9 +91,7 @@ class GaussianLikelihood(Likelihood):
 
     def __init__(self, variance=1.0, learn_variance=False, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(variance, bool) or not isinstance(variance, (int, float)) or variance <= 0:
-            raise ValueError(f"Argument `variance` must be > 0. Received: variance={variance!r}")
-        self.variance = float(variance)
+        self.variance = check_number("variance", variance, minimum=0, exclusive_minimum=True)
         self.learn_variance = check_bool("learn_variance", learn_variance)
         self.log_variance = self.add_weight(
             name="log_variance",

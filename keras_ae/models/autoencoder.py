@@ -2,7 +2,7 @@
 
 import keras
 
-from keras_ae._validation import check_activation, check_bool, check_int
+from keras_ae._validation import activation_config, check_activation, check_bool, check_int
 from keras_ae.layers import DenseTranspose
 from keras_ae.models.base_autoencoder import BaseAutoencoder
 from keras_ae.registry import register_model
@@ -121,6 +121,6 @@ class Autoencoder(BaseAutoencoder):
 
     def get_config(self):
         config = super().get_config()
-        config["code_activation"] = self.code_activation
+        config["code_activation"] = activation_config(self.code_activation)
         config["tied_weights"] = self.tied_weights
         return config

@@ -10,7 +10,7 @@ from keras import ops
 
 from keras_ae import backend
 from keras_ae._config import check_config
-from keras_ae._validation import check_activation, check_seed
+from keras_ae._validation import activation_config, check_activation, check_seed
 from keras_ae.architectures import (
     DEFAULT_FILTERS,
     DEFAULT_HIDDEN_UNITS,
@@ -265,7 +265,7 @@ class BaseAutoencoder(UserAPI, Fitting, TrainingStep, Networks, keras.Model):
                 "architecture": self.architecture,
                 "hidden_units": self.hidden_units,
                 "filters": self.filters,
-                "activation": self.activation,
+                "activation": activation_config(self.activation),
                 "seed": self.seed,
                 "dynamic_binarization": self.dynamic_binarization,
                 "encoder": encoder,

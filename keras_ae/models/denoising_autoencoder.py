@@ -1,6 +1,6 @@
 """The denoising autoencoder: reconstruct the clean input from a corrupted one."""
 
-from keras_ae._validation import check_choice
+from keras_ae._validation import check_choice, check_non_negative, check_rate
 from keras_ae.layers import NOISE_LAYERS, get_noise_layer
 from keras_ae.losses import BernoulliLikelihood
 from keras_ae.models.autoencoder import Autoencoder
@@ -11,14 +11,15 @@ from keras_ae.registry import register_model
 class DenoisingAutoencoder(Autoencoder):
     """Autoencoder trained to map a corrupted `x~ ~ q(x~|x)` back to the clean `x`.
 
-    The corruption is applied in `train_step` only; the loss compares the
+    The corruption is applied only when the model is called with `training=True` (the
+    steps of `fit`, or a custom loop's `model(x, training=True)`); the loss compares the
     reconstruction with the *clean* input. Evaluation and prediction see clean inputs.
 
     Args:
         noise: `"masking"` (zero a fraction), `"gaussian"` (additive) or
             `"salt_and_pepper"`.
-        noise_level: the fraction of corrupted elements (masking, salt-and-pepper) or
-            the Gaussian standard deviation.
+        noise_level: the fraction of corrupted elements (masking, salt-and-pepper), in
+            [0, 1), or the Gaussian standard deviation, >= 0.
         **kwargs: see `Autoencoder`.
 
     Example:
@@ -32,7 +33,9 @@ class DenoisingAutoencoder(Autoencoder):
 
     def __init__(self, input_shape=None, latent_dim=None, noise="masking", noise_level=0.25, **kwargs):
         self.noise = check_choice("noise", noise, NOISE_LAYERS)
-        self.noise_level = noise_level
+        # Checked before the networks are built, under the model's own argument name.
+        check_level = check_non_negative if self.noise == "gaussian" else check_rate
+        self.noise_level = check_level("noise_level", noise_level)
         super().__init__(input_shape=input_shape, latent_dim=latent_dim, **kwargs)
         # Built after the base so that it reads the resolved likelihood: Gaussian noise on
         # Bernoulli targets is clipped back into [0, 1].
@@ -41,13 +44,7 @@ class DenoisingAutoencoder(Autoencoder):
             if noise == "gaussian" and isinstance(self.likelihood, BernoulliLikelihood)
             else {}
         )
-        try:
-            self.corruption = get_noise_layer(noise, noise_level, seed=self.seed, name="corruption", **clip)
-        except ValueError as error:
-            # The layer names its own argument (rate, stddev): say which model argument it is.
-            raise ValueError(
-                f"Argument `noise_level` is not a valid level for noise={noise!r}: {error}"
-            ) from None
+        self.corruption = get_noise_layer(noise, self.noise_level, seed=self.seed, name="corruption", **clip)
 
     def corrupt(self, x):
         return self.corruption(x, training=True)

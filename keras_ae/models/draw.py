@@ -86,7 +86,15 @@ class DRAW(DrawRecurrence, BaseAutoencoder):
         for name in ("encoder", "decoder"):
             if kwargs.get(name) is not None:
                 raise ValueError(f"DRAW builds its own recurrent networks. Received: {name}={kwargs[name]!r}")
-        for name, allowed in (("architecture", ("mlp",)), ("hidden_units", ((),)), ("filters", ())):
+        # Options of the zoo's dense and conv networks: DRAW has none, so a value other
+        # than the default would be silently ignored.
+        not_applicable = (
+            ("architecture", ("mlp",)),
+            ("hidden_units", ((),)),
+            ("filters", ()),
+            ("activation", ("relu",)),
+        )
+        for name, allowed in not_applicable:
             value = kwargs.pop(name, None)
             if value is not None and (tuple(value) if isinstance(value, list) else value) not in allowed:
                 raise ValueError(

@@ -103,12 +103,12 @@ class KSparseAutoencoder(ReplicaLosses, Autoencoder):
         self.dead_steps = check_int("dead_steps", dead_steps)
         self.alpha = check_number("alpha", alpha, minimum=1)
         if k_start is not None:
-            check_k("k_start", k_start)
+            k_start = check_k("k_start", k_start)
             if k_start < k:
                 raise ValueError(
                     f"Argument `k_start` must be >= k={k}: the schedule lowers k. Received: k_start={k_start}"
                 )
-            check_int(
+            total_steps = check_int(
                 "total_steps", total_steps, what="(optimizer steps of the whole run, needed with k_start)"
             )
         elif total_steps is not None:

@@ -37,7 +37,8 @@ class Networks:
                 )
             self._user_encoder_name = encoder.name
             features = encoder(inputs)
-        self.latent_dim = latent_dim
+        # None: inferred from a user encoder in `build_encoder`, then checked below.
+        self.latent_dim = None if latent_dim is None else check_int("latent_dim", latent_dim)
         self.encoder = self.build_encoder(inputs, features)
         self.latent_dim = check_int("latent_dim", self.latent_dim)
 

@@ -5,7 +5,13 @@ import numpy as np
 from keras import ops
 
 from keras_ae import backend
-from keras_ae._validation import check_bool, check_code_indices, check_int, check_non_negative
+from keras_ae._validation import (
+    check_bool,
+    check_code_indices,
+    check_int,
+    check_non_negative,
+    check_number,
+)
 from keras_ae.architectures import build_decoder, encoder_body, residual_decoder, residual_encoder_body
 from keras_ae.layers.vector_quantizer import VectorQuantizer
 from keras_ae.models.base_autoencoder import BaseAutoencoder
@@ -147,8 +153,8 @@ class VQVAE(LearnedPrior, BaseAutoencoder):
             "embedding_dim": check_int("latent_dim", latent_dim),
             "commitment_cost": check_non_negative("commitment_cost", commitment_cost),
             "ema": check_bool("ema", ema),
-            "decay": decay,
-            "restart_after": restart_after,
+            "decay": check_number("decay", decay, minimum=0, maximum=1, exclusive_maximum=True),
+            "restart_after": None if restart_after is None else check_int("restart_after", restart_after),
             "kmeans_init": check_bool("kmeans_init", kmeans_init),
         }
         super().__init__(

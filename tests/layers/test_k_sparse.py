@@ -103,3 +103,17 @@ def test_k_larger_than_the_code_size_is_refused():
 def test_alpha_below_one_is_refused(alpha):
     with pytest.raises(ValueError, match=r"Received: alpha="):
         KSparse(2, alpha=alpha)
+
+
+def test_a_python_k_given_to_call_is_checked_and_a_numpy_k_keeps_exactly_k(rng):
+    x = rng.normal(size=(6, 12)).astype("float32")
+    layer = KSparse(2)
+    # Keras hands a numpy scalar to `call` as a tensor: it keeps exactly k units too.
+    expected = keras.ops.convert_to_numpy(KSparse(5)(x, training=True))
+    np.testing.assert_array_equal(
+        keras.ops.convert_to_numpy(layer(x, training=True, k=np.int64(5))), expected
+    )
+    # k = 0 would silently zero the code; k above the code size would fail inside top_k.
+    for bad in (0, -1, 13, True):
+        with pytest.raises(ValueError, match=rf"`k` \(at most the code size units=12\).*Received: k={bad}"):
+            layer(x, training=True, k=bad)

@@ -72,5 +72,13 @@ def test_get_likelihood_and_bad_arguments():
         get_likelihood("laplace")
     with pytest.raises(ValueError, match="variance=0"):
         GaussianLikelihood(variance=0)
+    # A non-finite variance would store a NaN or inf log-variance and fail only at the
+    # first step; a numpy scalar is a number like any other.
+    for bad in (float("nan"), float("inf"), "0.1"):
+        with pytest.raises(ValueError, match=r"`variance` must be a finite number > 0"):
+            GaussianLikelihood(variance=bad)
+    likelihood = GaussianLikelihood(variance=np.float32(0.5))
+    assert type(likelihood.get_config()["variance"]) is float
+    np.testing.assert_allclose(_np(likelihood.log_variance), np.log(0.5), rtol=1e-6)
     with pytest.raises(ValueError, match="max=1.5"):
         BernoulliLikelihood().check_targets(np.array([0.0, 1.5]))

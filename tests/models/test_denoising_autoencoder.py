@@ -58,5 +58,14 @@ def test_config_and_bad_noise():
     assert (config["noise"], config["noise_level"], config["seed"]) == ("gaussian", 0.2, 4)
     with pytest.raises(ValueError, match="noise='blur'"):
         keras_ae.create_model("denoising_autoencoder", noise="blur", **KW)
-    with pytest.raises(ValueError, match="rate=1.0"):
+    with pytest.raises(
+        ValueError, match=r"`noise_level` must be a finite number in \[0, 1\).*noise_level=1.0"
+    ):
         keras_ae.create_model("denoising_autoencoder", noise="masking", noise_level=1.0, **KW)
+    with pytest.raises(ValueError, match=r"`noise_level` must be a finite number >= 0.*noise_level=-0.5"):
+        keras_ae.create_model("denoising_autoencoder", noise="gaussian", noise_level=-0.5, **KW)
+    # A numpy level is stored as a float: the config stays JSON-safe (export records it).
+    model = keras_ae.create_model(
+        "denoising_autoencoder", noise="gaussian", noise_level=np.float32(0.5), **KW
+    )
+    assert type(model.get_config()["noise_level"]) is float
