@@ -154,7 +154,10 @@ class GaussianFilterbank(_ImageAttention):
         )
         start = tiling_params(self.image_height, self.image_width, self.glimpse_size, self.initial_intensity)
         self.params = keras.layers.Dense(
-            5, bias_initializer=keras.initializers.Constant(start), name="attention_params"
+            5,
+            bias_initializer=keras.initializers.Constant(start),
+            name="attention_params",
+            dtype=self.dtype_policy,
         )
 
     def build(self, input_shape):
@@ -204,7 +207,9 @@ class AttentiveRead(_ImageAttention):
 
     def __init__(self, image_height, image_width, glimpse_size, **kwargs):
         super().__init__(image_height, image_width, glimpse_size, **kwargs)
-        self.filterbank = GaussianFilterbank(image_height, image_width, glimpse_size, name="read_filterbank")
+        self.filterbank = GaussianFilterbank(
+            image_height, image_width, glimpse_size, name="read_filterbank", dtype=self.dtype_policy
+        )
 
     def build(self, input_shape):
         self.filterbank.build(input_shape[2])
@@ -254,9 +259,16 @@ class AttentiveWrite(_ImageAttention):
         # useful size. Starting at gamma = 1 / stride^2 gives the write unit gain.
         gain = (self.glimpse_size / max(self.image_height, self.image_width)) ** 2
         self.filterbank = GaussianFilterbank(
-            image_height, image_width, glimpse_size, initial_intensity=gain, name="write_filterbank"
+            image_height,
+            image_width,
+            glimpse_size,
+            initial_intensity=gain,
+            name="write_filterbank",
+            dtype=self.dtype_policy,
         )
-        self.patch = keras.layers.Dense(glimpse_size * glimpse_size * self.channels, name="write_patch")
+        self.patch = keras.layers.Dense(
+            glimpse_size * glimpse_size * self.channels, name="write_patch", dtype=self.dtype_policy
+        )
 
     def build(self, input_shape):
         self.filterbank.build(input_shape)

@@ -68,10 +68,18 @@ class GatedPixelCNNBlock(KnownConfig, keras.layers.Layer):
             raise ValueError(f"Argument `kernel_size` must be odd. Received: kernel_size={kernel_size}")
         self.first = check_bool("first", first)
         half = self.kernel_size // 2
-        self.vertical_conv = keras.layers.Conv2D(2 * filters, (half + 1, self.kernel_size), name="vertical")
-        self.vertical_to_horizontal = keras.layers.Conv2D(2 * filters, 1, name="vertical_to_horizontal")
-        self.horizontal_conv = keras.layers.Conv2D(2 * filters, (1, half + 1), name="horizontal")
-        self.horizontal_out = keras.layers.Conv2D(filters, 1, name="horizontal_out")
+        # Sublayers in this layer's dtype policy (Keras' default would be the global one).
+        policy = self.dtype_policy
+        self.vertical_conv = keras.layers.Conv2D(
+            2 * filters, (half + 1, self.kernel_size), name="vertical", dtype=policy
+        )
+        self.vertical_to_horizontal = keras.layers.Conv2D(
+            2 * filters, 1, name="vertical_to_horizontal", dtype=policy
+        )
+        self.horizontal_conv = keras.layers.Conv2D(
+            2 * filters, (1, half + 1), name="horizontal", dtype=policy
+        )
+        self.horizontal_out = keras.layers.Conv2D(filters, 1, name="horizontal_out", dtype=policy)
 
     def build(self, input_shape):
         for shape in input_shape:

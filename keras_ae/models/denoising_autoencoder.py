@@ -44,7 +44,9 @@ class DenoisingAutoencoder(Autoencoder):
             if noise == "gaussian" and isinstance(self.likelihood, BernoulliLikelihood)
             else {}
         )
-        self.corruption = get_noise_layer(noise, self.noise_level, seed=self.seed, name="corruption", **clip)
+        self.corruption = get_noise_layer(
+            noise, self.noise_level, seed=self.seed, name="corruption", dtype=self.dtype_policy, **clip
+        )
 
     def corrupt(self, x):
         return self.corruption(x, training=True)

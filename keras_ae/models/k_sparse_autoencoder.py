@@ -120,7 +120,8 @@ class KSparseAutoencoder(ReplicaLosses, Autoencoder):
         )
         self.k_start = k_start
         self.total_steps = total_steps
-        self.k_sparse = KSparse(self.k, alpha=self.alpha, name="k_sparse")
+        # The model's dtype policy is its `dtype` argument, or the global one (None).
+        self.k_sparse = KSparse(self.k, alpha=self.alpha, name="k_sparse", dtype=kwargs.get("dtype"))
         super().__init__(
             input_shape=input_shape, latent_dim=latent_dim, code_activation=code_activation, **kwargs
         )

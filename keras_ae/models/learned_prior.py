@@ -57,7 +57,13 @@ class LearnedPrior:
         """
         if self.prior is None:
             self.attach_prior(
-                PixelCNNPrior(self.latent_grid, self.num_embeddings, name="prior", **prior_kwargs)
+                # In the model's dtype policy unless told otherwise, like its other layers.
+                PixelCNNPrior(
+                    self.latent_grid,
+                    self.num_embeddings,
+                    name="prior",
+                    **{"dtype": self.dtype_policy, **prior_kwargs},
+                )
             )
         elif prior_kwargs:
             raise ValueError(

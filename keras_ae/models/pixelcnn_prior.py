@@ -72,13 +72,19 @@ class PixelCNNPrior(keras.Model):
         self.num_blocks = check_int("num_blocks", num_blocks)
         self.kernel_size = check_int("kernel_size", kernel_size)
         self._grid_2d = self.grid_shape if len(self.grid_shape) == 2 else _fold(self.grid_shape[0])
-        self.embedding = keras.layers.Embedding(self.num_embeddings, self.filters, name="embedding")
+        self.embedding = keras.layers.Embedding(
+            self.num_embeddings, self.filters, name="embedding", dtype=self.dtype_policy
+        )
         self.blocks = [
-            GatedPixelCNNBlock(self.filters, self.kernel_size, first=i == 0, name=f"gated_block_{i}")
+            GatedPixelCNNBlock(
+                self.filters, self.kernel_size, first=i == 0, name=f"gated_block_{i}", dtype=self.dtype_policy
+            )
             for i in range(self.num_blocks)
         ]
-        self.head = keras.layers.Conv2D(self.filters, 1, activation="relu", name="head")
-        self.logits = keras.layers.Conv2D(self.num_embeddings, 1, name="logits")
+        self.head = keras.layers.Conv2D(
+            self.filters, 1, activation="relu", name="head", dtype=self.dtype_policy
+        )
+        self.logits = keras.layers.Conv2D(self.num_embeddings, 1, name="logits", dtype=self.dtype_policy)
         self.loss_tracker = keras.metrics.Mean(name="loss")
         self.bits_tracker = keras.metrics.Mean(name="bits_per_code")
         self.build((None, *self.grid_shape))

@@ -99,15 +99,26 @@ def test_a_mixed_precision_model_saves_loads_and_exports_float32(mixed_bfloat16,
     assert score.dtype == tf.float32 and np.all(np.isfinite(score.numpy()))
 
 
-def test_the_policy_can_be_given_to_one_model_instead_of_globally():
-    model = keras_ae.create_model("vae", **harness_kwargs("vae"), dtype="mixed_bfloat16")
+@pytest.mark.parametrize("name", MODELS)
+def test_the_policy_can_be_given_to_one_model_instead_of_globally(name):
+    kwargs = harness_kwargs(name)
+    # The harness's prior is a config saved under float32: here `fit_prior` creates one.
+    kwargs.pop("prior", None)
+    model = keras_ae.create_model(name, **kwargs, dtype="mixed_bfloat16")
     assert keras.config.dtype_policy().name == "float32"
-    layers = [model.likelihood, *model.encoder.layers, *model.decoder_network.layers]
-    assert {layer.dtype_policy.name for layer in layers} == {"mixed_bfloat16"}
-    model.compile()
     x = make_data(32)
+    if name == "vq_vae":
+        model.fit_prior(x, epochs=1, batch_size=16, verbose=0, filters=8, num_blocks=2)
+    # Every layer the model owns, down to the sublayers of composite layers (DRAW's
+    # attention, the corruption, the k-sparse step, the VQ-VAE's prior), computes in it.
+    layers = [
+        layer for layer in model._flatten_layers(include_self=False) if layer.weights or not layer._layers
+    ]
+    policies = {f"{layer.name} ({type(layer).__name__})": layer.dtype_policy.name for layer in layers}
+    assert {n: p for n, p in policies.items() if p != "mixed_bfloat16"} == {}
+    model.compile()
     assert np.isfinite(model.fit(x, epochs=1, batch_size=16, verbose=0).history["loss"][0])
-    assert keras_ae.create_model("vae", **harness_kwargs("vae")).compute_dtype == "float32"
+    assert keras_ae.create_model(name, **harness_kwargs(name)).compute_dtype == "float32"
 
 
 @pytest.mark.parametrize("name", ["vae", "draw"])
