@@ -12,6 +12,17 @@ from keras_ae.models import executions, resident_fit
 DEFAULT_STEPS_PER_EXECUTION = 16
 
 
+def labels_for_weights(x, y, sample_weight):
+    """The `y` to hand Keras' `fit`/`evaluate` so that `sample_weight` reaches the steps.
+
+    Keras drops `sample_weight` when `y` is None; the zoo's models have no labels, so
+    placeholder labels (ignored by the steps) keep the weights in the batch.
+    """
+    if y is None and sample_weight is not None and hasattr(x, "__len__"):
+        return np.zeros((len(x),), "float32")
+    return y
+
+
 class Fitting:
     """Mixin of `BaseAutoencoder` (before `keras.Model` in its bases): Keras' `compile`,
     `fit`, `evaluate` and `predict` with keras-ae's defaults and checks.
@@ -57,14 +68,6 @@ class Fitting:
                 f"Inputs `x` must have shape (batch, {', '.join(map(str, self.data_shape))}) to fit "
                 f"input_shape={self.data_shape}. Received: x with shape={shape}"
             )
-
-    @staticmethod
-    def _labels_for_weights(x, y, sample_weight):
-        # Keras drops `sample_weight` when `y` is None; autoencoders have no labels,
-        # so placeholder labels (ignored by the steps) keep the weights in the batch.
-        if y is None and sample_weight is not None and hasattr(x, "__len__"):
-            return np.zeros((len(x),), "float32")
-        return y
 
     def compile(self, optimizer="adam", *args, steps_per_execution=None, **kwargs):
         """Keras' `compile`, with a default that removes most of the per-step overhead.
@@ -113,7 +116,7 @@ class Fitting:
         self._check_array(x)
         if validation_data is not None:
             self._check_array(validation_data, "validation_data")
-        y = self._labels_for_weights(x, y, sample_weight)
+        y = labels_for_weights(x, y, sample_weight)
         if self.optimizer is not None and not self.optimizer.built:
             # Built here, not inside the first traced step: a trace that fails on bad
             # data would otherwise leave variables to be created on a later trace. In the
@@ -191,7 +194,7 @@ class Fitting:
 
     def evaluate(self, x=None, y=None, *args, sample_weight=None, **kwargs):
         self._check_array(x)
-        y = self._labels_for_weights(x, y, sample_weight)
+        y = labels_for_weights(x, y, sample_weight)
         with executions.whole_executions(self, steps=kwargs.get("steps")):
             return super().evaluate(x, y, *args, sample_weight=sample_weight, **kwargs)
 

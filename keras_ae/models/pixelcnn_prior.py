@@ -10,6 +10,8 @@ from keras_ae import backend
 from keras_ae._config import check_config
 from keras_ae._validation import check_code_indices, check_int, check_seed
 from keras_ae.layers.gated_pixelcnn import GatedPixelCNNBlock
+from keras_ae.models.fitting import labels_for_weights
+from keras_ae.models.training_step import weighted_mean
 
 
 def _fold(length):
@@ -138,9 +140,9 @@ class PixelCNNPrior(keras.Model):
         return {m.name: m.result() for m in self.metrics}
 
     def _loss(self, data, training):
-        indices, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        indices, _, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
         logits = self(indices, training=training)
-        return ops.mean(self._nll(indices, logits)), ops.shape(indices)[0]
+        return weighted_mean(self._nll(indices, logits), sample_weight), ops.shape(indices)[0]
 
     def train_step(self, data):
         def scaled_loss():
@@ -158,11 +160,18 @@ class PixelCNNPrior(keras.Model):
         loss, batch_size = self._loss(data, training=False)
         return self._step_logs(loss, batch_size)
 
-    def fit(self, x=None, *args, **kwargs):
-        """Keras' `fit` on index grids `x` (no labels); checks an array `x` first."""
+    def fit(self, x=None, y=None, *args, sample_weight=None, **kwargs):
+        """Keras' `fit` on index grids `x` (no labels; `sample_weight` weighs the grids'
+        NLL, Keras' "sum_over_batch_size"); checks an array `x` first."""
         if isinstance(x, np.ndarray):
             self.check_index_array(x)
-        return super().fit(x, *args, **kwargs)
+        y = labels_for_weights(x, y, sample_weight)
+        return super().fit(x, y, *args, sample_weight=sample_weight, **kwargs)
+
+    def evaluate(self, x=None, y=None, *args, sample_weight=None, **kwargs):
+        """Keras' `evaluate` on index grids `x`, weighted as in `fit`."""
+        y = labels_for_weights(x, y, sample_weight)
+        return super().evaluate(x, y, *args, sample_weight=sample_weight, **kwargs)
 
     def check_index_array(self, x, arg="x"):
         """Raises a ValueError unless `x` is an integer array of valid index grids."""

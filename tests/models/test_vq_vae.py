@@ -180,10 +180,22 @@ def test_pixelcnn_learns_constant_grids_and_samples_them():
     np.testing.assert_array_equal(prior.sample(64, seed=3), samples)
 
 
+def test_pixelcnn_weighs_examples_by_sample_weight():
+    # Keras' "sum_over_batch_size": sum(w * nll) / batch size, as the autoencoders' losses.
+    prior = PixelCNNPrior((3, 3), 4, filters=8, num_blocks=2)
+    prior.compile(optimizer="adam")
+    grids = np.random.default_rng(5).integers(0, 4, size=(6, 3, 3)).astype("int32")
+    weights = np.array([1.0, 0.0, 2.0, 0.5, 0.0, 3.0], "float32")
+    nll = -keras.ops.convert_to_numpy(prior.log_prob(grids))
+    logs = prior.evaluate(grids, sample_weight=weights, batch_size=6, verbose=0, return_dict=True)
+    np.testing.assert_allclose(logs["loss"], np.sum(weights * nll) / 6, rtol=1e-5)
+    np.testing.assert_allclose(logs["bits_per_code"], np.sum(weights * nll) / 6 / 9 / np.log(2), rtol=1e-5)
+
+
 def test_pixelcnn_refuses_bad_grids():
     prior = PixelCNNPrior((3, 3), 4)
     prior.compile(optimizer="adam")
-    with pytest.raises(ValueError, match=r"lie in|indices in \[0, 4\)"):
+    with pytest.raises(ValueError, match=r"must lie in \[0, 4\)\. Received: values in \[4, 4\]"):
         prior.fit(np.full((2, 3, 3), 4), verbose=0)
     with pytest.raises(ValueError, match="integer"):
         prior.fit(np.zeros((2, 3, 3), "float32"), verbose=0)
