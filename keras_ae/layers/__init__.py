@@ -2,6 +2,7 @@
 tied decoders, vector quantization, gated PixelCNN blocks and DRAW's attention."""
 
 from keras_ae.layers.additive_gaussian_noise import AdditiveGaussianNoise
+from keras_ae.layers.codebook_lookup import CodebookLookup
 from keras_ae.layers.dense_transpose import DenseTranspose
 from keras_ae.layers.draw_attention import AttentiveRead, AttentiveWrite, GaussianFilterbank
 from keras_ae.layers.dynamic_binarization import DynamicBinarization
@@ -42,6 +43,7 @@ __all__ = [
     "AdditiveGaussianNoise",
     "AttentiveRead",
     "AttentiveWrite",
+    "CodebookLookup",
     "DenseTranspose",
     "DynamicBinarization",
     "GaussianFilterbank",

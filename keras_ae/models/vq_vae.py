@@ -4,7 +4,6 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_ae import backend
 from keras_ae._validation import (
     check_bool,
     check_code_indices,
@@ -13,34 +12,12 @@ from keras_ae._validation import (
     check_number,
 )
 from keras_ae.architectures import build_decoder, encoder_body, residual_decoder, residual_encoder_body
+from keras_ae.layers.codebook_lookup import CodebookLookup
 from keras_ae.layers.vector_quantizer import VectorQuantizer
 from keras_ae.models.base_autoencoder import BaseAutoencoder
 from keras_ae.models.learned_prior import LearnedPrior
 from keras_ae.models.networks import CodeSpec
 from keras_ae.registry import register_model
-
-
-class _CodebookLookup(keras.layers.Layer):
-    """Index grids -> codebook vectors of a `VectorQuantizer` (the decoder's input).
-
-    Checks in the graph that indices lie in `[0, num_embeddings)`: a GPU gather would
-    silently return zeros for an exported `decode` request out of range.
-    """
-
-    def __init__(self, quantizer, **kwargs):
-        super().__init__(**kwargs)
-        self.quantizer = quantizer
-
-    def call(self, indices):
-        indices = backend.assert_indices_in_range(
-            ops.cast(indices, "int32"),
-            self.quantizer.num_embeddings,
-            f"keras_ae: code indices must lie in [0, {self.quantizer.num_embeddings}); received min, max",
-        )
-        return self.quantizer.lookup(indices)
-
-    def compute_output_shape(self, input_shape):
-        return (*input_shape, self.quantizer.embedding_dim)
 
 
 @register_model("vq_vae")
@@ -216,7 +193,7 @@ class VQVAE(LearnedPrior, BaseAutoencoder):
 
     def build_decoder_model(self):
         indices = keras.Input(self.latent_grid, dtype="int32", name="indices")
-        vectors = _CodebookLookup(self.quantizer, name="codebook_lookup")(indices)
+        vectors = CodebookLookup(self.quantizer, name="codebook_lookup")(indices)
         return keras.Model(indices, self.likelihood(self.decoder_network(vectors)), name="decoder")
 
     # ----------------------------------------------------------------- forward

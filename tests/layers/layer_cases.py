@@ -13,6 +13,7 @@ from keras_ae.layers import (
     AdditiveGaussianNoise,
     AttentiveRead,
     AttentiveWrite,
+    CodebookLookup,
     DenseTranspose,
     DynamicBinarization,
     GatedPixelCNNBlock,
@@ -26,8 +27,10 @@ from keras_ae.layers import (
 from keras_ae.losses import BernoulliLikelihood, GaussianLikelihood, MeanSquaredErrorLikelihood
 from tests.layers.layer_case import LayerCase
 from tests.layers.layer_references import (
+    codebook_rows,
     dense_transpose_reference,
     filterbank_reference,
+    gated_pixelcnn_reference,
     nearest_code,
     read_reference,
     sigmoid,
@@ -106,6 +109,9 @@ LAYER_CASES = [
             ({"stddev": True}, "stddev"),
             ({"clip": (1.0, 0.0)}, "clip"),
             ({"clip": (0.0,)}, "clip"),
+            ({"clip": 0.5}, "clip"),
+            ({"clip": (0.0, "1")}, "clip"),
+            ({"clip": (0.0, float("inf"))}, "clip"),
             ({"seed": True}, "seed"),
         ),
     ),
@@ -120,6 +126,8 @@ LAYER_CASES = [
         bad_kwargs=(
             ({"rate": 1.5}, "rate"),
             ({"low": 1.0, "high": 0.0}, "low"),
+            ({"low": None}, "low"),
+            ({"high": float("inf")}, "high"),
             ({"seed": True}, "seed"),
         ),
     ),
@@ -171,7 +179,11 @@ LAYER_CASES = [
         # attribute, hence a tracked sublayer.
         num_trainable_weights=3,
         inference_output=dense_transpose_reference,
-        bad_kwargs=(({"tied_to": 3}, "tied_to"), ({"tied_to": ""}, "tied_to")),
+        bad_kwargs=(
+            ({"tied_to": 3}, "tied_to"),
+            ({"tied_to": ""}, "tied_to"),
+            ({"activation": "nope"}, "activation"),
+        ),
     ),
     LayerCase(
         BernoulliLikelihood,
@@ -244,6 +256,16 @@ LAYER_CASES = [
         id="VectorQuantizer-ema",
     ),
     LayerCase(
+        CodebookLookup,
+        # The quantizer as a config (a VQ-VAE's decoder passes the model's own instance).
+        {"quantizer": keras.saving.serialize_keras_object(VectorQuantizer(5, 4, seed=17, name="codebook"))},
+        (8, 3),
+        input_range=(0.0, 5.0),  # cast to int32: the indices 0-4
+        num_trainable_weights=1,  # the quantizer's codebook; its seed generator is the quantizer's
+        inference_output=codebook_rows,
+        bad_kwargs=(({"quantizer": 3}, "quantizer"),),
+    ),
+    LayerCase(
         GaussianFilterbank,
         {"image_height": 5, "image_width": 6, "glimpse_size": 3, "initial_intensity": 0.5},
         (8, 7),
@@ -276,6 +298,7 @@ LAYER_CASES = [
         [(8, 4, 5, 6), (8, 4, 5, 6)],
         input_range=(-1.0, 1.0),
         num_trainable_weights=8,  # 4 convolutions, kernel and bias
+        inference_output=gated_pixelcnn_reference,
         bad_kwargs=(
             ({"filters": 0}, "filters"),
             ({"kernel_size": 2}, "kernel_size"),

@@ -25,6 +25,11 @@ def nearest_code(layer, x):
     return codebook[distances.argmin(1)].reshape(x.shape)
 
 
+def codebook_rows(layer, x):
+    """The codebook rows of the indices `x` (floats truncated to ints, as the layer casts)."""
+    return to_numpy(layer.quantizer.codebook)[x.astype("int32")]
+
+
 def paper_filterbank(params, height, width, n):
     """Gregor et al. (2015) eq. 21-26 evaluated directly, one example at a time, in float64."""
     out_y, out_x, out_gamma = [], [], []
@@ -64,3 +69,37 @@ def write_reference(layer, h):
         len(h), n, n, layer.channels
     )
     return np.einsum("bnh,bnmc,bmw->bhwc", fy, patch, fx) / gamma[:, :, None, None]
+
+
+def _causal_conv(grid, conv, rows, columns):
+    """A convolution of `grid` (batch, H, W, C) whose output at (i, j) reads the input at
+    (i + di, j + dj) for di in `rows`, dj in `columns` (zeros outside), by brute force."""
+    kernel, bias = to_numpy(conv.kernel).astype("float64"), to_numpy(conv.bias).astype("float64")
+    _, height, width, _ = grid.shape
+    out = np.zeros((*grid.shape[:3], kernel.shape[-1])) + bias
+    for a, di in enumerate(rows):
+        for b, dj in enumerate(columns):
+            for i in range(max(0, -di), min(height, height - di)):
+                for j in range(max(0, -dj), min(width, width - dj)):
+                    out[:, i, j] += grid[:, i + di, j + dj] @ kernel[a, b]
+    return out
+
+
+def _gate(x):
+    a, b = np.split(x, 2, axis=-1)
+    return np.tanh(a) * sigmoid(b)
+
+
+def gated_pixelcnn_reference(layer, vertical, horizontal):
+    """van den Oord et al. (2016), figure 2: the vertical stack reads the k // 2 rows above and
+    its own row (all k columns around j); the horizontal stack reads its row up to column j
+    (up to j - 1 in the first block) plus the vertical features of the row above."""
+    vertical, horizontal = vertical.astype("float64"), horizontal.astype("float64")
+    half = layer.kernel_size // 2
+    v = _causal_conv(vertical, layer.vertical_conv, range(-half, 1), range(-half, half + 1))
+    end = 0 if layer.first else 1
+    h = _causal_conv(horizontal, layer.horizontal_conv, [0], range(-half - (1 - end), end))
+    above = np.concatenate([np.zeros_like(v[:, :1]), v[:, :-1]], axis=1)  # row i - 1 at row i
+    h = h + _causal_conv(above, layer.vertical_to_horizontal, [0], [0])
+    h = _causal_conv(_gate(h), layer.horizontal_out, [0], [0])
+    return [_gate(v), h if layer.first else h + horizontal]
