@@ -181,7 +181,7 @@ def test_a_run_interrupted_mid_epoch_ends_with_the_weights_of_an_uninterrupted_r
     assert history == reference_history
 
 
-def test_evaluate_plot_export_and_shape_errors(tmp_path):
+def test_evaluate_plot_export_and_shape_errors(tmp_path, monkeypatch):
     out = tmp_path / "run"
     train_run(out, epochs=1, verbose=0, **TINY)
     # --restart discards the VAE run (checkpoints, logs, results) and trains anew.
@@ -196,15 +196,23 @@ def test_evaluate_plot_export_and_shape_errors(tmp_path):
     assert metrics["loss"] == pytest.approx(float(expected["loss"]), rel=1e-5)
     assert json.loads((out / "metrics.json").read_text())["metrics"] == metrics
 
+    figures = _record_saved_figures(monkeypatch)
     paths = plot_run(out)
     # A plain autoencoder: no samples/manifold/traversals, but filters by default.
-    assert set(paths) == {"reconstructions", "latent_scatter", "filters", "loss_curves"}
+    assert list(paths) == ["reconstructions", "latent_scatter", "filters", "loss_curves"]
     assert all(os.path.getsize(p) > 1000 for p in paths.values())
+    # What the pictures show, read back from their figures (saved in that order): the first
+    # 10 examples above the run's model's reconstructions of them, and the logged loss.
+    recons, _, _, curves = figures
+    shown = np.stack([np.asarray(ax.get_images()[0].get_array()) for ax in recons.axes])  # (20, 8, 8)
+    expected = np.clip(model.reconstruct(shown[:10, ..., None])[..., 0], 0, 1)
+    np.testing.assert_allclose(shown[10:], expected, rtol=1e-5, atol=1e-6)
+    assert list(curves.axes[0].get_lines()[0].get_ydata()) == pytest.approx(history["loss"], rel=1e-6)
     with pytest.raises(ValueError, match="'samples' does not apply"):
         plot_run(out, kinds=["samples"])
 
     path = export_run(out, version=3)
-    assert path == os.path.join(out / "saved_model", "3") or path.endswith(os.path.join("saved_model", "3"))
+    assert path == os.path.join(out, "saved_model", "3")
     reloaded = tf.saved_model.load(path)
     served = reloaded.signatures["serving_default"](x=tf.constant(x_test[:5]))
     np.testing.assert_allclose(next(iter(served.values())).numpy(), model.reconstruct(x_test[:5]), atol=1e-5)
@@ -217,6 +225,20 @@ def test_evaluate_plot_export_and_shape_errors(tmp_path):
         evaluate_run(out, dataset="shapes32")
     with pytest.raises(FileNotFoundError, match="Not a run folder"):
         load_run(tmp_path)
+
+
+def _record_saved_figures(monkeypatch):
+    """The matplotlib Figures saved from now on, in order (a closed Figure keeps its axes)."""
+    from matplotlib.figure import Figure
+
+    figures, savefig = [], Figure.savefig
+
+    def record(figure, *args, **kwargs):
+        figures.append(figure)
+        return savefig(figure, *args, **kwargs)
+
+    monkeypatch.setattr(Figure, "savefig", record)
+    return figures
 
 
 def keras_ae_digits_test():

@@ -1,4 +1,4 @@
-"""Every tutorial runs end to end in fast mode and writes non-blank figures."""
+"""Every tutorial runs end to end in fast mode and writes its figures, each panel showing data."""
 
 import json
 import os
@@ -36,6 +36,71 @@ FIGURES = {
 }
 
 
+# Runs a tutorial as `python tutorial.py` would, with matplotlib's `Figure.savefig` wrapped
+# so that each figure saved to a file also writes `<file>.json` beside it: for each of its
+# axes, whether its frame is drawn and what it shows (read from the Figure, not the pixels).
+DRIVER = """
+import json, os, runpy, sys
+import numpy as np
+from matplotlib.figure import Figure
+
+savefig = Figure.savefig
+
+
+def finite(values):
+    values = np.ma.filled(np.ma.asarray(values, dtype=float), np.nan).ravel()
+    return values[np.isfinite(values)]
+
+
+def record(figure, path, *args, **kwargs):
+    result = savefig(figure, path, *args, **kwargs)
+    if isinstance(path, (str, os.PathLike)):
+        axes = [
+            {
+                "on": ax.axison,
+                "image_stds": [float(finite(im.get_array()).std()) for im in ax.get_images()],
+                "line_ranges": [[float(y.min()), float(y.max())] for line in ax.get_lines()
+                                if (y := finite(line.get_ydata())).size],
+                "points": sum(len(c.get_offsets()) for c in ax.collections),
+                "bars": len(ax.patches),
+            }
+            for ax in figure.axes
+        ]
+        with open(os.fspath(path) + ".json", "w") as f:
+            json.dump(axes, f)
+    return result
+
+
+Figure.savefig = record
+sys.argv = sys.argv[1:]
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
+
+
+def _check_figure(path):
+    """The PNG is a picture that is not one colour, and every panel of its figure shows data,
+    some of which varies."""
+    import matplotlib.image
+
+    assert path.is_file() and path.stat().st_size > 1000, path.name
+    pixels = matplotlib.image.imread(path)
+    assert pixels.ndim == 3 and pixels[..., :3].std() > 0.01, f"{path.name} is blank"
+    axes = json.loads(path.with_name(path.name + ".json").read_text())
+    for ax in axes:
+        shows = ax["image_stds"] or ax["line_ranges"] or ax["points"] or ax["bars"]
+        assert shows or not ax["on"], f"{path.name}: an empty panel {ax}"  # grid fillers are turned off
+    # Something varies: an image, the values of a panel's curves (one-epoch curves are single
+    # points, which must then differ between curves), its points or its bars.
+    varies = [
+        max(ax["image_stds"], default=0.0) > 0.01
+        or (ax["line_ranges"] and max(r[1] for r in ax["line_ranges"]) > min(r[0] for r in ax["line_ranges"]))
+        or ax["points"] > 1
+        or ax["bars"] > 1
+        for ax in axes
+    ]
+    assert any(varies), f"{path.name} shows nothing that varies: {axes}"
+
+
 def test_every_tutorial_declares_its_figures():
     assert {p.stem for p in TUTORIALS} == set(FIGURES)
 
@@ -50,16 +115,16 @@ def test_tutorial_runs_in_fast_mode(script, tmp_path, datasets_dir):
         PYTHONPATH=os.pathsep.join([str(REPO), str(REPO / "tutorials")]),
     )
     result = subprocess.run(
-        [sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900
+        [sys.executable, "-c", DRIVER, str(script)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    import matplotlib.image
-
     for name in FIGURES[script.stem]:
-        path = tmp_path / name
-        assert path.is_file() and path.stat().st_size > 1000, name
-        pixels = matplotlib.image.imread(path)
-        assert pixels.std() > 0.01, f"{name} is blank"
+        _check_figure(tmp_path / name)
 
 
 @pytest.mark.parametrize("script", TUTORIALS, ids=lambda p: p.stem)

@@ -51,3 +51,40 @@ def load_script_module(name):
     finally:
         sys.path.remove(str(SCRIPTS))
     return module
+
+
+def mnist_chance_error(datasets_dir, split):
+    """The test error of always answering the most frequent label of the MNIST `split`
+    (e.g. "test[:500]"): the error a probe that learned nothing reaches."""
+    import numpy as np
+
+    from keras_ae.data import load_dataset
+
+    _, labels = load_dataset(
+        str(datasets_dir / "mnist"), split, as_numpy=True, with_labels=True, flatten=True
+    )
+    return 1.0 - np.bincount(labels).max() / len(labels)
+
+
+def check_contractive_preset_figures(preset, datasets_dir, scores):
+    """Recomputes a CAE preset's saturation and probe error on fast mode's images (the first
+    1,000 training and 200 test images) and asserts they are the run's `scores`: the share
+    of its code activations below 0.05 or above 0.95 (Rifai et al.), and the test error of a
+    linear probe of its codes at the C the run chose."""
+    import numpy as np
+
+    import keras_ae
+    from keras_ae.data import load_dataset
+    from keras_ae.evaluation import linear_probe_error
+
+    mnist, model = str(datasets_dir / "mnist"), keras_ae.from_preset(preset)
+    x_train, y_train = load_dataset(mnist, "train[:1000]", as_numpy=True, with_labels=True, flatten=True)
+    x_test, y_test = load_dataset(mnist, "test[:200]", as_numpy=True, with_labels=True, flatten=True)
+    codes_train, codes_test = model.encode(x_train), model.encode(x_test)
+    saturation = ((codes_test < 0.05) | (codes_test > 0.95)).mean()
+    inverse_regularization = scores["probe_inverse_regularization"]
+    probe = linear_probe_error(
+        codes_train, y_train, codes_test, y_test, inverse_regularization=inverse_regularization
+    )
+    np.testing.assert_allclose(scores["saturation"], saturation, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(scores["probe_error"], probe["error"], rtol=0, atol=1e-12)

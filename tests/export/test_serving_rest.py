@@ -5,6 +5,7 @@ the same numbers."""
 
 import http.server
 import json
+import shutil
 import threading
 
 import numpy as np
@@ -23,7 +24,7 @@ from tests.export.serving_case import (
 from tests.models.test_harness import make_data
 
 
-def test_signatures_are_read_from_the_savedmodel(exported):
+def test_signatures_are_read_from_the_savedmodel(exported, tmp_path):
     for entry in exported.values():
         signatures = serving.load_signatures(entry["path"])
         assert set(signatures) == set(entry["loaded"].signatures)
@@ -35,12 +36,17 @@ def test_signatures_are_read_from_the_savedmodel(exported):
             outputs = concrete.structured_outputs
             assert sig.outputs == {k: (s.dtype.as_numpy_dtype, tuple(s.shape)) for k, s in outputs.items()}
     # A model's base folder resolves to its latest version, as TF Serving's default policy.
+    # A newer version goes into a copy of the base folder: the package's shared store keeps
+    # its one version for the other tests, whatever their order.
     entry = exported["autoencoder"]
-    newer = export_for_serving(entry["model"], entry["base"], version=5)
-    assert serving.resolve_version_dir(entry["base"]) == newer
-    assert set(serving.load_signatures(entry["base"])) == set(serving.load_signatures(entry["path"]))
+    base = tmp_path / "autoencoder"
+    shutil.copytree(entry["base"], base)
+    assert serving.resolve_version_dir(base) == str(base / "1")
+    newer = export_for_serving(entry["model"], base, version=5)
+    assert newer == str(base / "5") and serving.resolve_version_dir(base) == newer
+    assert set(serving.load_signatures(base)) == set(serving.load_signatures(entry["path"]))
     with pytest.raises(FileNotFoundError, match="saved_model.pb"):
-        serving.load_signatures(entry["base"].parent / "nothing_here")
+        serving.load_signatures(base.parent / "nothing_here")
 
 
 def test_signatures_from_a_servers_model_metadata(exported):

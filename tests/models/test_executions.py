@@ -35,13 +35,19 @@ def test_fit_trains_exactly_steps_per_epoch_and_keeps_the_compiled_count():
     callback = keras.callbacks.LambdaCallback(
         on_epoch_end=lambda epoch, logs: seen.append(int(model.optimizer.iterations.numpy()))
     )
-    model.fit(data, steps_per_epoch=10, epochs=2, verbose=0, callbacks=[callback])
+    ends = []
+    batches = keras.callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: ends.append(batch))
+    model.fit(data, steps_per_epoch=10, epochs=2, verbose=0, callbacks=[callback, batches])
     assert seen == [10, 20]  # Keras alone: 16 and 32
+    assert ends == [9, 9]  # one execution of 10 steps per epoch
     assert model.steps_per_execution == 16
-    # The next fit runs at the compiled count again, whole executions of 16.
-    model.fit(data, steps_per_epoch=32, epochs=1, verbose=0)
+    # The next fit runs at the compiled count again, whole executions of 16: Keras reports a
+    # batch at the last step of each execution (the first fit's executions were of 10).
+    ends = []
+    callback = keras.callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: ends.append(batch))
+    model.fit(data, steps_per_epoch=32, epochs=1, verbose=0, callbacks=[callback])
     assert int(model.optimizer.iterations.numpy()) == 52
-    assert model.train_function is not None
+    assert ends == [15, 31]
 
 
 def test_validation_and_evaluate_steps_run_exactly():

@@ -161,8 +161,21 @@ def test_fit_accepts_tf_data_with_labels_and_sample_weights(name):
     )
     first_half = model.evaluate(x[:half], batch_size=half, verbose=0, return_dict=True)
     assert weighted["reconstruction_loss"] == pytest.approx(1.5 * first_half["reconstruction_loss"], rel=1e-5)
-    model.fit(tf.data.Dataset.from_tensor_slices((x,)).batch(16), epochs=1, verbose=0)
-    model.fit(x, labels, epochs=1, batch_size=16, verbose=0)
+    # Plain x, the 1-tuple (x,) and (x, labels) train alike: twins (same seed, same starting
+    # weights, same batches) trained on each end with the same weights; labels are ignored.
+    trained, arrays, ones = [], {"batch_size": 16, "shuffle": False}, tf.data.Dataset.from_tensor_slices((x,))
+    for data, y, feed in ((x, None, arrays), (ones.batch(16), None, {}), (x, labels, arrays)):
+        keras.utils.set_random_seed(0)
+        twin = keras_ae.create_model(name, **harness_kwargs(name))
+        twin.compile(optimizer="adam")
+        twin.set_weights(model.get_weights())
+        keras.utils.set_random_seed(0)
+        twin.fit(data, y, epochs=1, verbose=0, **feed)
+        trained.append(twin.get_weights())
+    assert any(not np.allclose(a, b) for a, b in zip(trained[0], model.get_weights(), strict=True))
+    for weights in trained[1:]:
+        for got, want in zip(weights, trained[0], strict=True):
+            np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("name", MODELS)
