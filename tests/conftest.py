@@ -57,6 +57,23 @@ def rng():
     return np.random.default_rng(0)
 
 
+@pytest.fixture
+def saved_figures(monkeypatch):
+    """Every matplotlib Figure saved while the test runs, in order, so that a test can read
+    back what a picture shows. The plot functions close their figures after saving; a
+    closed Figure still holds its axes and their images, lines and points."""
+    from matplotlib.figure import Figure
+
+    figures, savefig = [], Figure.savefig
+
+    def record(figure, *args, **kwargs):
+        figures.append(figure)
+        return savefig(figure, *args, **kwargs)
+
+    monkeypatch.setattr(Figure, "savefig", record)
+    return figures
+
+
 def run_python(code, timeout=300, env=None):
     """Runs `code` in a fresh Python process with the test environment; returns stdout."""
     full_env = dict(os.environ, PYTHONPATH=str(REPO), **(env or {}))

@@ -1,5 +1,5 @@
 """Pictures: each plot function writes a PNG whose panels show, element for element, the arrays
-it claims to show (read back from the saved matplotlib Figure's images, lines and points)."""
+it claims to show (read back from the saved_figures matplotlib Figure's images, lines and points)."""
 
 import statistics
 
@@ -38,28 +38,12 @@ def models(digits):
     return {"vae": vae, "ae": ae, "conv": conv}
 
 
-@pytest.fixture
-def saved(monkeypatch):
-    """Every matplotlib Figure saved while the test runs, in order. The plot functions close
-    their figures after saving; a closed Figure still holds its axes and what they show."""
-    from matplotlib.figure import Figure
-
-    figures, savefig = [], Figure.savefig
-
-    def record(figure, *args, **kwargs):
-        figures.append(figure)
-        return savefig(figure, *args, **kwargs)
-
-    monkeypatch.setattr(Figure, "savefig", record)
-    return figures
-
-
-def _read_back(path, saved):
-    """The one Figure the call saved to `path`, after checking the PNG is a picture."""
+def _read_back(path, saved_figures):
+    """The one Figure the call saved_figures to `path`, after checking the PNG is a picture."""
     image = matplotlib.image.imread(path)
     assert image.ndim == 3 and image.shape[0] > 50 and image.shape[1] > 50
-    assert len(saved) == 1
-    return saved.pop()
+    assert len(saved_figures) == 1
+    return saved_figures.pop()
 
 
 def _panels(figure):
@@ -77,10 +61,10 @@ def _kl_per_dim(model, x):
     return np.mean(0.5 * (np.exp(z_log_var) + z_mean**2 - 1 - z_log_var), axis=0)
 
 
-def test_reconstructions_show_the_inputs_above_their_reconstructions(models, digits, tmp_path, saved):
+def test_reconstructions_show_the_inputs_above_their_reconstructions(models, digits, tmp_path, saved_figures):
     x, _ = digits
     vae = models["vae"]
-    figure = _read_back(plotting.plot_reconstructions(vae, x, tmp_path / "rec.png", n=7), saved)
+    figure = _read_back(plotting.plot_reconstructions(vae, x, tmp_path / "rec.png", n=7), saved_figures)
     panels = _panels(figure)
     assert panels.shape == (14, 8, 8)
     np.testing.assert_array_equal(panels[:7], _grey(x[:7]))
@@ -89,9 +73,9 @@ def test_reconstructions_show_the_inputs_above_their_reconstructions(models, dig
     assert np.abs(panels[7:] - _grey(models["ae"].reconstruct(x[:7]))).max() > 0.05
 
 
-def test_samples_are_the_models_samples_of_that_seed(models, tmp_path, saved):
+def test_samples_are_the_models_samples_of_that_seed(models, tmp_path, saved_figures):
     vae = models["vae"]
-    figure = _read_back(plotting.plot_samples(vae, tmp_path / "samples.png", n=16, seed=3), saved)
+    figure = _read_back(plotting.plot_samples(vae, tmp_path / "samples.png", n=16, seed=3), saved_figures)
     panels = _panels(figure)
     assert panels.shape == (16, 8, 8) and len(figure.axes) == 16  # a 4 x 4 grid
     # A sample decodes a prior draw z ~ N(0, I) of that seed.
@@ -100,11 +84,11 @@ def test_samples_are_the_models_samples_of_that_seed(models, tmp_path, saved):
     assert np.abs(panels - _grey(vae.sample(16, seed=4))).max() > 0.05
 
 
-def test_traversals_vary_one_dimension_per_row_by_kl(models, digits, tmp_path, saved):
+def test_traversals_vary_one_dimension_per_row_by_kl(models, digits, tmp_path, saved_figures):
     x = digits[0][:200]
     vae = models["vae"]
     path = plotting.plot_latent_traversals(vae, x, tmp_path / "trav.png", steps=5, span=2.0)
-    figure = _read_back(path, saved)
+    figure = _read_back(path, saved_figures)
     # Rows: the 3 dimensions by decreasing KL; columns: that dimension at -2, -1, 0, 1, 2 and
     # the others at x[0]'s posterior mean.
     kl = _kl_per_dim(vae, x)
@@ -118,10 +102,12 @@ def test_traversals_vary_one_dimension_per_row_by_kl(models, digits, tmp_path, s
     assert labels == [f"z{d}\nKL {kl[d]:.2f}" for d in dims]
 
 
-def test_manifold_tiles_decode_a_grid_of_gaussian_quantiles(models, digits, tmp_path, saved):
+def test_manifold_tiles_decode_a_grid_of_gaussian_quantiles(models, digits, tmp_path, saved_figures):
     vae, n = models["vae"], 6
     x = digits[0][:200]
-    figure = _read_back(plotting.plot_latent_manifold(vae, tmp_path / "manifold.png", n=n, x=x), saved)
+    figure = _read_back(
+        plotting.plot_latent_manifold(vae, tmp_path / "manifold.png", n=n, x=x), saved_figures
+    )
     (canvas,) = _panels(figure)
     # The two dimensions of largest KL span the grid (the third stays 0): column j sets the
     # first to the quantile q_j of N(0, 1) at probability 0.05 + 0.18 j, row i (from the
@@ -139,10 +125,12 @@ def test_manifold_tiles_decode_a_grid_of_gaussian_quantiles(models, digits, tmp_
 
 
 @pytest.mark.parametrize("name", ["vae", "ae"])
-def test_scatter_shows_the_codes_first_principal_components_by_label(models, digits, tmp_path, saved, name):
+def test_scatter_shows_the_codes_first_principal_components_by_label(
+    models, digits, tmp_path, saved_figures, name
+):
     x, y = digits
     model = models[name]
-    figure = _read_back(plotting.plot_latent_scatter(model, x, y, tmp_path / "scatter.png"), saved)
+    figure = _read_back(plotting.plot_latent_scatter(model, x, y, tmp_path / "scatter.png"), saved_figures)
     points = figure.axes[0].collections[0]
     # The principal axes: the two leading eigenvectors of the codes' covariance (each one
     # up to its sign).
@@ -156,7 +144,7 @@ def test_scatter_shows_the_codes_first_principal_components_by_label(models, dig
     np.testing.assert_array_equal(points.get_array(), y)  # coloured by label
 
 
-def test_filters_dense_and_conv(models, tmp_path, saved):
+def test_filters_dense_and_conv(models, tmp_path, saved_figures):
     kernel = plotting.first_layer_kernel(models["ae"])
     np.testing.assert_array_equal(
         kernel, np.asarray(models["ae"].encoder.get_layer("encoder_dense_0").kernel)
@@ -164,22 +152,22 @@ def test_filters_dense_and_conv(models, tmp_path, saved):
     assert kernel.shape == (64, 24)
     # The 16 units of largest weight norm, largest first, each column an 8 x 8 image
     # stretched to [0, 1].
-    figure = _read_back(plotting.plot_filters(models["ae"], tmp_path / "filters.png", n=16), saved)
+    figure = _read_back(plotting.plot_filters(models["ae"], tmp_path / "filters.png", n=16), saved_figures)
     columns = kernel[:, np.argsort(-np.linalg.norm(kernel, axis=0))[:16]].T.reshape(16, 8, 8)
     low, high = columns.min(axis=(1, 2), keepdims=True), columns.max(axis=(1, 2), keepdims=True)
     np.testing.assert_allclose(_panels(figure), (columns - low) / (high - low), rtol=1e-5, atol=1e-6)
 
     kernel = plotting.first_layer_kernel(models["conv"])
     assert kernel.shape == (3, 3, 1, 6)
-    figure = _read_back(plotting.plot_filters(models["conv"], tmp_path / "conv_filters.png"), saved)
+    figure = _read_back(plotting.plot_filters(models["conv"], tmp_path / "conv_filters.png"), saved_figures)
     filters = np.moveaxis(kernel[:, :, 0, np.argsort(-np.linalg.norm(kernel.reshape(9, 6), axis=0))], -1, 0)
     low, high = filters.min(axis=(1, 2), keepdims=True), filters.max(axis=(1, 2), keepdims=True)
     np.testing.assert_allclose(_panels(figure), (filters - low) / (high - low), rtol=1e-5, atol=1e-6)
 
 
-def test_loss_curves(tmp_path, saved):
+def test_loss_curves(tmp_path, saved_figures):
     history = {"loss": [3.0, 2.0, 1.5], "val_loss": [3.2, 2.4, 2.0], "kl_loss": [0.1, 0.5, 0.7]}
-    figure = _read_back(plotting.plot_loss_curves(history, tmp_path / "curves.png"), saved)
+    figure = _read_back(plotting.plot_loss_curves(history, tmp_path / "curves.png"), saved_figures)
     # One panel per metric, its training curve and, where logged, its validation curve.
     assert [ax.get_title() for ax in figure.axes] == ["loss", "kl_loss"]
     curves = [[list(line.get_ydata()) for line in ax.get_lines()] for ax in figure.axes]
@@ -187,7 +175,7 @@ def test_loss_curves(tmp_path, saved):
     assert list(figure.axes[0].get_lines()[0].get_xdata()) == [1, 2, 3]  # epochs from 1
     # A VAE's loss is -elbo: one panel says it.
     vae_history = {"loss": [3.0, 2.0], "elbo": [-3.0, -2.0], "kl_loss": [0.5, 0.7]}
-    figure = _read_back(plotting.plot_loss_curves(vae_history, tmp_path / "vae.png"), saved)
+    figure = _read_back(plotting.plot_loss_curves(vae_history, tmp_path / "vae.png"), saved_figures)
     assert [ax.get_title() for ax in figure.axes] == ["loss", "kl_loss"]
     with pytest.raises(ValueError, match="holds no metrics"):
         plotting.plot_loss_curves({"val_loss": [1.0]}, tmp_path / "none.png")

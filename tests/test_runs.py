@@ -181,7 +181,7 @@ def test_a_run_interrupted_mid_epoch_ends_with_the_weights_of_an_uninterrupted_r
     assert history == reference_history
 
 
-def test_evaluate_plot_export_and_shape_errors(tmp_path, monkeypatch):
+def test_evaluate_plot_export_and_shape_errors(tmp_path, saved_figures):
     out = tmp_path / "run"
     train_run(out, epochs=1, verbose=0, **TINY)
     # --restart discards the VAE run (checkpoints, logs, results) and trains anew.
@@ -196,7 +196,8 @@ def test_evaluate_plot_export_and_shape_errors(tmp_path, monkeypatch):
     assert metrics["loss"] == pytest.approx(float(expected["loss"]), rel=1e-5)
     assert json.loads((out / "metrics.json").read_text())["metrics"] == metrics
 
-    figures = _record_saved_figures(monkeypatch)
+    saved_figures.clear()  # only the pictures of plot_run below
+    figures = saved_figures
     paths = plot_run(out)
     # A plain autoencoder: no samples/manifold/traversals, but filters by default.
     assert list(paths) == ["reconstructions", "latent_scatter", "filters", "loss_curves"]
@@ -225,20 +226,6 @@ def test_evaluate_plot_export_and_shape_errors(tmp_path, monkeypatch):
         evaluate_run(out, dataset="shapes32")
     with pytest.raises(FileNotFoundError, match="Not a run folder"):
         load_run(tmp_path)
-
-
-def _record_saved_figures(monkeypatch):
-    """The matplotlib Figures saved from now on, in order (a closed Figure keeps its axes)."""
-    from matplotlib.figure import Figure
-
-    figures, savefig = [], Figure.savefig
-
-    def record(figure, *args, **kwargs):
-        figures.append(figure)
-        return savefig(figure, *args, **kwargs)
-
-    monkeypatch.setattr(Figure, "savefig", record)
-    return figures
 
 
 def keras_ae_digits_test():
