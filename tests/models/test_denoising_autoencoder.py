@@ -1,5 +1,7 @@
 """The denoising autoencoder corrupts in train_step and scores against the clean input."""
 
+import json
+
 import keras
 import numpy as np
 import pytest
@@ -69,3 +71,44 @@ def test_config_and_bad_noise():
         "denoising_autoencoder", noise="gaussian", noise_level=np.float32(0.5), **KW
     )
     assert type(model.get_config()["noise_level"]) is float
+
+
+@pytest.mark.parametrize("noise", ["salt_and_pepper", "gaussian"])
+def test_noise_range_corrupts_data_outside_zero_one_within_its_range(noise):
+    # Standardized data with a Gaussian likelihood: salt and pepper are the range's ends,
+    # and Gaussian noise is clipped to it (without noise_range: 0/1, and no clipping).
+    x = np.random.default_rng(1).normal(size=(64, 30)).astype("float32")
+    level = 0.5 if noise == "salt_and_pepper" else 1.0
+    model = keras_ae.create_model(
+        "denoising_autoencoder",
+        noise=noise,
+        noise_level=level,
+        noise_range=(-2.0, 3.0),
+        likelihood="gaussian",
+        seed=5,
+        **KW,
+    )
+    corrupted = keras.ops.convert_to_numpy(model.corrupt(x))
+    changed = corrupted != x
+    if noise == "salt_and_pepper":
+        assert set(np.unique(corrupted[changed])) == {-2.0, 3.0}
+        assert abs(changed.mean() - level) < 4 * np.sqrt(level * (1 - level) / x.size)
+    else:
+        assert corrupted.min() == -2.0 and corrupted.max() == 3.0 and changed.all()
+    config = json.loads(json.dumps(model.get_config()))
+    assert config["noise_range"] == [-2.0, 3.0]
+    assert type(model).from_config(config).noise_range == (-2.0, 3.0)
+
+
+@pytest.mark.parametrize(
+    ("noise", "noise_range", "pattern"),
+    [
+        ("masking", (0.0, 1.0), r"noise_range=\(0.0, 1.0\) with noise='masking'"),
+        ("gaussian", (1.0, 0.0), r"low < high. Received: noise_range=\(1.0, 0.0\)"),
+        ("salt_and_pepper", (0.0, float("inf")), r"finite numbers.*noise_range=\(0.0, inf\)"),
+        ("salt_and_pepper", 1.0, "noise_range=1.0"),
+    ],
+)
+def test_bad_noise_range_is_refused_by_name(noise, noise_range, pattern):
+    with pytest.raises(ValueError, match=pattern):
+        keras_ae.create_model("denoising_autoencoder", noise=noise, noise_range=noise_range, **KW)
