@@ -48,7 +48,17 @@ def resolve_version_dir(path):
     path = os.fspath(path)
     if os.path.isfile(os.path.join(path, "saved_model.pb")):
         return path
-    versions = sorted(int(n) for n in os.listdir(path) if n.isdigit()) if os.path.isdir(path) else []
+    # Only version folders holding a SavedModel, as `list_store` counts them: a stray "3"
+    # (a file, an empty or half-copied folder) is not the latest version.
+    versions = (
+        sorted(
+            int(n)
+            for n in os.listdir(path)
+            if n.isdigit() and os.path.isfile(os.path.join(path, n, "saved_model.pb"))
+        )
+        if os.path.isdir(path)
+        else []
+    )
     if not versions:
         raise FileNotFoundError(f"No SavedModel (saved_model.pb) nor numbered version folder in {path}")
     return os.path.join(path, str(versions[-1]))

@@ -44,6 +44,11 @@ def test_signatures_are_read_from_the_savedmodel(exported, tmp_path):
     assert serving.resolve_version_dir(base) == str(base / "1")
     newer = export_for_serving(entry["model"], base, version=5)
     assert newer == str(base / "5") and serving.resolve_version_dir(base) == newer
+    # Stray numbered entries without a SavedModel (a file, an empty or half-copied folder)
+    # are not versions: the latest is still 5, as `list_store` counts them.
+    (base / "9").mkdir()
+    (base / "7").write_text("notes")
+    assert serving.resolve_version_dir(base) == newer
     assert set(serving.load_signatures(base)) == set(serving.load_signatures(entry["path"]))
     with pytest.raises(FileNotFoundError, match="saved_model.pb"):
         serving.load_signatures(base.parent / "nothing_here")
