@@ -231,7 +231,7 @@ def test_demo_command_trains_evaluates_plots_and_exports(tmp_path, capsys):
     argv = ["demo", *TINY, "--epochs", "1", "--out", str(out), "--verbose", "0", "--no-tensorboard"]
     assert cli.main(argv) == 0
     text = capsys.readouterr().out
-    assert "Test metrics:" in text and "Exported" in text
+    assert "Metrics on test:" in text and "Exported" in text
     assert (out / "model.keras").is_file() and (out / "metrics.json").is_file()
     assert (out / "plots" / "samples.png").is_file() and (out / "plots" / "manifold.png").is_file()
     assert (out / "saved_model" / "1" / "saved_model.pb").is_file()

@@ -210,7 +210,10 @@ def cmd_demo(args):
 
     out = args.out
     _train(args, out)
-    print("Test metrics:", json.dumps({k: round(v, 3) for k, v in evaluate_run(out).items()}))
+    metrics = evaluate_run(out)
+    with open(os.path.join(out, "metrics.json")) as f:
+        split = json.load(f)["split"]
+    print(f"Metrics on {split}:", json.dumps({k: round(v, 3) for k, v in metrics.items()}))
     for kind, path in plot_run(out).items():
         print(f"{kind:<16} {path}")
     print("Exported", export_run(out, version=1, overwrite=True))

@@ -227,7 +227,9 @@ def build_parser():
     p.add_argument("run", type=_existing_run, help="a run folder or a .keras file")
     p.add_argument("--dataset", help="default: the run's dataset")
     p.add_argument("--data-dir")
-    p.add_argument("--split", default="test")
+    p.add_argument(
+        "--split", help="default: test, or for a dataset without one the run's validation split, else train"
+    )
     p.add_argument("--batch-size", type=int, default=256)
     p.set_defaults(func=cmd_evaluate)
 

@@ -8,7 +8,7 @@ config is what was built, so a model is rebuilt from a run with `from_config` al
 
 import os
 
-from keras_ae._validation import check_int
+from keras_ae._validation import check_int, check_number
 from keras_ae.registry import check_model_name, get_model_class
 
 #: The pictures `plot_run` (`keras-ae plot`) can draw.
@@ -114,6 +114,11 @@ def resolve_config(**overrides):
         config["validation_split"] = "test" if has_test else None
     for key in ("epochs", "batch_size"):
         check_int(key, config[key])
+    # A rate <= 0 would train nothing or ascend; a negative seed fails deep inside numpy.
+    config["learning_rate"] = check_number(
+        "learning_rate", config["learning_rate"], minimum=0, exclusive_minimum=True
+    )
+    config["seed"] = check_int("seed", config["seed"], minimum=0)
     if config["prior_epochs"] is not None:
         check_int("prior_epochs", config["prior_epochs"], minimum=0)
     return config

@@ -27,7 +27,7 @@ def clear_run(out):
     """Deletes what a run wrote: checkpoints, logs, results, pictures and exports."""
     for name in ("checkpoints", "logs", "plots", "saved_model"):
         shutil.rmtree(os.path.join(out, name), ignore_errors=True)
-    for name in (CONFIG_FILE, HISTORY_FILE, MODEL_FILE, METRICS_FILE):
+    for name in (CONFIG_FILE, HISTORY_FILE, MODEL_FILE, f"partial_{MODEL_FILE}", METRICS_FILE):
         if os.path.exists(os.path.join(out, name)):
             os.remove(os.path.join(out, name))
 

@@ -24,18 +24,22 @@ def _data_settings(config, dataset, data_dir, binarize):
     return os.fspath(dataset), data_dir, binarize
 
 
-def evaluate_run(run, dataset=None, split="test", batch_size=256, data_dir=None, binarize=None, verbose=0):
+def evaluate_run(run, dataset=None, split=None, batch_size=256, data_dir=None, binarize=None, verbose=0):
     """Evaluates a run (or `.keras` model) on a dataset split; returns `{metric: value}`.
 
     By default the run's own dataset and binarization (dynamic becomes a fixed static
-    sample, so that repeated evaluations agree). For a run folder the metrics are also
-    written to `metrics.json`.
+    sample, so that repeated evaluations agree), on its `"test"` split, or for a dataset
+    without one (a local `.npz` of `x` only), the run's validation split, else `"train"`.
+    For a run folder the metrics are also written to `metrics.json`, with the split.
 
     Raises:
         ValueError: the dataset's examples do not fit the model (the message gives both shapes).
     """
     model, config = load_run(run)
     dataset, data_dir, binarize = _data_settings(config, dataset, data_dir, binarize)
+    if split is None:
+        own = config is not None and dataset == config["dataset"] and config["validation_split"]
+        split = "test" if has_split(dataset, "test", data_dir) else own or "train"
     data = load_dataset(
         dataset, split, batch_size=batch_size, binarize=binarize, shuffle=False, data_dir=data_dir
     )

@@ -26,7 +26,7 @@ from keras_ae.runs.config import (
 )
 from keras_ae.runs.distribution import is_chief, make_strategy, shard_by_data, write_folder
 from keras_ae.runs.image_summaries import ImageSummaries
-from keras_ae.runs.run_checkpoint import RunCheckpoint
+from keras_ae.runs.run_checkpoint import RunCheckpoint, checkpoint_problem
 from keras_ae.runs.run_folder import clear_run
 from keras_ae.runs.training_data import EpochData, steps_per_epoch
 from keras_ae.version import __version__
@@ -95,10 +95,9 @@ def train_run(
     chief = is_chief(strategy)
     config_path = os.path.join(out, CONFIG_FILE)
     checkpoints = os.path.join(out, "checkpoints")
-    if restart:
-        if chief:
-            clear_run(out)
-    elif os.path.isfile(config_path):
+    # A restart clears the old run only once the new settings have loaded their data and
+    # built their model (below): a typo in them must not cost the old run.
+    if not restart and os.path.isfile(config_path):
         difference = config_difference(read_json(config_path), config)
         if difference:
             details = ", ".join(f"{k}: {old!r} -> {new!r}" for k, (old, new) in difference.items())
@@ -136,7 +135,7 @@ def train_run(
     with strategy.scope():
         if state:
             import_all_models()
-            finished = initial_epoch >= config["epochs"] and os.path.isfile(final_path)
+            finished = initial_epoch >= config["epochs"] and checkpoint_problem(final_path) is None
             # A finished run reloads its final model, which holds what was trained after the
             # epochs (a VQ-VAE's prior); otherwise training resumes from the last checkpoint.
             model = keras.models.load_model(final_path if finished else state["path"])
@@ -148,6 +147,8 @@ def train_run(
             model.compile(optimizer=keras.optimizers.Adam(config["learning_rate"]))
             history = {}
     check_fits(element_shape(train_data), model.data_shape, config["dataset"])
+    if restart and chief:
+        clear_run(out)
     prior_epochs = config["prior_epochs"]
     if prior_epochs and not model.discrete:
         raise ValueError(
@@ -267,5 +268,9 @@ def _train(
                 # "prior_loss" and "val_prior_loss": plotted together, beside the model's.
                 name = f"val_prior_{key[4:]}" if key.startswith("val_") else f"prior_{key}"
                 history[name] = [float(v) for v in values]
-    model.save(os.path.join(out, MODEL_FILE))
+    # Saved aside and renamed into place: a run killed while saving keeps no half-written
+    # model.keras, and resumes from its checkpoint instead.
+    partial = os.path.join(out, f"partial_{MODEL_FILE}")
+    model.save(partial)
+    os.replace(partial, os.path.join(out, MODEL_FILE))
     write_json_atomically(os.path.join(out, HISTORY_FILE), history)

@@ -1,0 +1,73 @@
+"""What a run keeps when things go wrong: a half-written final model, a --restart whose new
+settings fail, and bad run settings refused by name before anything is touched."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+from keras_ae.runs import load_run, resolve_config, train_run
+from tests.test_runs import TINY
+
+
+def test_a_damaged_final_model_is_rebuilt_from_the_checkpoint_on_rerun(tmp_path):
+    out = tmp_path / "run"
+    model, _ = train_run(out, epochs=1, verbose=0, tensorboard=False, **TINY)
+    final = out / "model.keras"
+    assert final.is_file() and not (out / "partial_model.keras").exists()  # renamed into place
+    expected = [w.copy() for w in model.get_weights()]
+    final.write_bytes(final.read_bytes()[:200])  # a save cut short (an older copy, a disk error)
+    # The same command sees a finished run with an unusable model.keras: it reloads the
+    # last checkpoint (the same weights) and writes model.keras again.
+    model, history = train_run(out, epochs=1, verbose=0, tensorboard=False, **TINY)
+    assert len(history["loss"]) == 1
+    reloaded, _ = load_run(out)
+    for a, b in zip(reloaded.get_weights(), expected, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_restart_with_bad_settings_keeps_the_old_run(tmp_path):
+    out = tmp_path / "run"
+    train_run(out, epochs=1, verbose=0, tensorboard=False, **TINY)
+    before = sorted(os.listdir(out))
+    with pytest.raises(ValueError, match="no_such_dataset"):
+        train_run(out, epochs=1, verbose=0, restart=True, **dict(TINY, dataset="no_such_dataset"))
+    assert sorted(os.listdir(out)) == before and (out / "model.keras").is_file()
+    assert (out / "checkpoints" / "epoch_0001.keras").is_file()
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        (
+            {"learning_rate": -1e-3},
+            r"`learning_rate` must be a finite number > 0. Received: learning_rate=-0.001",
+        ),
+        ({"learning_rate": 0}, "learning_rate=0"),
+        ({"learning_rate": float("nan")}, "learning_rate=nan"),
+        ({"seed": -1}, r"`seed` must be an int >= 0. Received: seed=-1"),
+    ],
+)
+def test_bad_learning_rates_and_seeds_are_refused_by_name(override, message):
+    with pytest.raises(ValueError, match=message):
+        resolve_config(**dict(TINY, **override))
+
+
+def test_evaluate_defaults_to_test_else_the_runs_validation_split(tmp_path):
+    from keras_ae.data import load_dataset
+    from keras_ae.runs import evaluate_run
+
+    x = load_dataset("digits", "train[:256]", as_numpy=True)
+    np.savez(tmp_path / "only_x.npz", x=x)  # one split: no test images
+    out = tmp_path / "run"
+    settings = dict(
+        TINY, dataset=str(tmp_path / "only_x.npz"), split="train[:192]", validation_split="train[192:]"
+    )
+    model, _ = train_run(out, epochs=1, verbose=0, tensorboard=False, **settings)
+    metrics = evaluate_run(out)
+    expected = model.evaluate(x[192:], batch_size=256, verbose=0, return_dict=True)
+    assert metrics["loss"] == pytest.approx(float(expected["loss"]), rel=1e-5)
+    with open(out / "metrics.json") as f:
+        assert json.load(f)["split"] == "train[192:]"
+    assert evaluate_run(tmp_path / "run", split="train[:64]")["loss"] != metrics["loss"]
