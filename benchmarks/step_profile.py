@@ -68,8 +68,9 @@ def classify(op, classes):
     return "element-wise and other"
 
 
-def xspace_kernel_times(logdir):
-    """Sums kernel durations (ps) by op type from the TensorFlow profiler's trace in `logdir`."""
+def xspace_kernel_events(logdir):
+    """Yields `(op type, duration in ps)` of each kernel in the TensorFlow profiler's trace in
+    `logdir`."""
     from tensorflow.tsl.profiler.protobuf import xplane_pb2
 
     paths = sorted(glob.glob(os.path.join(logdir, "**", "*.xplane.pb"), recursive=True))
@@ -78,7 +79,6 @@ def xspace_kernel_times(logdir):
     space = xplane_pb2.XSpace()
     with open(paths[-1], "rb") as f:
         space.ParseFromString(f.read())
-    totals = collections.Counter()
     for plane in space.planes:
         if plane.name != "/host:CPU":
             continue
@@ -91,7 +91,14 @@ def xspace_kernel_times(logdir):
                 name = plane.event_metadata[event.metadata_id].name
                 if ":" not in name or name.startswith("ExecutorState"):
                     continue
-                totals[name.rsplit(":", 1)[1]] += event.duration_ps
+                yield name.rsplit(":", 1)[1], event.duration_ps
+
+
+def xspace_kernel_times(logdir):
+    """Sums kernel durations (ps) by op type from the TensorFlow profiler's trace in `logdir`."""
+    totals = collections.Counter()
+    for op_type, duration_ps in xspace_kernel_events(logdir):
+        totals[op_type] += duration_ps
     return totals
 
 

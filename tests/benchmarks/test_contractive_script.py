@@ -234,8 +234,9 @@ def test_contractive_mnist_stacks_a_third_cae_on_the_second(datasets_dir, tmp_pa
     # The first layer is the shipped preset: its figures recomputed from it. Every layer's
     # codes classify (probe errors ~0.05).
     check_contractive_preset_figures("contractive_mnist", datasets_dir, per_model["cae"])
+    chance = mnist_chance_error(datasets_dir, "test[:200]")
     for key in ("cae", "cae2", "cae3"):
-        assert per_model[key]["probe_error"] < mnist_chance_error(datasets_dir, "test[:200]") - 0.5
+        assert per_model[key]["probe_error"] < chance - 0.5
     # The CAEs below the top are probed, not fine-tuned.
     assert per_model["cae"]["fine_tuned"] is None and per_model["cae2"]["fine_tuned"] is None
     assert re.search(r"CAE: fine-tuned MLP test error +not measured", stdout)
