@@ -1,13 +1,25 @@
-"""Test environment: nothing writes to the home folder, TensorFlow stays quiet, and
-real datasets come from KERAS_AE_DATASETS (never downloaded)."""
+"""Test environment: nothing writes to the home folder, nothing is left in the temporary
+folder, TensorFlow stays quiet, and real datasets come from KERAS_AE_DATASETS (never
+downloaded)."""
 
+import atexit
 import os
 import pathlib
+import shutil
 import subprocess
 import sys
 import tempfile
 
 _SCRATCH = tempfile.mkdtemp(prefix="keras_ae_tests_")
+# Everything else that asks for a temporary file (tfds leaves an empty `tmp...tfds` folder
+# per builder it looks up, subprocesses inherit TMPDIR) writes under the scratch folder,
+# which goes when the process ends. pytest's own tmp_path folders stay where they were:
+# it keeps the last three runs' for looking into failures.
+os.environ.setdefault("PYTEST_DEBUG_TEMPROOT", tempfile.gettempdir())
+os.environ["TMPDIR"] = os.path.join(_SCRATCH, "tmp")
+os.makedirs(os.environ["TMPDIR"])
+tempfile.tempdir = os.environ["TMPDIR"]
+atexit.register(shutil.rmtree, _SCRATCH, ignore_errors=True)
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ["KERAS_HOME"] = os.path.join(_SCRATCH, "keras_home")
 os.environ["TFDS_DATA_DIR"] = os.path.join(_SCRATCH, "tfds")
