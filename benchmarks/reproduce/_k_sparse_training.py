@@ -3,8 +3,9 @@
 from _common import optimizer_from_args
 
 
-def train(args, x_train):
-    """Trains the k-sparse autoencoder the flags describe: `(model, history, optimizer)`."""
+def train(args, x_train, alpha):
+    """Trains the k-sparse autoencoder the flags describe, encoding `alpha * k` units:
+    `(model, history, optimizer)`."""
     import numpy as np
 
     import keras_ae
@@ -27,7 +28,7 @@ def train(args, x_train):
         latent_dim=1000,
         hidden_units=(),
         k=args.k,
-        alpha=args.alpha,
+        alpha=alpha,
         tied_weights=True,
         likelihood=args.likelihood,
         **schedule,

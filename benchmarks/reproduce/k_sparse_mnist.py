@@ -45,6 +45,23 @@ PROBE_CODES = {
     "choose": "standardized or raw codes (chosen with C)",
 }
 PAPER = {"error_k25": 0.0135, "error_k40": 0.0154, "error_k10": 0.0210, "error_raw_pixels": 0.0720}
+# The flags that describe the training, which a measured preset (--k-sparse-preset) did not have.
+TRAINING_FLAGS = (
+    "k",
+    "k_start",
+    "k_schedule_fraction",
+    "likelihood",
+    "optimizer",
+    "momentum",
+    "learning_rate",
+    "learning_rate_decay",
+    "init_std",
+    "aux_k",
+    "aux_weight",
+    "dead_steps",
+    "epochs",
+    "batch_size",
+)
 FULL = {"epochs": 100, "batch_size": 100, "num_train": None, "num_test": None, "k_start": 100}
 FAST = {"epochs": 1, "batch_size": 100, "num_train": 2000, "num_test": 500, "k_start": 100}
 
@@ -131,8 +148,11 @@ def main(argv=None):
         )
     probe_c = [float(c) for c in args.probe_c.split(",")]
     alphas = None if args.alpha is None else parse_alphas(parser, args.alpha)
-    # Training builds the model with the first candidate; the others only re-encode.
-    args.alpha = 3.0 if alphas is None else alphas[0]
+    if args.k_sparse_preset:
+        # The JSON's `arguments` record the command: flags that trained nothing are None,
+        # not defaults that look as if they had (k, the optimizer, the budget).
+        for name in TRAINING_FLAGS:
+            setattr(args, name, None)
 
     import keras
 
@@ -151,7 +171,8 @@ def main(argv=None):
             )
         clock.lap("load")
     else:
-        model, history, optimizer = train(args, x_train)
+        # Training builds the model with the first candidate alpha; the others only re-encode.
+        model, history, optimizer = train(args, x_train, alpha=3.0 if alphas is None else alphas[0])
         clock.lap("train")
     steps = None if optimizer is None else int(keras.ops.convert_to_numpy(optimizer.iterations))
     model, codes_train, codes_test, by_alpha = probe_alphas(

@@ -43,6 +43,8 @@ def test_k_sparse_mnist_fast(datasets_dir, tmp_path):
 
     preset = keras_ae.from_preset(str(tmp_path / "preset"))
     assert preset.alpha == results["alpha"]
+    # The JSON records the command's candidates, not the first of them.
+    assert results["arguments"]["alpha"] == "3,1" and results["arguments"]["k"] == 25
     # The figures recomputed from the saved model and the same images: the probe of its codes
     # (at the C and scaling chosen), the raw pixels' probe, and the units never kept.
     mnist = str(datasets_dir / "mnist")
@@ -97,6 +99,10 @@ def test_k_sparse_mnist_probes_a_preset_with_the_scaling_chosen_on_validation(da
     assert results["k_sparse_preset"] == "k_sparse_mnist" and "the preset k_sparse_mnist" in stdout
     assert "(fast mode; the preset k_sparse_mnist, not trained here, " in stdout
     assert results["final_train_loss"] is None and "standardized or raw codes" in stdout
+    # Nothing was trained: the training flags are recorded as None, not as their defaults.
+    arguments = results["arguments"]
+    assert arguments["k"] is arguments["optimizer"] is arguments["epochs"] is arguments["aux_k"] is None
+    assert arguments["k_sparse_preset"] == "k_sparse_mnist" and arguments["probe_scaling"] == "choose"
     by_scaling = results["probe_scaling_validation_errors"]
     assert set(by_scaling) == {"standardized", "raw"}
     best = min(min(errors.values()) for errors in by_scaling.values())
