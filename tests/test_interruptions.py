@@ -120,7 +120,11 @@ def test_a_worker_killed_mid_epoch_and_the_job_restarted_ends_like_an_uninterrup
     # ordered differently, and Adam carries the rounding differences on.)
     for got, want in zip(final_weights(killed), final_weights(whole), strict=True):
         np.testing.assert_array_equal(got, want)
-    assert sorted(os.listdir(killed / "checkpoints")) == ["epoch_0002.keras", "state.json"]
+    assert sorted(os.listdir(killed / "checkpoints")) == [
+        "epoch_0001.keras",
+        "epoch_0002.keras",
+        "state.json",
+    ]
     # Only the chief wrote the run folder; the other worker wrote into a scratch folder
     # under its TMPDIR and removed it (a SIGKILLed worker cannot: its scratch stays).
     for run in (whole, killed):

@@ -82,7 +82,8 @@ def test_interrupted_training_resumes_from_its_checkpoint(tmp_path):
         train_run(out, epochs=4, verbose=0, callbacks=[_InterruptAfter(1)], **TINY)
     state = RunCheckpoint.load_state(out / "checkpoints")
     assert state["epoch"] == 2 and len(state["history"]["loss"]) == 2
-    assert sorted(os.listdir(out / "checkpoints")) == ["epoch_0002.keras", "state.json"]
+    # The last two epochs' checkpoints (the default keep_checkpoints=2).
+    assert sorted(os.listdir(out / "checkpoints")) == ["epoch_0001.keras", "epoch_0002.keras", "state.json"]
     saved = keras.models.load_model(state["path"])
     assert int(saved.train_step_count.numpy()) == 2 * STEPS_PER_EPOCH
     assert not (out / "model.keras").exists()
@@ -171,7 +172,8 @@ def test_a_run_interrupted_mid_epoch_ends_with_the_weights_of_an_uninterrupted_r
         np.testing.assert_array_equal(got, want)
     # The resumed epoch's means include its steps before the interruption.
     assert history == reference_history
-    assert sorted(os.listdir(out / "checkpoints")) == ["epoch_0003.keras", "state.json"]
+    # The mid-epoch checkpoint is gone once a later one is written; two epochs' are kept.
+    assert sorted(os.listdir(out / "checkpoints")) == ["epoch_0002.keras", "epoch_0003.keras", "state.json"]
 
     with pytest.warns(RuntimeWarning, match=r"step_000032.keras is damaged.*epoch_0001.keras \(epoch 1\)"):
         model, history = train_run(damaged, save_every=30, **settings)
@@ -266,13 +268,14 @@ def test_a_diverging_run_stops_with_a_message_and_keeps_its_last_good_checkpoint
 
 
 def test_a_damaged_checkpoint_is_detected_and_the_previous_one_used(tmp_path):
+    # With the default keep_checkpoints (2) the epoch before the latest is still there.
     out = tmp_path / "run"
-    train_run(out, epochs=2, verbose=0, tensorboard=False, keep_checkpoints=2, **TINY)
+    train_run(out, epochs=2, verbose=0, tensorboard=False, **TINY)
     latest = out / "checkpoints" / "epoch_0002.keras"
     data = latest.read_bytes()
     latest.write_bytes(data[: len(data) // 2])  # a write cut short (disk full, kill, copy)
     with pytest.warns(RuntimeWarning, match=r"epoch_0002.keras is damaged.*epoch_0001.keras \(epoch 1\)"):
-        model, history = train_run(out, epochs=3, verbose=0, tensorboard=False, keep_checkpoints=2, **TINY)
+        model, history = train_run(out, epochs=3, verbose=0, tensorboard=False, **TINY)
     assert len(history["loss"]) == 3  # epochs 2 and 3 trained again after epoch 1
     assert int(model.optimizer.iterations.numpy()) == 3 * STEPS_PER_EPOCH
     assert RunCheckpoint.load_state(out / "checkpoints")["epoch"] == 3

@@ -169,9 +169,10 @@ def _add_train_arguments(p, default_out=None):
     p.add_argument(
         "--keep-checkpoints",
         type=_positive_int,
-        default=1,
+        default=2,
         metavar="N",
-        help="keep the checkpoints of the last N epochs (default: 1, the latest)",
+        help="keep the checkpoints of the last N epochs (default: 2, so that a damaged latest one "
+        "has an intact one to fall back on)",
     )
     p.add_argument(
         "--save-every",

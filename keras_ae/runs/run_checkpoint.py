@@ -49,7 +49,8 @@ class RunCheckpoint(keras.callbacks.Callback):
     Args:
         directory: the checkpoint folder (created if needed).
         history: the history of earlier epochs (`{metric: [values]}`), extended in place.
-        keep: how many of the latest epoch checkpoints to keep, >= 1.
+        keep: how many of the latest epoch checkpoints to keep, >= 1 (2: a damaged latest one
+            has an intact one to fall back on).
         save_every: None (after each epoch only), or a number of steps between mid-epoch
             checkpoints. Keras calls callbacks after each execution of the model's
             `steps_per_execution` steps (16 by default in keras-ae), so a checkpoint is taken
@@ -64,7 +65,7 @@ class RunCheckpoint(keras.callbacks.Callback):
         ...           callbacks=[RunCheckpoint("runs/vae/checkpoints", state["history"])])
     """
 
-    def __init__(self, directory, history=None, keep=1, save_every=None, steps_per_epoch=None):
+    def __init__(self, directory, history=None, keep=2, save_every=None, steps_per_epoch=None):
         super().__init__()
         self.directory = os.fspath(directory)
         self.history = {} if history is None else history

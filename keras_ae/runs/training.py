@@ -38,7 +38,7 @@ def train_run(
     verbose=1,
     restart=False,
     tensorboard=True,
-    keep_checkpoints=1,
+    keep_checkpoints=2,
     save_every=None,
     distribute=None,
     deterministic=False,
@@ -62,7 +62,8 @@ def train_run(
             `saved_model/`) and train from scratch.
         tensorboard: write TensorBoard logs under `out/logs` (Keras' `TensorBoard` callback,
             plus reconstructions and, for generative models, samples as images per epoch).
-        keep_checkpoints: how many of the latest epoch checkpoints to keep, >= 1.
+        keep_checkpoints: how many of the latest epoch checkpoints to keep, >= 1. Two (the
+            default) leave an intact one to resume from when the latest is damaged.
         save_every: None, or a number of steps between mid-epoch checkpoints (a kill then
             costs at most that many steps; each checkpoint saves the whole model).
         distribute: None, `"mirrored"` (the devices of this machine) or `"multi_worker"`
