@@ -3,6 +3,7 @@
 import json
 import os
 import pathlib
+import re
 import subprocess
 import sys
 
@@ -125,6 +126,14 @@ def test_tutorial_runs_in_fast_mode(script, tmp_path, datasets_dir):
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     for name in FIGURES[script.stem]:
         _check_figure(tmp_path / name)
+    if script.stem == "training_to_serving":
+        # The local server's config names the store's exported versions by absolute path,
+        # and the printed command starts the server with it.
+        local = tmp_path / "models.local.config"
+        base_paths = re.findall(r'base_path: "([^"]+)"', local.read_text())
+        assert base_paths == [str((tmp_path / "model_store" / "vae_mnist").resolve())]
+        assert sorted(os.listdir(base_paths[0])) == ["1", "2"]
+        assert f"--model_config_file={local}" in result.stdout
 
 
 @pytest.mark.parametrize("script", TUTORIALS, ids=lambda p: p.stem)

@@ -22,6 +22,7 @@ keras-ae exports each job as a named signature of one SavedModel:
 | `decode` | `z` | `reconstruction` |
 | `score` | `x` | `score`, `reconstruction_loss`, `kl_loss` |
 | `sample` | `num_samples`, `seed` | `samples`, `z` (reproducible per seed) |
+| `sample_from_noise` | `noise` (standard normal, one row per sample) | `samples` (VAE family) |
 
 TF Serving loads `<store>/<model name>/<version>/` folders listed in a
 `models.config` file. No server runs in this tutorial, so where a server would answer we
@@ -68,18 +69,28 @@ store = figure_path("model_store")
 shutil.rmtree(store, ignore_errors=True)
 path_v1 = export_for_serving(vae, store / "vae_mnist")
 path_v2 = vae.export_for_serving(store / "vae_mnist")  # the same, as a method
-write_models_config(store)
+write_models_config(store)  # base paths under /models: the store as docker mounts it
 print(path_v1, path_v2)
 print((store / "models.config").read_text())
 for path in sorted(pathlib.Path(store).rglob("*"))[:12]:
     print(path.relative_to(store))
 
 """
-Serve the store with `tensorflow_model_server --port=8500 --rest_api_port=8501
---model_config_file=$PWD/model_store/models.config`, or with docker:
-`docker run -p 8500:8500 -p 8501:8501 -v $PWD/model_store:/models tensorflow/serving
---model_config_file=/models/models.config`.
+A server reads `models.config`'s base paths as paths on its own file system. The
+store's own config is for the `tensorflow/serving` docker image, with the store mounted
+at `/models`. A `tensorflow_model_server` binary on this machine needs a second config
+whose base paths are the store's absolute path; it goes beside the store, not in it.
+The commands to start either server, with this run's paths:
 """
+
+local_config = write_models_config(
+    store, base_path=str(store.resolve()), path=figure_path("models.local.config")
+)
+print(f"tensorflow_model_server --port=8500 --rest_api_port=8501 --model_config_file={local_config}")
+print(
+    f"docker run --rm -p 8500:8500 -p 8501:8501 -v {store.resolve()}:/models "
+    "tensorflow/serving --model_config_file=/models/models.config"
+)
 
 """
 ## The signatures, as the server sees them
@@ -130,13 +141,17 @@ are refused before anything is sent) and its answer parsed back into numpy.
 """
 
 x = x_test[:8]
+noise = np.random.default_rng(0).standard_normal((4, 16)).astype("float32")
 requests = {
     "serving_default": signatures["serving_default"].rest_body(x),
+    "reconstruct": signatures["reconstruct"].rest_body(x, format="inputs"),
     "encode": signatures["encode"].rest_body(x),
     "decode": signatures["decode"].rest_body({"z": np.zeros((2, 16), "float32")}),
     "score": signatures["score"].rest_body(x, format="inputs"),
     "sample": signatures["sample"].rest_body({"num_samples": 10, "seed": 0}, format="inputs"),
+    "sample_from_noise": signatures["sample_from_noise"].rest_body({"noise": noise}),
 }
+assert set(requests) == set(signatures)  # every exported signature, once
 answers = {}
 for name, body in requests.items():
     text = json.dumps(body)  # what travels over HTTP
@@ -146,7 +161,11 @@ for name, body in requests.items():
 np.testing.assert_allclose(
     answers["serving_default"]["reconstruction"], vae.reconstruct(x), rtol=1e-4, atol=1e-5
 )
+np.testing.assert_allclose(
+    answers["reconstruct"]["reconstruction"], answers["serving_default"]["reconstruction"], rtol=1e-6
+)
 np.testing.assert_allclose(answers["encode"]["z_mean"], vae.encode(x), rtol=1e-4, atol=1e-5)
+np.testing.assert_allclose(answers["sample_from_noise"]["samples"], vae.decode(noise), rtol=1e-4, atol=1e-5)
 np.testing.assert_allclose(
     answers["sample"]["samples"], vae.sample(10, seed=0).reshape(10, 784), rtol=1e-4, atol=1e-5
 )
