@@ -83,8 +83,8 @@ class Fitting:
         it up to whole executions).
         `jit_compile` keeps Keras' meaning ("auto": XLA only where a GPU is present);
         `jit_compile=True` is faster again on a CPU for MLP models at small batches
-        (1.05-1.3x at batch 128 on the 2-core CPUs measured, slower at 512, much slower for
-        convolutions), at the cost of an XLA compilation per batch shape (a step whose loss
+        (1.05-1.3x at batch 128 on the 2-core CPUs measured; at 512 slower for the VAE,
+        faster for the tied CAE; much slower for convolutions), at the cost of an XLA compilation per batch shape (a step whose loss
         is NaN or Inf then makes no update, and `fit` raises after the execution instead of
         in the step). On CPUs with AMX, a model created with `dtype="mixed_bfloat16"` trains
         faster still (README, "Mixed precision").
