@@ -199,14 +199,13 @@ def test_evaluate_plot_export_and_shape_errors(tmp_path, saved_figures):
     assert json.loads((out / "metrics.json").read_text())["metrics"] == metrics
 
     saved_figures.clear()  # only the pictures of plot_run below
-    figures = saved_figures
     paths = plot_run(out)
     # A plain autoencoder: no samples/manifold/traversals, but filters by default.
     assert list(paths) == ["reconstructions", "latent_scatter", "filters", "loss_curves"]
     assert all(os.path.getsize(p) > 1000 for p in paths.values())
     # What the pictures show, read back from their figures (saved in that order): the first
     # 10 examples above the run's model's reconstructions of them, and the logged loss.
-    recons, _, _, curves = figures
+    recons, _, _, curves = saved_figures
     shown = np.stack([np.asarray(ax.get_images()[0].get_array()) for ax in recons.axes])  # (20, 8, 8)
     expected = np.clip(model.reconstruct(shown[:10, ..., None])[..., 0], 0, 1)
     np.testing.assert_allclose(shown[10:], expected, rtol=1e-5, atol=1e-6)
