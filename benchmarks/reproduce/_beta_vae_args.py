@@ -1,6 +1,6 @@
 """The command line of `beta_vae_dsprites.py`: its flags, and their checks before any training."""
 
-from _common import base_parser, resolve
+from _common import base_parser, parse_list, refuse_flags, resolve
 
 
 def parse_args(argv, title, fast, full, capacity_steps):
@@ -50,8 +50,26 @@ def parse_args(argv, title, fast, full, capacity_steps):
     args = parser.parse_args(argv)
     if args.steps is not None and args.steps < 1:
         parser.error(f"--steps must be a positive number of training steps. Received: {args.steps}")
+    if args.steps is not None:
+        refuse_flags(
+            parser, args, ["epochs"], "sets the budget in passes, --steps in steps: pass one of the two"
+        )
     if args.capacity_steps < 1:
         parser.error(f"--capacity-steps must be a positive number of steps. Received: {args.capacity_steps}")
+    if not args.capacity:
+        refuse_flags(
+            parser, args, ["capacity_steps"], "sets the capacity model's ramp: pass --capacity with it"
+        )
+    parse_list(parser, "--betas", args.betas)  # each once: per-beta results are keyed by it
+    if args.seeds is not None:
+        parse_list(parser, "--seeds", args.seeds, int)  # each once: per-seed results too
     if args.architecture == "conv" and args.hidden_units is None:
         args.hidden_units = "256"
-    return resolve(args, fast, full)
+    args = resolve(args, fast, full)
+    # The JSON's `arguments` record what applied: under --steps the epochs are Keras' unit
+    # of logging (`exact_epochs`), not a budget, and without --capacity there is no ramp.
+    if args.steps is not None:
+        args.epochs = None
+    if not args.capacity:
+        args.capacity_steps = None
+    return args

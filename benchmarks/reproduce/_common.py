@@ -174,8 +174,42 @@ def add_optimizer_args(parser, optimizer_help, momentum=0.0):
 
 
 def check_optimizer_args(parser, args):
+    """Refuses a momentum outside [0, 1), or one given with Adam; with Adam the momentum is
+    recorded as None (the JSON's `arguments` then say it did not apply)."""
     if not 0 <= args.momentum < 1:
         parser.error(f"--momentum must lie in [0, 1). Received: {args.momentum}")
+    if args.optimizer != "sgd":
+        refuse_flags(parser, args, ["momentum"], "is SGD's: pass --optimizer sgd with it")
+        args.momentum = None
+
+
+def parse_list(parser, flag, text, kind=float):
+    """The comma-separated values of `flag` (e.g. "--seeds"), each converted by `kind` and
+    each given once: a repeated value would train or measure the same thing twice and
+    overwrite its own results and timings."""
+    try:
+        values = [kind(item) for item in text.split(",")]
+    except ValueError:
+        parser.error(f"{flag} takes {kind.__name__} values separated by commas. Received: {flag} {text}")
+    if len(set(values)) != len(values):
+        parser.error(f"{flag} lists a value twice. Received: {flag} {text}")
+    return values
+
+
+def given_flags(parser, args, names):
+    """Of the flags `names` (argparse destinations), those the command set: their values
+    differ from the parser's defaults."""
+    return [name for name in names if getattr(args, name) != parser.get_default(name)]
+
+
+def refuse_flags(parser, args, names, reason):
+    """A parser error naming each flag of `names` that the command set, when `reason` says
+    they do not apply (e.g. "train a model; --k-sparse-preset trains none")."""
+    given = given_flags(parser, args, names)
+    if given:
+        flags = ", ".join("--" + name.replace("_", "-") for name in given)
+        received = ", ".join(f"{name}={getattr(args, name)!r}" for name in given)
+        parser.error(f"{flags} {reason}. Received: {received}")
 
 
 def optimizer_from_args(args, learning_rate):

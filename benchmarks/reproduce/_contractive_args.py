@@ -8,6 +8,8 @@ from _common import (
     add_optimizer_args,
     base_parser,
     check_optimizer_args,
+    parse_list,
+    refuse_flags,
     resolve,
 )
 
@@ -129,47 +131,53 @@ def parse_args(argv, title, fast, full, labels):
         help="with --layers 2 or 3: the weight of each layer above the first, or a list to choose "
         "each one's from on validation (default: the first's)",
     )
-    args = resolve(parser.parse_args(argv), fast, full)
-    probe_c = [float(c) for c in args.probe_c.split(",")]
-    model_names = [name.strip() for name in args.models.split(",")]
+    args = parser.parse_args(argv)
+    model_names = [name.strip() for name in parse_list(parser, "--models", args.models, str)]
     if not model_names or any(name not in labels for name in model_names):
         parser.error(f"--models must list some of {sorted(labels)}; got {args.models!r}")
-    try:
-        weights = [float(w) for w in args.contractive_weight.split(",")]
-    except ValueError:
-        parser.error(
-            f"--contractive-weight must be numbers separated by commas; got {args.contractive_weight!r}"
+    # Flags that would not apply are refused when given, and recorded as None otherwise
+    # (the JSON's `arguments` are the command's record, not the parser's defaults).
+    unused = []
+    if "dae" not in model_names:
+        refuse_flags(parser, args, ["noise_level"], "sets the DAE's corruption: include dae in --models")
+        unused.append("noise_level")
+    if args.cae_preset:
+        refuse_flags(
+            parser, args, ["contractive_weight"], "weighs a CAE trained here; --cae-preset trains none"
         )
-    try:
-        second_weights = (
-            None
-            if args.second_contractive_weight is None
-            else [float(w) for w in args.second_contractive_weight.split(",")]
-        )
-    except ValueError:
-        parser.error(
-            "--second-contractive-weight must be numbers separated by commas; got "
-            f"{args.second_contractive_weight!r}"
-        )
-    try:
-        tune_rates = [float(r) for r in args.fine_tune_learning_rate.split(",")]
-        tune_momenta = [float(m) for m in args.fine_tune_momentum.split(",")]
-        tune_decays = [float(d) for d in args.fine_tune_weight_decay.split(",")]
-        tune_batches = [int(b) for b in args.fine_tune_batch_size.split(",")]
-    except ValueError:
-        parser.error(
-            "--fine-tune-learning-rate, --fine-tune-momentum, --fine-tune-weight-decay and "
-            "--fine-tune-batch-size must be numbers separated by commas; got "
-            f"{args.fine_tune_learning_rate!r}, {args.fine_tune_momentum!r}, {args.fine_tune_weight_decay!r} "
-            f"and {args.fine_tune_batch_size!r}"
-        )
+        unused.append("contractive_weight")
+        if model_names == ["cae"] and args.layers == 1:
+            pretraining = ["epochs", "batch_size", "learning_rate", "optimizer", "momentum", "init_gain"]
+            refuse_flags(
+                parser, args, pretraining, "describe a pretraining; --cae-preset alone trains nothing"
+            )
+            unused += pretraining
+    args = resolve(args, fast, full)  # fast mode fine-tunes by default
+    if not args.fine_tune_epochs:
+        fine_tuning = [
+            "fine_tune_learning_rate",
+            "fine_tune_momentum",
+            "fine_tune_weight_decay",
+            "fine_tune_batch_size",
+            "fine_tune_rate_drops",
+            "fine_tune_patience",
+        ]
+        refuse_flags(parser, args, fine_tuning, "set the fine-tuning: pass --fine-tune-epochs with them")
+        unused += fine_tuning
+    probe_c = parse_list(parser, "--probe-c", args.probe_c)
+    weights = parse_list(parser, "--contractive-weight", args.contractive_weight)
+    second_weights = (
+        None
+        if args.second_contractive_weight is None
+        else parse_list(parser, "--second-contractive-weight", args.second_contractive_weight)
+    )
+    tune_rates = parse_list(parser, "--fine-tune-learning-rate", args.fine_tune_learning_rate)
+    tune_momenta = parse_list(parser, "--fine-tune-momentum", args.fine_tune_momentum)
+    tune_decays = parse_list(parser, "--fine-tune-weight-decay", args.fine_tune_weight_decay)
+    tune_batches = parse_list(parser, "--fine-tune-batch-size", args.fine_tune_batch_size, int)
     if any(not 0 <= m < 1 for m in tune_momenta):
         parser.error(f"--fine-tune-momentum must lie in [0, 1). Received: {args.fine_tune_momentum!r}")
     check_optimizer_args(parser, args)
-    if args.momentum and args.optimizer != "sgd":
-        parser.error(
-            f"--momentum is SGD's: pass --optimizer sgd with it. Received: optimizer={args.optimizer!r}"
-        )
     if not args.init_gain > 0:
         parser.error(f"--init-gain must be positive. Received: {args.init_gain}")
     if args.hidden_units < 1:
@@ -204,6 +212,8 @@ def parse_args(argv, title, fast, full, labels):
         parser.error("--save-preset saves a CAE trained here; --cae-preset trains none: pass one of the two")
     if args.layers > 1 and args.save_preset:
         parser.error(f"--save-preset saves one CAE, not a stack: run --layers {args.layers} without it")
+    for name in unused:
+        setattr(args, name, None)
     lists = SimpleNamespace(
         model_names=model_names,
         weights=weights,

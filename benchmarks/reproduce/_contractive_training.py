@@ -83,6 +83,8 @@ class Trainer:
         candidates = {}
         for weight in candidate_weights:
             model = self.train("cae", weight, data)
+            # The training's own lap (a preset's card takes it), then the probe's.
+            self.clock.lap(f"train {label} {weight:g}")
             validation = linear_probe_error(
                 model.encode(data),
                 y_fit,
@@ -91,7 +93,7 @@ class Trainer:
                 inverse_regularization=self.lists.probe_c,
             )
             candidates[weight] = (validation["error"], model)
-            self.clock.lap(f"train {label} {weight:g}")
+            self.clock.lap(f"probe {label} {weight:g} on validation")
         chosen = min(candidates, key=lambda w: candidates[w][0])
         record = {
             "validation_probe_errors": {f"{w:g}": error for w, (error, _) in candidates.items()},

@@ -64,10 +64,16 @@ def exact_epochs(steps, steps_per_pass):
     `steps_per_epoch <= steps_per_pass`: the fewest such epochs. With a step budget the data
     repeats, so an epoch is only Keras' unit of logging; rounding epochs up to whole passes
     would overshoot the budget by up to a pass."""
-    epochs = -(-steps // steps_per_pass)
-    while steps % epochs:
-        epochs += 1
-    return epochs, steps // epochs
+    fewest = -(-steps // steps_per_pass)
+    # At most twice the fewest epochs: a step count with no divisor there (a prime, say)
+    # would otherwise become thousands of one-step epochs.
+    for epochs in range(fewest, 2 * fewest + 1):
+        if steps % epochs == 0:
+            return epochs, steps // epochs
+    raise ValueError(
+        f"--steps must split into at most {2 * fewest} equal epochs of at most {steps_per_pass} steps "
+        f"(a pass over the images), e.g. --steps {fewest * steps_per_pass}. Received: --steps {steps}"
+    )
 
 
 def main(argv=None):
@@ -281,7 +287,8 @@ def main(argv=None):
                 "examples": 1000,
                 "tolerance": 0.5,
             },
-            epochs=epochs,
+            # Passes over the training images (under --steps, `epochs` is Keras' unit of logging).
+            epochs=epochs if not args.steps else round(args.steps * args.batch_size / len(images), 2),
             batch_size=args.batch_size,
             train_lap=f"train {best_label} seed {best_seed}",
             source=str(

@@ -30,6 +30,8 @@ from _common import (
     load_mnist,
     mnist_check,
     mnist_source,
+    parse_list,
+    refuse_flags,
     report,
     resolve,
     write_preset,
@@ -133,26 +135,35 @@ def main(argv=None):
         "--k-sparse-preset",
         metavar="NAME",
         help="measure this preset (a k-sparse autoencoder, or a preset folder) instead of training one; "
-        "the training flags do not apply",
+        "the training flags are refused with it",
     )
-    args = resolve(parser.parse_args(argv), FAST, FULL)
+    args = parser.parse_args(argv)
+    if args.k_sparse_preset:
+        refuse_flags(parser, args, TRAINING_FLAGS, "describe a training; --k-sparse-preset trains none")
+        if args.save_preset:
+            parser.error(
+                "--save-preset saves a model trained here; --k-sparse-preset trains none: pass one of the two"
+            )
+    if not args.aux_k:
+        refuse_flags(parser, args, ["aux_weight", "dead_steps"], "tune the AuxK loss: pass --aux-k with them")
+    args = resolve(args, FAST, FULL)
     check_optimizer_args(parser, args)
-    if args.k_sparse_preset and args.save_preset:
-        parser.error(
-            "--save-preset saves a model trained here; --k-sparse-preset trains none: pass one of the two"
-        )
+    if not 0 < args.k_schedule_fraction <= 1:
+        parser.error(f"--k-schedule-fraction must lie in (0, 1]. Received: {args.k_schedule_fraction}")
     if args.learning_rate_decay != "none" and args.k_start and args.k_schedule_fraction >= 1:
         parser.error(
             "--learning-rate-decay decays the rate over the steps after the k schedule, and "
             f"--k-schedule-fraction {args.k_schedule_fraction:g} leaves none: use a fraction below 1"
         )
-    probe_c = [float(c) for c in args.probe_c.split(",")]
+    probe_c = parse_list(parser, "--probe-c", args.probe_c)
     alphas = None if args.alpha is None else parse_alphas(parser, args.alpha)
-    if args.k_sparse_preset:
-        # The JSON's `arguments` record the command: flags that trained nothing are None,
-        # not defaults that look as if they had (k, the optimizer, the budget).
-        for name in TRAINING_FLAGS:
-            setattr(args, name, None)
+    # The JSON's `arguments` record the command: flags that did not apply are None, not
+    # defaults that look as if they had (a preset's k, optimizer and budget; AuxK's weight).
+    unused = list(TRAINING_FLAGS) if args.k_sparse_preset else []
+    if not args.aux_k:
+        unused += ["aux_weight", "dead_steps"]
+    for name in unused:
+        setattr(args, name, None)
 
     import keras
 

@@ -19,7 +19,7 @@ its test bits per code.
     python benchmarks/reproduce/vq_vae_mnist.py --fast               # pipeline check, seconds
 """
 
-from _common import Stopwatch, add_mnist_dir, base_parser, load_mnist, report, resolve
+from _common import Stopwatch, add_mnist_dir, base_parser, load_mnist, parse_list, report, resolve
 
 VARIANTS = {
     "loss": {"ema": False},
@@ -41,7 +41,7 @@ def main(argv=None):
     parser.add_argument("--variants", default=",".join(VARIANTS), help="some of " + ",".join(VARIANTS))
     parser.add_argument("--prior-epochs", type=int, help="also fit the PixelCNN prior of the last variant")
     args = resolve(parser.parse_args(argv), FAST, FULL)
-    names = args.variants.split(",")
+    names = parse_list(parser, "--variants", args.variants, str)
     unknown = sorted(set(names) - set(VARIANTS))
     if unknown:
         parser.error(f"unknown variants {unknown}; expected some of {sorted(VARIANTS)}")

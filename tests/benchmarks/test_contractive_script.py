@@ -67,6 +67,7 @@ def test_contractive_mnist_fast(datasets_dir, tmp_path):
     assert card["figures"]["probe_test_error"] == results["per_model"]["cae"]["probe_error"]
     assert card["figures"]["ae_over_cae_jacobian_norm"] == results["ae_over_cae_jacobian_norm"]
     lap = results["timings_s"][f"train cae {chosen:g}"]
+    assert f"probe cae {chosen:g} on validation" in results["timings_s"]  # timed apart from it
     assert card["training"]["wall_time_minutes"] == round(lap / 60, 1)
     # The CAE's saturation and probe error, recomputed from the saved preset.
     check_contractive_preset_figures(str(preset), datasets_dir, results["per_model"]["cae"])
