@@ -3,7 +3,7 @@
 With a k schedule (`k_start`), the step's k is a tensor read from the optimizer step, so
 the `KSparse` layer cannot size its `top_k` by it. Before 2026-12-01 it sorted the whole
 code (top_k of all 1000 units per example, for the whole run); it now takes the `k_start`
-largest (`max_k`) and keeps the first k of them. Three contenders, each the MNIST model of
+largest (`max_k`) and keeps the first k of them. Five contenders, each the MNIST model of
 `benchmarks/reproduce/k_sparse_mnist.py` (784-1000, tied weights, SGD with momentum),
 trained on the same in-memory data in interleaved rounds (the order rotates each round):
 

@@ -107,14 +107,18 @@ def profile_keras_ae(model_name, batch_size, steps, warmup, dtype):
 
     x = _data(model_name, batch_size, steps)
     fit = speed_contenders.keras_ae_fit(model_name, batch_size, dtype=dtype)
-    fit(x[: warmup * batch_size])  # builds, traces and warms every function first
+    # builds, traces and warms every function first (x repeated: --warmup may exceed --steps)
+    fit(training_speed.repeated(x, warmup * batch_size))
     unprofiled = _timed(fit, x)
     with tempfile.TemporaryDirectory() as logdir:
         tf.profiler.experimental.start(logdir)
-        start = time.perf_counter()
-        fit(x)
-        wall = time.perf_counter() - start
-        tf.profiler.experimental.stop()
+        try:
+            start = time.perf_counter()
+            fit(x)
+            wall = time.perf_counter() - start
+        finally:
+            # A profiler left running would refuse the next start in this process.
+            tf.profiler.experimental.stop()
         totals = xspace_kernel_times(logdir)
     return unprofiled, wall, {op: ps / 1e9 for op, ps in totals.items()}, TF_CLASSES  # ms
 
@@ -124,7 +128,7 @@ def profile_pytorch(model_name, batch_size, steps, warmup, bfloat16):
 
     x = _data(model_name, batch_size, steps)
     fit = speed_contenders.pytorch_fit(model_name, batch_size, bfloat16=bfloat16)
-    fit(x[: warmup * batch_size])
+    fit(training_speed.repeated(x, warmup * batch_size))
     unprofiled = _timed(fit, x)
     with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as profile:
         start = time.perf_counter()

@@ -182,6 +182,11 @@ def main(argv=None):
         )
     if not args.anneal_learning_rate > 0:
         parser.error(f"--anneal-learning-rate must be positive. Received: {args.anneal_learning_rate}")
+    if args.k < 1:
+        parser.error(f"--k must be 1 or more importance samples. Received: {args.k}")
+    if args.nll_examples < 2:
+        # The standard error of the L_k mean (ddof=1) needs two images at least.
+        parser.error(f"--nll-examples must be 2 or more test images. Received: {args.nll_examples}")
 
     import keras
     import numpy as np

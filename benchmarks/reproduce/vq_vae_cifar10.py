@@ -30,6 +30,7 @@ from _common import Stopwatch, base_parser, report, resolve
 PAPER = {"bits_per_dim": 4.67}
 FULL = {"epochs": 50, "prior_epochs": 50, "num_train": None, "num_test": None}
 FAST = {"epochs": 1, "prior_epochs": 1, "num_train": 256, "num_test": 64}
+SCORE_BATCH = 500  # test images per call when scoring
 
 
 def generated_images(n, seed):
@@ -102,10 +103,17 @@ def main(argv=None):
     clock.lap("prior")
 
     dims = 32 * 32 * 3
-    outputs = model(x_test, training=False, return_outputs=True)
-    recon_nats = keras.ops.convert_to_numpy(model.reconstruction_nll(outputs["x"], outputs)).astype("float64")
     indices = model.encode(x_test)
-    prior_nats = -keras.ops.convert_to_numpy(model.prior.log_prob(indices)).astype("float64")
+    recon_nats, prior_nats = [], []
+    # SCORE_BATCH test images at a time: all 10,000 in one call would hold the networks'
+    # activations for all of them at once (gigabytes). Every term is per image.
+    for start in range(0, len(x_test), SCORE_BATCH):
+        outputs = model(x_test[start : start + SCORE_BATCH], training=False, return_outputs=True)
+        recon_nats.append(keras.ops.convert_to_numpy(model.reconstruction_nll(outputs["x"], outputs)))
+        log_prior = model.prior.log_prob(indices[start : start + SCORE_BATCH])
+        prior_nats.append(-keras.ops.convert_to_numpy(log_prior))
+    recon_nats = np.concatenate(recon_nats).astype("float64")
+    prior_nats = np.concatenate(prior_nats).astype("float64")
     bits = (recon_nats + prior_nats) / (dims * math.log(2.0)) + 8.0
     counts = np.bincount(indices.reshape(-1), minlength=512)
     clock.lap("score")

@@ -74,6 +74,20 @@ def test_draw_mnist_fast(datasets_dir, tmp_path):
         assert 0 < entry["seconds_per_epoch"] * epochs <= lap + 0.1, name
 
 
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--epochs", "0"], "--epochs must be 1 or more. Received: 0"),
+        (["--skip", "vae,atention"], "--skip takes some of attention,no_attention,vae, comma-separated. "
+                                     "Received: 'vae,atention' (unknown: atention)"),
+    ],
+)  # fmt: skip
+def test_draw_mnist_refuses_bad_flags_before_training(argv, message, capsys):
+    with pytest.raises(SystemExit) as exited:
+        load_script_module("draw_mnist").main(argv)
+    assert exited.value.code == 2 and message in capsys.readouterr().err
+
+
 def test_vq_vae_cifar10_fast(datasets_dir, tmp_path):
     results, stdout = run_fast("vq_vae_cifar10.py", datasets_dir, tmp_path)
     assert "4.67" in stdout

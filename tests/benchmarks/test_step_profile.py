@@ -7,6 +7,8 @@ checks are on which ops the trace holds and how many times each ran.
 import collections
 import json
 
+import pytest
+
 from tests.benchmarks.script_runner import run_script
 from tests.conftest import REPO, load_script
 
@@ -78,3 +80,27 @@ def test_rejects_unknown_contenders_and_sizes():
     )
     process = run("--steps", "0")
     assert process.returncode == 2 and "--steps must be >= 1. Received: 0" in process.stderr
+
+
+def test_the_profiler_stops_when_the_profiled_fit_raises(monkeypatch, tmp_path):
+    import tensorflow as tf
+
+    module = load_script("benchmarks/step_profile.py")
+    calls = []
+
+    def failing_fit(*args, **kwargs):
+        def fit(x):
+            calls.append(len(x))
+            if len(calls) == 3:  # warm-up, unprofiled, then the profiled fit
+                raise RuntimeError("out of memory")
+
+        return fit
+
+    monkeypatch.setattr(module.speed_contenders, "keras_ae_fit", failing_fit)
+    with pytest.raises(RuntimeError, match="out of memory"):
+        module.profile_keras_ae("vae", 2, STEPS, 2 * STEPS, None)
+    # The warm-up ran the steps asked, more than the profiled ones (the data repeated).
+    assert calls == [2 * 2 * STEPS, 2 * STEPS, 2 * STEPS]
+    # No profiler left running: a new one starts (it would raise AlreadyExistsError).
+    tf.profiler.experimental.start(str(tmp_path))
+    tf.profiler.experimental.stop()

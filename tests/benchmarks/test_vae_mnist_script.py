@@ -1,6 +1,8 @@
 """benchmarks/reproduce/vae_mnist_nll.py: its fast mode end to end, its preset, and its schedule."""
 
-from tests.benchmarks.script_runner import SCRIPTS, finite, run_fast
+import pytest
+
+from tests.benchmarks.script_runner import SCRIPTS, finite, load_script_module, run_fast
 
 
 def test_vae_mnist_nll_fast(datasets_dir, tmp_path):
@@ -97,3 +99,17 @@ def test_the_burda_schedule_gives_each_stage_its_steps(monkeypatch):
     np.testing.assert_allclose(learning_rates_seen(2, 3280, 9, anneal_after=3), expected, rtol=1e-6)
     # Annealed after 0 epochs (a preset trained on): 1e-5 from the first step.
     np.testing.assert_allclose(learning_rates_seen(2, 3280, 3, anneal_after=0), [1e-5] * 3, rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--k", "0"], "--k must be 1 or more importance samples. Received: 0"),
+        # The standard error (ddof=1) of one image's L_k would be NaN.
+        (["--fast", "--nll-examples", "1"], "--nll-examples must be 2 or more test images. Received: 1"),
+    ],
+)
+def test_bad_estimate_sizes_are_refused_before_training(argv, message, capsys):
+    with pytest.raises(SystemExit) as exited:
+        load_script_module("vae_mnist_nll").main(argv)
+    assert exited.value.code == 2 and message in capsys.readouterr().err
