@@ -179,7 +179,11 @@ def check_optimizer_args(parser, args):
     if not 0 <= args.momentum < 1:
         parser.error(f"--momentum must lie in [0, 1). Received: {args.momentum}")
     if args.optimizer != "sgd":
-        refuse_flags(parser, args, ["momentum"], "is SGD's: pass --optimizer sgd with it")
+        if given_flags(parser, args, ["momentum"]):
+            parser.error(
+                "--momentum is SGD's: pass --optimizer sgd with it. "
+                f"Received: optimizer={args.optimizer!r}, momentum={args.momentum}"
+            )
         args.momentum = None
 
 

@@ -12,7 +12,7 @@ REFUSED = [
     ("k_sparse_mnist", ["--aux-weight", "0.1"],
      "--aux-weight tune the AuxK loss: pass --aux-k with them. Received: aux_weight=0.1"),
     ("k_sparse_mnist", ["--momentum", "0.5"],
-     "--momentum is SGD's: pass --optimizer sgd with it. Received: momentum=0.5"),
+     "--momentum is SGD's: pass --optimizer sgd with it. Received: optimizer='adam', momentum=0.5"),
     ("k_sparse_mnist", ["--k-schedule-fraction", "1.5"],
      "--k-schedule-fraction must lie in (0, 1]. Received: 1.5"),
     ("k_sparse_mnist", ["--probe-c", "0.1,1,0.1"], "--probe-c lists a value twice. Received: --probe-c 0.1,1,0.1"),
