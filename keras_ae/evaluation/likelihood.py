@@ -38,6 +38,17 @@ def _check_iwae(model):
     )
 
 
+def _check_density(model):
+    """Bounds on log p(x) need a likelihood that is a normalized density."""
+    if not model.likelihood.normalized:
+        raise ValueError(
+            f"The model's likelihood ({model.likelihood.name_in_registry!r}) scores squared errors "
+            "without the Gaussian's normalizing constant, so the ELBO and L_k would not be bounds "
+            "on log p(x) in nats. Train with likelihood='gaussian' (a Gaussian with a variance) or "
+            f"'bernoulli'. Received: likelihood={model.likelihood.name_in_registry!r}"
+        )
+
+
 def _as_float_array(model, x):
     x = np.asarray(x)
     if not np.issubdtype(x.dtype, np.floating):
@@ -48,6 +59,9 @@ def _as_float_array(model, x):
         raise ValueError(
             f"Argument `x` must have shape (n, {', '.join(map(str, model.data_shape))}). Received: x with shape={x.shape}"
         )
+    # The checks of fit and predict: examples present, finite, in the likelihood's support
+    # (a Bernoulli model given 0..255 pixels would report a log-likelihood of -1e6).
+    model._check_array(x)
     return x.astype(_dtype(model))
 
 
@@ -144,6 +158,7 @@ def importance_weighted_log_likelihood(
         Burda, Grosse & Salakhutdinov, "Importance Weighted Autoencoders", ICLR 2016, eq. 8.
     """
     _check_iwae(model)
+    _check_density(model)
     x = _as_float_array(model, x)
     num_samples = check_int("num_samples", num_samples)
     max_rows = check_int("max_rows", max_rows)
@@ -212,6 +227,7 @@ def elbo(model, x, num_samples=1, batch_size=256, seed=0):
         Kingma & Welling, "Auto-Encoding Variational Bayes", ICLR 2014, eq. 10.
     """
     _check_vae(model)
+    _check_density(model)
     x = _as_float_array(model, x)
     num_samples = check_int("num_samples", num_samples)
     batch_size = check_int("batch_size", batch_size)

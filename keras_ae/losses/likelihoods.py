@@ -22,6 +22,9 @@ class Likelihood(KnownConfig, keras.layers.Layer):
     """
 
     name_in_registry = None
+    #: Whether `nll` is a normalized density's negative log (with every constant), so that
+    #: the ELBO and importance-weighted bounds are bounds on log p(x) in nats.
+    normalized = True
 
     def call(self, params):
         # The decoder model's output: float32 (the variables' dtype) under a mixed-precision
@@ -122,6 +125,9 @@ class MeanSquaredErrorLikelihood(Likelihood):
     """
 
     name_in_registry = "mse"
+    # The squared error leaves out the Gaussian's constant (D/2) log(pi): a training loss,
+    # not a log-density, so no bound on log p(x) is computed from it.
+    normalized = False
 
     def mean(self, params):
         return params

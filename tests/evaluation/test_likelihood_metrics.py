@@ -157,6 +157,25 @@ def test_bad_arguments_raise_clear_errors(data):
         importance_weighted_log_likelihood(autoencoder, data)
 
 
+def test_bounds_on_log_px_need_a_normalized_density_and_targets_in_its_support():
+    # The squared error leaves out (D/2) log(pi): a "log-likelihood" from it would be
+    # 0.57 nats per feature too high (448 nats on MNIST), so it is refused by name.
+    mse = keras_ae.create_model(
+        "vae", input_shape=(D,), latent_dim=LATENT, hidden_units=(4,), likelihood="mse"
+    )
+    x = np.random.default_rng(0).uniform(size=(3, D)).astype("float32")
+    for estimate in (elbo, importance_weighted_log_likelihood):
+        with pytest.raises(ValueError, match="squared errors without the Gaussian's normalizing constant"):
+            estimate(mse, x)
+    # A Bernoulli model given 0..255 pixels (a forgotten / 255) is refused as fit refuses it,
+    # instead of answering -1e6 nats.
+    bernoulli = keras_ae.create_model("vae", input_shape=(D,), latent_dim=LATENT, hidden_units=(4,))
+    for estimate in (elbo, importance_weighted_log_likelihood, active_units):
+        with pytest.raises(ValueError, match=r"\[0, 1\]"):
+            estimate(bernoulli, x * 255)
+    assert np.isfinite(elbo(bernoulli, x)["elbo"])  # the same model on the right scale
+
+
 def test_xla_and_plain_graphs_agree_and_chunking_is_invisible(data):
     vae, w, b, *_ = linear_gaussian(mean_scale=0.8, var_scale=2.0)
     compiled = importance_weighted_log_likelihood(vae, data[:8], num_samples=300, seed=4)
