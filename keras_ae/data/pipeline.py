@@ -155,6 +155,21 @@ def load_dataset(
             x = x / scale
         if flatten:
             x = tf.reshape(x, [-1, example_shape[0]])
+        if binarize is not None:
+            # Float images are used as they are; intensities above 1 (0..255 floats) would
+            # binarize to all ones without a word.
+            in_range = tf.logical_and(tf.reduce_min(x) >= 0.0, tf.reduce_max(x) <= 1.0)
+            check = tf.debugging.Assert(
+                in_range,
+                [
+                    f"binarize={binarize} needs intensities in [0, 1] (float images are not "
+                    "rescaled: divide 0..255 floats by 255 first). Received: a batch with min and max",
+                    tf.reduce_min(x),
+                    tf.reduce_max(x),
+                ],
+            )
+            with tf.control_dependencies([check]):  # a tf.data map keeps only what x needs
+                x = tf.identity(x)
         if binarize == "static":
             # One sample per example, fixed by (seed, position in the split): the same in every
             # epoch, pipeline and process, whatever the batching and shuffling.

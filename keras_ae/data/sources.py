@@ -218,12 +218,14 @@ def resolve_source(source, split="train", data_dir=None, download=True):
                 f"Argument `source` has {len(x)} images but labels of shape {y.shape}. Received: "
                 f"source={name!r}"
             )
+    # The scale of the whole array, not of the slice: a uint8 slice whose values happen to
+    # be 0 and 1 would otherwise be read as binary, and two slices of one array scaled apart.
+    scale = _scale_of(x)
     index = take(len(x))
     x = x[index]
     y = np.full(len(x), -1, "int64") if y is None else y[index].astype("int64")
     if len(x) == 0:
         raise ValueError(f"The split holds no examples. Received: source={name!r}, split={split!r}")
-    scale = _scale_of(x)
     if np.issubdtype(x.dtype, np.floating) and not np.isfinite(x).all():
         raise ValueError(f"Argument `source` holds NaN or Inf values. Received: source with shape={x.shape}")
     if x.ndim == 3:  # (n, height, width) grayscale images get their channel axis

@@ -229,10 +229,13 @@ def factor_vae_score(
     rng = as_generator(random_state)
     represent = as_representation_function(representation_function)
     factors = data.sample_factors(num_variance_estimate, rng)
-    global_variances = represent_factors(data, represent, factors, rng, observations_per_call).var(
-        axis=0, ddof=1
-    )
-    active = np.sqrt(global_variances) >= prune_threshold
+    codes = represent_factors(data, represent, factors, rng, observations_per_call)
+    global_variances = codes.var(axis=0, ddof=1)
+    # A dimension whose codes never change is never active, also at prune_threshold=0: its
+    # normalized variance would be 0/0 (or rounding noise over ~0), and take every vote.
+    # Its values are all equal; its computed variance need not be exactly 0.
+    constant = np.ptp(codes, axis=0) == 0
+    active = ~constant & (np.sqrt(global_variances) >= prune_threshold)
     if not active.any():
         return {"train_accuracy": 0.0, "eval_accuracy": 0.0, "num_active_dims": 0}
     args = (global_variances, active, observations_per_call, _progress_bar(num_train + num_eval, verbose))

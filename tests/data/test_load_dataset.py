@@ -215,6 +215,24 @@ def test_threshold_binarization():
     np.testing.assert_array_equal(load_dataset(x, binarize="threshold", as_numpy=True), [[0, 0, 1, 1]])
 
 
+@pytest.mark.parametrize("binarize", ["static", "dynamic", "threshold"])
+def test_binarizing_float_images_outside_0_1_is_refused(binarize):
+    # Float images are not rescaled: 0..255 floats would binarize to all ones.
+    x = np.array([[0.0, 12.0, 255.0]], dtype="float32")
+    import tensorflow as tf
+
+    with pytest.raises(
+        tf.errors.InvalidArgumentError, match=rf"binarize={binarize} needs intensities in \[0, 1\]"
+    ):
+        next(iter(load_dataset(x, binarize=binarize, batch_size=1)))
+
+
+def test_the_scale_is_the_whole_arrays_not_the_slices():
+    # A uint8 slice holding only 0 and 1 is still 0..255 data: 1 is 1/255, not 1.0.
+    x = np.array([[0, 1], [1, 0], [0, 255]], dtype="uint8")
+    np.testing.assert_allclose(load_dataset(x, "train[:2]", as_numpy=True), [[0, 1 / 255], [1 / 255, 0]])
+
+
 def test_unknown_names_and_bad_arguments_list_the_valid_ones():
     with pytest.raises(
         ValueError, match=r"Expected one of \[.*'digits'.*'mnist'.*\].*Received: source='minst'"

@@ -76,6 +76,10 @@ def test_factor_vae_ignores_collapsed_dimensions(grid):
 
     result = factor_vae_score(grid, with_constant, num_variance_estimate=2000, **SMALL)
     assert result["num_active_dims"] == 4 and result["eval_accuracy"] == 1.0
+    # With no pruning the constant dimension is still not active: its normalized variance
+    # would be 0/0 and take every vote.
+    unpruned = factor_vae_score(grid, with_constant, num_variance_estimate=2000, prune_threshold=0.0, **SMALL)
+    assert unpruned["num_active_dims"] == 4 and unpruned["eval_accuracy"] == 1.0
     collapsed = factor_vae_score(grid, lambda o: np.zeros((len(o), 3)), num_variance_estimate=100, **SMALL)
     assert collapsed == {"train_accuracy": 0.0, "eval_accuracy": 0.0, "num_active_dims": 0}
 
