@@ -5,6 +5,7 @@ import tensorflow as tf
 from keras import ops
 
 from keras_ae._validation import check_int
+from keras_ae.losses.functional import loss_dtype
 
 
 def reconstruction_error(model, x, batch_size=256):
@@ -31,15 +32,20 @@ def reconstruction_error(model, x, batch_size=256):
     x = np.asarray(x)
     model._check_array(x)
 
+    # The targets stay in float32 under a mixed-precision policy (the model computes in half
+    # precision on its own): scoring half-precision-rounded targets would shift the figures.
+    dtype = loss_dtype(model.compute_dtype)
+
     @tf.function(reduce_retracing=True)
     def errors(batch):
         outputs = model(batch, training=False, return_outputs=True)
-        diff = ops.reshape(batch - outputs["reconstruction"], (ops.shape(batch)[0], -1))
+        reconstruction = ops.cast(outputs["reconstruction"], dtype)
+        diff = ops.reshape(batch - reconstruction, (ops.shape(batch)[0], -1))
         return ops.sum(ops.square(diff), axis=1), model.likelihood.nll(batch, outputs["params"])
 
     squared, nll = [], []
     for start in range(0, len(x), batch_size):
-        s, n = errors(ops.convert_to_tensor(x[start : start + batch_size], dtype=model.compute_dtype))
+        s, n = errors(ops.convert_to_tensor(x[start : start + batch_size], dtype=dtype))
         squared.append(ops.convert_to_numpy(s))
         nll.append(ops.convert_to_numpy(n))
     return {

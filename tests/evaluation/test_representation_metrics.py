@@ -35,6 +35,21 @@ def test_reconstruction_error_matches_numpy(sigmoid_autoencoder):
     assert result["nll"] == pytest.approx(bce, rel=1e-4)
 
 
+def test_reconstruction_error_scores_float32_targets_under_mixed_precision():
+    # The model computes in bfloat16, but the targets it is scored against are the data's
+    # float32 values, not their bfloat16 roundings (8 bits of mantissa: errors of ~0.2%).
+    keras.utils.set_random_seed(0)
+    model = keras_ae.create_model(
+        "autoencoder", input_shape=(64,), latent_dim=8, hidden_units=(), dtype="mixed_bfloat16"
+    )
+    x = np.random.default_rng(0).uniform(0.3, 0.7, size=(40, 64)).astype("float32")
+    reconstruction = model.reconstruct(x)  # float32 outputs (the likelihood layer's dtype)
+    squared = ((x.astype("float64") - reconstruction) ** 2).sum(1).mean()
+    rounded = x.astype(keras.backend.standardize_dtype("bfloat16")).astype("float64")
+    assert not np.allclose(((rounded - reconstruction) ** 2).sum(1).mean(), squared, rtol=1e-4)
+    assert reconstruction_error(model, x)["squared_error"] == pytest.approx(squared, rel=1e-5)
+
+
 def test_linear_probe_separable_codes_have_zero_error_and_noise_codes_chance():
     rng = np.random.default_rng(0)
     labels = rng.integers(0, 3, 900)
