@@ -147,6 +147,8 @@ def load_dataset(
     if flatten:
         example_shape = (int(np.prod(example_shape)),)
 
+    float_images = dataset.element_spec[0].dtype.is_floating
+
     def transform(index, xy):
         # Runs on whole batches: per-example tf.data maps cost far more than the maths.
         x, y = xy
@@ -155,17 +157,17 @@ def load_dataset(
             x = x / scale
         if flatten:
             x = tf.reshape(x, [-1, example_shape[0]])
-        if binarize is not None:
+        if binarize is not None and float_images:
             # Float images are used as they are; intensities above 1 (0..255 floats) would
-            # binarize to all ones without a word.
-            in_range = tf.logical_and(tf.reduce_min(x) >= 0.0, tf.reduce_max(x) <= 1.0)
+            # binarize to all ones without a word. (Integer images are scaled into [0, 1].)
+            low, high = tf.reduce_min(x), tf.reduce_max(x)
             check = tf.debugging.Assert(
-                in_range,
+                tf.logical_and(low >= 0.0, high <= 1.0),
                 [
                     f"binarize={binarize} needs intensities in [0, 1] (float images are not "
                     "rescaled: divide 0..255 floats by 255 first). Received: a batch with min and max",
-                    tf.reduce_min(x),
-                    tf.reduce_max(x),
+                    low,
+                    high,
                 ],
             )
             with tf.control_dependencies([check]):  # a tf.data map keeps only what x needs
