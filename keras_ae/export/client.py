@@ -27,6 +27,7 @@ import urllib.error
 import urllib.request
 
 from keras_ae.export.serving_signature import FORMATS, PREDICT_METHOD, ServingSignature, serving_apis
+from keras_ae.export.versions import servable_versions
 
 # The signature and its codecs live in their own module; they are part of this one's API.
 __all__ = [
@@ -50,15 +51,7 @@ def resolve_version_dir(path):
         return path
     # Only version folders holding a SavedModel, as `list_store` counts them: a stray "3"
     # (a file, an empty or half-copied folder) is not the latest version.
-    versions = (
-        sorted(
-            int(n)
-            for n in os.listdir(path)
-            if n.isdigit() and os.path.isfile(os.path.join(path, n, "saved_model.pb"))
-        )
-        if os.path.isdir(path)
-        else []
-    )
+    versions = servable_versions(path)
     if not versions:
         raise FileNotFoundError(f"No SavedModel (saved_model.pb) nor numbered version folder in {path}")
     return os.path.join(path, str(versions[-1]))

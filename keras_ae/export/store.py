@@ -10,7 +10,7 @@ import os
 import sys
 
 from keras_ae._utils import write_text_atomically
-from keras_ae.export.versions import existing_versions
+from keras_ae.export.versions import servable_versions
 
 MODELS_CONFIG = "models.config"
 
@@ -33,9 +33,7 @@ def list_store(store_dir):
         base = os.path.join(store_dir, name)
         if name.startswith(".") or not os.path.isdir(base):
             continue
-        versions = [
-            v for v in existing_versions(base) if os.path.isfile(os.path.join(base, str(v), "saved_model.pb"))
-        ]
+        versions = servable_versions(base)
         if versions:
             models[name] = versions
     return models

@@ -21,6 +21,16 @@ def existing_versions(export_dir):
     )
 
 
+def servable_versions(export_dir):
+    """The sorted version folders of `export_dir` that hold a SavedModel (`saved_model.pb`):
+    the ones TF Serving serves. A stray numbered file or empty folder is not one."""
+    return [
+        v
+        for v in existing_versions(export_dir)
+        if os.path.isfile(os.path.join(export_dir, str(v), "saved_model.pb"))
+    ]
+
+
 def next_free_version(export_dir):
     """One more than the highest numbered entry of `export_dir` (1 when there is none)."""
     taken = (

@@ -107,9 +107,7 @@ class RunCheckpoint(keras.callbacks.Callback):
     def _save(self, epoch, step, metrics=None):
         os.makedirs(self.directory, exist_ok=True)
         name = checkpoint_name(epoch, step)
-        tmp = os.path.join(self.directory, f"partial_{name}")  # `save` wants a .keras suffix
-        self.model.save(tmp)
-        os.replace(tmp, os.path.join(self.directory, name))
+        save_model_atomically(self.model, os.path.join(self.directory, name))
         state = {"epoch": epoch, "step": step, "checkpoint": name, "history": self.history}
         if metrics is not None:
             state["metrics"] = metrics
@@ -183,6 +181,15 @@ class RunCheckpoint(keras.callbacks.Callback):
             f"The latest checkpoint {latest} is {problem}, and no older checkpoint is usable (keep more "
             "with --keep-checkpoints). Use --restart to train from scratch."
         )
+
+
+def save_model_atomically(model, path):
+    """Saves `model` to the `.keras` file `path` by writing `partial_<name>` beside it and
+    renaming it into place: a process killed while saving leaves no half-written `path`."""
+    folder, name = os.path.split(path)
+    partial = os.path.join(folder, f"partial_{name}")  # `save` wants a .keras suffix
+    model.save(partial)
+    os.replace(partial, path)
 
 
 def checkpoint_problem(path):

@@ -26,7 +26,7 @@ from keras_ae.runs.config import (
 )
 from keras_ae.runs.distribution import is_chief, make_strategy, shard_by_data, write_folder
 from keras_ae.runs.image_summaries import ImageSummaries
-from keras_ae.runs.run_checkpoint import RunCheckpoint, checkpoint_problem
+from keras_ae.runs.run_checkpoint import RunCheckpoint, checkpoint_problem, save_model_atomically
 from keras_ae.runs.run_folder import clear_run
 from keras_ae.runs.training_data import EpochData, steps_per_epoch
 from keras_ae.version import __version__
@@ -271,7 +271,5 @@ def _train(
                 history[name] = [float(v) for v in values]
     # Saved aside and renamed into place: a run killed while saving keeps no half-written
     # model.keras, and resumes from its checkpoint instead.
-    partial = os.path.join(out, f"partial_{MODEL_FILE}")
-    model.save(partial)
-    os.replace(partial, os.path.join(out, MODEL_FILE))
+    save_model_atomically(model, os.path.join(out, MODEL_FILE))
     write_json_atomically(os.path.join(out, HISTORY_FILE), history)
