@@ -27,13 +27,14 @@ import urllib.error
 import urllib.request
 
 from keras_ae.export.serving_signature import FORMATS, PREDICT_METHOD, ServingSignature, serving_apis
-from keras_ae.export.versions import servable_versions
+from keras_ae.export.versions import servable_versions, version_path
 
 # The signature and its codecs live in their own module; they are part of this one's API.
 __all__ = [
     "FORMATS",
     "PREDICT_METHOD",
     "ServingSignature",
+    "Signatures",
     "grpc_predict",
     "load_signatures",
     "post_json",
@@ -44,6 +45,14 @@ __all__ = [
 
 
 # ---------------------------------------------------------------------- signatures
+class Signatures(dict):
+    """`{signature_name: ServingSignature}`; a name it lacks raises a `KeyError` listing the
+    names it has (a typo such as `"scores"` says what to use instead)."""
+
+    def __missing__(self, name):
+        raise KeyError(f"The export has no signature {name!r}. Its signatures: {sorted(self)}")
+
+
 def resolve_version_dir(path):
     """The SavedModel folder of `path`: itself, or its latest numbered version folder."""
     path = os.fspath(path)
@@ -54,7 +63,7 @@ def resolve_version_dir(path):
     versions = servable_versions(path)
     if not versions:
         raise FileNotFoundError(f"No SavedModel (saved_model.pb) nor numbered version folder in {path}")
-    return os.path.join(path, str(versions[-1]))
+    return version_path(path, versions[-1])
 
 
 def load_signatures(path):
@@ -65,7 +74,7 @@ def load_signatures(path):
             whose latest version is read (the one TF Serving serves by default).
 
     Returns:
-        `{signature_name: ServingSignature}` for the `serve` MetaGraph.
+        `Signatures`, `{signature_name: ServingSignature}`, for the `serve` MetaGraph.
     """
     from tensorflow.core.protobuf import saved_model_pb2
 
@@ -75,11 +84,11 @@ def load_signatures(path):
         saved_model.ParseFromString(f.read())
     for meta_graph in saved_model.meta_graphs:
         if "serve" in meta_graph.meta_info_def.tags:
-            return {
-                name: ServingSignature.from_proto(name, sig)
+            return Signatures(
+                (name, ServingSignature.from_proto(name, sig))
                 for name, sig in sorted(meta_graph.signature_def.items())
                 if not name.startswith("__")
-            }
+            )
     raise ValueError(f"The SavedModel in {folder} has no MetaGraph tagged 'serve'.")
 
 
@@ -104,7 +113,7 @@ def signatures_from_metadata(metadata):
         raise ValueError(
             "Expected a model metadata answer with metadata.signature_def.signature_def."
         ) from None
-    result = {}
+    result = Signatures()
     for name, value in sorted(defs.items()):
         if name.startswith("__"):
             continue
@@ -121,9 +130,14 @@ def rest_url(host, model_name, version=None, port=8501, verb="predict"):
 
 
 def post_json(url, body, timeout=30.0):
-    """POSTs `body` as JSON and returns the decoded answer (an error answer too, so that
-    `parse_rest_response` raises it with the server's message)."""
-    data = json.dumps(body).encode("utf-8")
+    """POSTs `body` as JSON and returns the decoded answer.
+
+    TF Serving's own error answer (`{"error": ...}`) is returned too, with its HTTP status
+    added as `"http_status"`, so that `parse_rest_response` raises it with the server's
+    message and status (404: no such model or version; 400: a request it refused). Any other
+    HTTP error (a proxy's 502, say) raises `RuntimeError` with the status and the body.
+    """
+    data = json.dumps(body, allow_nan=False).encode("utf-8")
     request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as answer:
@@ -131,9 +145,12 @@ def post_json(url, body, timeout=30.0):
     except urllib.error.HTTPError as error:
         text = error.read()
         try:
-            return json.loads(text)
+            answer = json.loads(text)
         except ValueError:
-            raise RuntimeError(f"HTTP {error.code} from {url}: {text[:500]!r}") from error
+            answer = None
+        if isinstance(answer, dict) and "error" in answer:
+            return {**answer, "http_status": error.code}
+        raise RuntimeError(f"HTTP {error.code} from {url}: {text[:500]!r}") from error
 
 
 def grpc_predict(target, request, timeout=30.0):

@@ -14,7 +14,7 @@ import tensorflow as tf
 from keras_ae._utils import current_umask, walk_layers, write_json_atomically
 from keras_ae._validation import check_int
 from keras_ae.export.signatures import serving_signatures
-from keras_ae.export.versions import claim_next_version, publish_version
+from keras_ae.export.versions import claim_next_version, publish_version, version_path
 from keras_ae.models.base_autoencoder import BaseAutoencoder
 from keras_ae.version import __version__
 
@@ -84,7 +84,7 @@ def export_model(model, export_dir, version=None, overwrite=False, metadata=None
     os.makedirs(export_dir, exist_ok=True)
     if version is not None:
         version = check_int("version", version, what="(or None for the next free version)")
-        target = os.path.join(export_dir, str(version))
+        target = version_path(export_dir, version)  # an existing "007" is version 7
         if os.path.exists(target) and not overwrite:
             raise FileExistsError(
                 f"Version {version} of this model already exists: {target}. Pass overwrite=True to "

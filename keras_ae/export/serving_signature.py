@@ -127,13 +127,15 @@ class ServingSignature:
                     f"Input {key!r} of signature {self.name!r} must have shape {shape_text(shape)}. "
                     f"Received: {key} with shape={value.shape}"
                 )
+            value = value.astype(dtype, copy=False)
+            # Checked after the cast: a float64 1e39 becomes Inf in float32. JSON has no NaN or
+            # Inf, and the model's own checks would refuse them.
             if value.dtype.kind == "f" and not np.isfinite(value).all():
-                # JSON has no NaN or Inf, and the model's own checks would refuse them.
                 raise ValueError(
-                    f"Input {key!r} of signature {self.name!r} holds NaN or Inf values. "
-                    f"Received: {key} with shape={value.shape}"
+                    f"Input {key!r} of signature {self.name!r} holds NaN or Inf values "
+                    f"(as {np.dtype(dtype).name}). Received: {key} with shape={value.shape}"
                 )
-            checked[key] = value.astype(dtype, copy=False)
+            checked[key] = value
         return checked
 
     # ------------------------------------------------------------------ REST
@@ -191,8 +193,9 @@ class ServingSignature:
         if not isinstance(response, dict):
             raise ValueError(f"Expected a JSON object. Received: {type(response).__name__}")
         if "error" in response:
+            status = f" (HTTP {response['http_status']})" if "http_status" in response else ""
             raise RuntimeError(
-                f"TF Serving answered signature {self.name!r} with an error: {response['error']}"
+                f"TF Serving answered signature {self.name!r} with an error{status}: {response['error']}"
             )
         names = list(self.outputs)
         if "predictions" in response:

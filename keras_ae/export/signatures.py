@@ -70,6 +70,21 @@ def _first(outputs):
     return outputs[0] if isinstance(outputs, (list, tuple)) else outputs
 
 
+def _float32_outputs(fn):
+    """`fn` with every float output cast to float32. Under a mixed-precision policy codes
+    come out in the compute dtype (bfloat16), which TF Serving's JSON, the gRPC protos'
+    float fields and `keras_ae.export.client` do not speak; a bfloat16 value is exact in
+    float32, so the cast loses nothing."""
+
+    def served(inputs):
+        return {
+            name: tf.cast(value, tf.float32) if value.dtype.is_floating else value
+            for name, value in fn(inputs).items()
+        }
+
+    return served
+
+
 def serving_signatures(model):
     """Builds the serving functions of `model`.
 
@@ -81,7 +96,7 @@ def serving_signatures(model):
         for `keras.export.ExportArchive.add_endpoint(name, fn, input_signature)`.
         Inputs have a free batch dimension; they are float32, except the scalars of `sample`
         and the codes of `decode`, whose dtype is `model.code_spec.dtype` (int32 indices for
-        VQ-VAE):
+        VQ-VAE). Float outputs are float32 under any dtype policy:
 
         - `serving_default`, `reconstruct`: `x` -> `reconstruction` (deterministic:
           the VAE family decodes the posterior mean), equal to `model.predict(x)`.
@@ -171,4 +186,6 @@ def serving_signatures(model):
             return {"samples": model.decoder(noise, training=False)}
 
         signatures["sample_from_noise"] = (sample_from_noise, [noise_spec])
-    return {name: signatures[name] for name in signature_names(model)}
+    return {
+        name: (_float32_outputs(signatures[name][0]), signatures[name][1]) for name in signature_names(model)
+    }

@@ -6,35 +6,59 @@ folder, so a server or a lister never sees a half-written one.
 
 import errno
 import os
+import re
 import shutil
 import tempfile
+
+# TF Serving reads a version folder's name as a decimal number (so "007" is version 7).
+# ASCII digits only: str.isdigit() also accepts "²", which int() refuses.
+_NUMBER = re.compile(r"[0-9]+")
+
+
+def version_folders(export_dir):
+    """`{version number: folder name}` of the numbered subfolders of a model's base folder.
+
+    A name is its number as TF Serving reads it, so a zero-padded `007` is version 7 and
+    keeps its own name here (a path built from the number would miss it). Of two names of
+    one number, the canonical one (`7`) wins.
+    """
+    if not os.path.isdir(export_dir):
+        return {}
+    folders = {}
+    for name in sorted(os.listdir(export_dir), key=len, reverse=True):  # "7" after "007": it wins
+        if _NUMBER.fullmatch(name) and os.path.isdir(os.path.join(export_dir, name)):
+            folders[int(name)] = name
+    return dict(sorted(folders.items()))
 
 
 def existing_versions(export_dir):
     """The sorted version numbers (numbered subfolders) in a model's base folder."""
-    if not os.path.isdir(export_dir):
-        return []
-    return sorted(
-        int(name)
-        for name in os.listdir(export_dir)
-        if name.isdigit() and os.path.isdir(os.path.join(export_dir, name))
-    )
+    return list(version_folders(export_dir))
+
+
+def version_path(export_dir, version):
+    """The folder of `version` in `export_dir`: its existing folder (`007` for 7), else `<version>`."""
+    return os.path.join(export_dir, version_folders(export_dir).get(version, str(version)))
 
 
 def servable_versions(export_dir):
-    """The sorted version folders of `export_dir` that hold a SavedModel (`saved_model.pb`):
-    the ones TF Serving serves. A stray numbered file or empty folder is not one."""
+    """The sorted version numbers of `export_dir` whose folders hold a SavedModel
+    (`saved_model.pb`): the ones TF Serving serves. A stray numbered file or empty folder is
+    not one."""
     return [
-        v
-        for v in existing_versions(export_dir)
-        if os.path.isfile(os.path.join(export_dir, str(v), "saved_model.pb"))
+        version
+        for version, name in version_folders(export_dir).items()
+        if os.path.isfile(os.path.join(export_dir, name, "saved_model.pb"))
     ]
 
 
 def next_free_version(export_dir):
-    """One more than the highest numbered entry of `export_dir` (1 when there is none)."""
+    """One more than the highest numbered entry of `export_dir`, file or folder (1 when there
+    is none)."""
     taken = (
-        [int(name) for name in os.listdir(export_dir) if name.isdigit()] if os.path.isdir(export_dir) else []
+        [int(name) for name in os.listdir(export_dir) if _NUMBER.fullmatch(name)]
+        if os.path.isdir(export_dir)
+        else []
     )
     return max(taken, default=0) + 1
 

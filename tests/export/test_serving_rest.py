@@ -141,6 +141,11 @@ def test_client_refuses_requests_that_do_not_fit_the_signature(exported):
         sigs["score"].rest_body(x, format="rows")
     with pytest.raises(RuntimeError, match="Expects arg"):
         sigs["score"].parse_rest_response('{"error": "Expects arg[0] to be float but double is provided"}')
+    # Finite as float64, Inf as the signature's float32: refused before JSON could carry "Infinity".
+    with pytest.raises(ValueError, match="holds NaN or Inf values \\(as float32\\)"):
+        sigs["score"].rest_body(np.full((1, 12, 12, 1), 1e39))
+    with pytest.raises(KeyError, match=r"no signature 'scores'. Its signatures: \[.*'score'"):
+        sigs["scores"]
     with pytest.raises(ValueError, match=r"has outputs \['kl_loss', 'reconstruction_loss', 'score'\]"):
         sigs["score"].parse_rest_response({"outputs": {"score": [1.0]}})
 
@@ -152,7 +157,9 @@ def test_rest_transport_against_a_local_endpoint(exported):
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_POST(self):  # noqa: N802 (http.server method name)
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            if self.path != "/v1/models/vae/versions/1:predict":
+            if self.path.startswith("/v1/models/proxied"):  # a proxy in front of the server
+                status, answer = 502, json.dumps({"message": "upstream unavailable"})
+            elif self.path != "/v1/models/vae/versions/1:predict":
                 status, answer = 404, json.dumps({"error": f"Servable not found for request: {self.path}"})
             else:
                 concrete = loaded.signatures[body["signature_name"]]
@@ -180,8 +187,10 @@ def test_rest_transport_against_a_local_endpoint(exported):
             sig.parse_rest_response(answer), model_outputs(exported["vae"]["model"], "encode", {"x": x})
         )
         missing = serving.post_json(serving.rest_url("localhost", "nope", port=port), sig.rest_body(x))
-        with pytest.raises(RuntimeError, match="Servable not found"):
+        with pytest.raises(RuntimeError, match=r"error \(HTTP 404\): Servable not found"):
             sig.parse_rest_response(missing)
+        with pytest.raises(RuntimeError, match="HTTP 502 from .*upstream unavailable"):
+            serving.post_json(serving.rest_url("localhost", "proxied", port=port), sig.rest_body(x))
     finally:
         server.shutdown()
         server.server_close()

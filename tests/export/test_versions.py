@@ -85,6 +85,25 @@ def test_an_empty_version_folder_is_never_replaced(tmp_path):
     assert os.listdir(tmp_path / "1") == []
 
 
+def test_version_folders_are_read_as_tf_serving_reads_them(tmp_path):
+    # TF Serving reads "007" as version 7: it is listed, resolved and counted under its own
+    # name; "²" (str.isdigit() but not int()) and "1a" are not versions.
+    from keras_ae.export.client import resolve_version_dir
+
+    for name in ("007", "3", "²", "1a"):
+        (tmp_path / name).mkdir()
+    (tmp_path / "007" / "saved_model.pb").write_bytes(b"")
+    assert versions_module.version_folders(str(tmp_path)) == {3: "3", 7: "007"}
+    assert versions_module.servable_versions(str(tmp_path)) == [7]
+    assert versions_module.next_free_version(str(tmp_path)) == 8
+    assert resolve_version_dir(tmp_path) == str(tmp_path / "007")
+    assert versions_module.version_path(str(tmp_path), 7) == str(tmp_path / "007")
+    assert versions_module.version_path(str(tmp_path), 9) == str(tmp_path / "9")
+    assert list_store(tmp_path.parent)[tmp_path.name] == [7]
+    (tmp_path / "7").mkdir()  # two names of one number: the canonical one is version 7
+    assert versions_module.version_folders(str(tmp_path))[7] == "7"
+
+
 def test_claims_give_up_with_a_clear_error(tmp_path, monkeypatch):
     folder = finished_folder(tmp_path, "mine")
     monkeypatch.setattr(versions_module.os.path, "lexists", lambda path: True)
