@@ -31,8 +31,19 @@ class CodebookUpdates:
     replicas and draws taken from the first replica, so the replicas keep one codebook.
     """
 
+    def _all_finite(self, flat):
+        """Whether every replica's batch of vectors is finite: one flag for all replicas.
+
+        The codebook learns in the forward pass, before the step's loss is checked, so a
+        batch with a NaN or Inf encoding would write NaN into the codebook and its averages
+        for good while the step itself is refused. Its updates are skipped instead.
+        """
+        bad = ops.sum(ops.cast(ops.logical_not(ops.isfinite(flat)), "float32"))
+        return backend.all_reduce_sum(bad) == 0
+
     def _kmeans_initialize(self, flat):
-        """On the first training batch: codebook = k-means centres of the batch's vectors."""
+        """On the first training batch: codebook = k-means centres of the batch's vectors
+        (the first batch with finite vectors)."""
         # Distinct starting vectors (a permutation; repeats only when the batch has fewer
         # vectors than codes): a repeated centre never wins the argmin and stays dead.
         count = ops.shape(flat)[0]
@@ -49,18 +60,23 @@ class CodebookUpdates:
                 centres = ops.where(counts[:, None] > 0, sums / ops.maximum(counts, 1.0)[:, None], centres)
             return backend.from_first_replica(centres)
 
+        # Initialized already, or a batch with non-finite vectors: the codebook stays.
         initialized = ops.convert_to_tensor(self.initialized)
+        finite = self._all_finite(flat)
+        keep = ops.logical_or(initialized, ops.logical_not(finite))
         current = ops.cast(ops.convert_to_tensor(self.codebook), "float32")
-        centres = backend.cond(initialized, lambda: current, kmeans)
+        centres = backend.cond(keep, lambda: current, kmeans)
         self.codebook.assign(ops.cast(centres, self.codebook.dtype))
         if self.ema:
             # Only the first batch resets the moving averages; later batches keep them.
-            self.ema_sum.assign(ops.where(initialized, self.ema_sum, centres))
-            self.ema_count.assign(ops.where(initialized, self.ema_count, ops.ones_like(self.ema_count)))
-        self.initialized.assign(True)
+            self.ema_sum.assign(ops.where(keep, self.ema_sum, centres))
+            self.ema_count.assign(ops.where(keep, self.ema_count, ops.ones_like(self.ema_count)))
+        self.initialized.assign(ops.logical_or(initialized, finite))
 
     def _update_codebook(self, flat, flat_indices):
-        """EMA update and dead-code restarts from one training batch (global statistics)."""
+        """EMA update and dead-code restarts from one training batch (global statistics);
+        none from a batch with non-finite vectors (`_all_finite`)."""
+        finite = self._all_finite(flat)
         counts = backend.all_reduce_sum(
             ops.segment_sum(
                 ops.ones_like(flat_indices, "float32"), flat_indices, num_segments=self.num_embeddings
@@ -87,8 +103,8 @@ class CodebookUpdates:
             if self.ema:
                 ema_sum = ops.where(dead[:, None], candidates, ema_sum)
                 ema_count = ops.where(dead, 1.0, ema_count)
-            self.unused_steps.assign(ops.where(dead, 0.0, unused))
+            self.unused_steps.assign(ops.where(finite, ops.where(dead, 0.0, unused), self.unused_steps))
         if self.ema:
-            self.ema_count.assign(ema_count)
-            self.ema_sum.assign(ema_sum)
-        self.codebook.assign(ops.cast(codebook, self.codebook.dtype))
+            self.ema_count.assign(ops.where(finite, ema_count, self.ema_count))
+            self.ema_sum.assign(ops.where(finite, ema_sum, self.ema_sum))
+        self.codebook.assign(ops.where(finite, ops.cast(codebook, self.codebook.dtype), self.codebook))

@@ -155,3 +155,30 @@ def test_kmeans_initialization_keeps_the_ema_history_after_the_first_batch():
     # total = decay^3 * 4 + (1 - decay) * 40 * (decay^2 + decay + 1).
     expected = decay**3 * 4 + (1 - decay) * 40 * (decay**2 + decay + 1)
     assert float(np.sum(_np(layer.ema_count))) == pytest.approx(expected, rel=1e-5)
+
+
+@pytest.mark.parametrize("kmeans_init", [False, True], ids=["ema_and_restarts", "kmeans_init"])
+def test_a_batch_with_non_finite_vectors_leaves_the_codebook_as_it_was(kmeans_init):
+    # The codebook learns in the forward pass, before training checks the step's loss: a
+    # NaN/Inf encoding (the step training then refuses) must not reach the codebook, its
+    # moving averages, its restart counters or the k-means initialization.
+    rng = np.random.default_rng(6)
+    layer = VectorQuantizer(4, 2, ema=True, restart_after=1, kmeans_init=kmeans_init, seed=6)
+    z = rng.normal(size=(6, 3, 2)).astype("float32")
+    layer(z[:1])
+    if not kmeans_init:
+        layer(z, training=True)
+    state = {v.path: _np(v) for v in layer.variables}
+    bad = z.copy()
+    bad[2, 1, 0] = np.nan
+    bad[4, 0, 1] = np.inf
+    layer(bad, training=True)
+    for variable in layer.variables:
+        if "seed_generator" not in variable.path:  # random draws may advance; nothing learned does
+            np.testing.assert_array_equal(_np(variable), state[variable.path], err_msg=variable.path)
+    # The next finite batch updates (and, with kmeans_init, initializes) as usual.
+    layer(z, training=True)
+    if kmeans_init:
+        assert bool(_np(layer.initialized))
+    assert np.all(np.isfinite(_np(layer.codebook)))
+    assert not np.array_equal(_np(layer.codebook), state[layer.codebook.path])
