@@ -3,7 +3,9 @@ settings fail, and bad run settings refused by name before anything is touched."
 
 import json
 import os
+import shutil
 
+import keras
 import numpy as np
 import pytest
 
@@ -71,3 +73,76 @@ def test_evaluate_defaults_to_test_else_the_runs_validation_split(tmp_path):
     with open(out / "metrics.json") as f:
         assert json.load(f)["split"] == "train[192:]"
     assert evaluate_run(tmp_path / "run", split="train[:64]")["loss"] != metrics["loss"]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"keep_checkpoints": 0}, r"`keep_checkpoints` must be an int >= 1. Received: keep_checkpoints=0"),
+        ({"restart": "false"}, r"`restart` must be a bool. Received: restart='false'"),
+        ({"prior_epochs": 3}, r"prior_epochs trains the learned prior.*Received: prior_epochs=3"),
+    ],
+)
+def test_a_restart_refused_for_its_own_arguments_keeps_the_old_run(tmp_path, arguments, message):
+    out = tmp_path / "run"
+    train_run(out, epochs=1, verbose=0, tensorboard=False, **TINY)
+    before = {name: (out / name).read_bytes() for name in ("model.keras", "config.json", "history.json")}
+    arguments = {"restart": True, **arguments}
+    with pytest.raises(ValueError, match=message):
+        train_run(out, epochs=1, verbose=0, tensorboard=False, **arguments, **TINY)
+    assert {name: (out / name).read_bytes() for name in before} == before
+    assert (out / "checkpoints" / "epoch_0001.keras").is_file()
+
+
+def test_fewer_epochs_than_a_mid_epoch_checkpoint_give_the_last_whole_epochs_model(tmp_path):
+    from tests.test_runs import _InterruptAtStep
+
+    settings = dict(TINY, batch_size=4, verbose=0, tensorboard=False)
+    out = tmp_path / "run"
+    with pytest.raises(KeyboardInterrupt):
+        train_run(out, epochs=3, save_every=30, callbacks=[_InterruptAtStep(epoch=1, step=48)], **settings)
+    # The run stands 32 steps into epoch 2; asking for 1 epoch trains nothing and keeps the
+    # model of epoch 1, not the part-trained one of the mid-epoch checkpoint.
+    model, history = train_run(out, epochs=1, **settings)
+    assert int(model.optimizer.iterations.numpy()) == 64 and len(history["loss"]) == 1
+    epoch_one = keras.models.load_model(out / "checkpoints" / "epoch_0001.keras")
+    for got, want in zip(load_run(out)[0].get_weights(), epoch_one.get_weights(), strict=True):
+        np.testing.assert_array_equal(got, want)
+    assert json.loads((out / "config.json").read_text())["epochs"] == 1
+    # The mid-epoch checkpoint is still there: asking for 3 epochs resumes from it.
+    model, history = train_run(out, epochs=3, save_every=30, **settings)
+    assert int(model.optimizer.iterations.numpy()) == 3 * 64 and len(history["loss"]) == 3
+    # A lower count afterwards leaves the recorded epochs at what the model has.
+    train_run(out, epochs=2, **settings)
+    assert json.loads((out / "config.json").read_text())["epochs"] == 3
+
+
+def test_a_finished_run_whose_checkpoints_were_deleted_is_not_trained_again(tmp_path):
+    out = tmp_path / "run"
+    model, history = train_run(out, epochs=2, verbose=0, tensorboard=False, **TINY)
+    weights = [w.copy() for w in model.get_weights()]
+    shutil.rmtree(out / "checkpoints")  # to save disk space, say
+    model, again = train_run(out, epochs=2, verbose=0, tensorboard=False, **TINY)
+    assert again == history
+    for got, want in zip(model.get_weights(), weights, strict=True):
+        np.testing.assert_array_equal(got, want)
+    with pytest.raises(ValueError, match=r"trained for 2 epochs but no checkpoints/.*--restart.*epochs=3"):
+        train_run(out, epochs=3, verbose=0, tensorboard=False, **TINY)
+    assert (out / "model.keras").is_file()
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ({"likelihood": "bernoulli", "variance": 0.1}, r"Received: variance=0.1 with likelihood='bernoulli'"),
+        (
+            {"hidden_units": [256.7]},
+            r"`hidden_units\[0\]` must be an int >= 1. Received: hidden_units\[0\]=256.7",
+        ),
+        ({"hidden_units": [True]}, r"hidden_units\[0\]=True"),
+        ({"hidden_units": 32}, r"`hidden_units` must be a list of layer widths.*Received: hidden_units=32"),
+    ],
+)
+def test_settings_that_would_be_ignored_or_rounded_are_refused_by_name(override, message):
+    with pytest.raises(ValueError, match=message):
+        resolve_config(**dict(TINY, **override))

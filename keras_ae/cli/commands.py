@@ -207,9 +207,16 @@ def cmd_prepare(args):
 
 def cmd_demo(args):
     from keras_ae.runs import evaluate_run, export_run, plot_run
+    from keras_ae.runs.distribution import is_chief_process
 
     out = args.out
     _train(args, out)
+    if not is_chief_process(args.distribute):
+        # The evaluation, pictures and export read and write the run folder: the chief's
+        # alone (several workers would race on one export and read a model.keras that
+        # the chief may not have written yet).
+        print("This worker's part of the demo is done: the chief evaluates, plots and exports.")
+        return 0
     metrics = evaluate_run(out)
     with open(os.path.join(out, "metrics.json")) as f:
         split = json.load(f)["split"]

@@ -100,9 +100,20 @@ def resolve_config(**overrides):
         config["data_dir"] = os.fspath(config["data_dir"])
     for key in ("hidden_units", "filters"):
         if config[key] is not None:
-            config[key] = [int(v) for v in config[key]]
+            values = config[key]
+            if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+                raise ValueError(
+                    f"Argument `{key}` must be a list of layer widths, e.g. [256, 128]. Received: {key}={values!r}"
+                )
+            # Each width an int >= 1: int() would turn 256.7 into 256 and True into 1 unseen.
+            config[key] = [check_int(f"{key}[{i}]", v) for i, v in enumerate(values)]
     config["params"] = dict(config["params"])
     if config["likelihood"] != "gaussian":
+        if overrides.get("variance") is not None:
+            raise ValueError(
+                "`variance` is the fixed variance of the gaussian likelihood. Received: "
+                f"variance={overrides['variance']} with likelihood={config['likelihood']!r}"
+            )
         config["variance"] = None  # e.g. the digits preset's variance under --likelihood bernoulli
     check_model_name(config["model"])  # unknown model names list the valid ones
     if isinstance(config["validation_split"], str) and config["validation_split"].lower() == "none":

@@ -26,7 +26,12 @@ from keras_ae.runs.config import (
 )
 from keras_ae.runs.distribution import is_chief, make_strategy, shard_by_data, write_folder
 from keras_ae.runs.image_summaries import ImageSummaries
-from keras_ae.runs.run_checkpoint import RunCheckpoint, checkpoint_problem, save_model_atomically
+from keras_ae.runs.run_checkpoint import (
+    RunCheckpoint,
+    checkpoint_name,
+    checkpoint_problem,
+    save_model_atomically,
+)
 from keras_ae.runs.run_folder import clear_run
 from keras_ae.runs.training_data import EpochData, steps_per_epoch
 from keras_ae.version import __version__
@@ -88,6 +93,9 @@ def train_run(
     """
     out = os.fspath(out)
     config = resolve_config(**settings)
+    # Every argument is checked before anything is read, built or (with `restart`) deleted.
+    check_bool("restart", restart)  # a truthy "false" would wipe the run
+    keep_checkpoints = check_int("keep_checkpoints", keep_checkpoints)
     if save_every is not None:
         check_int("save_every", save_every)
     if check_bool("deterministic", deterministic):
@@ -107,6 +115,9 @@ def train_run(
                 "to discard it."
             )
     state = None if restart else RunCheckpoint.load_state(checkpoints)
+    final_path = os.path.join(out, MODEL_FILE)
+    if state is None and not restart:
+        state = _state_of_a_run_without_checkpoints(out, final_path, config["epochs"])
     initial_epoch = state["epoch"] if state else 0
     # tf.data's seeded shuffles also depend on TensorFlow's global seed: fix it for a new and
     # a resumed run alike.
@@ -132,14 +143,11 @@ def train_run(
             # batch (the datasets are one file or in memory: file sharding does not apply).
             validation_data = shard_by_data(validation_data)
     steps = steps_per_epoch(train_data)
-    final_path = os.path.join(out, MODEL_FILE)
     with strategy.scope():
         if state:
             import_all_models()
+            model = keras.models.load_model(_model_to_load(state, final_path, config["epochs"], checkpoints))
             finished = initial_epoch >= config["epochs"] and checkpoint_problem(final_path) is None
-            # A finished run reloads its final model, which holds what was trained after the
-            # epochs (a VQ-VAE's prior); otherwise training resumes from the last checkpoint.
-            model = keras.models.load_model(final_path if finished else state["path"])
             history = state["history"]
             if finished and os.path.isfile(os.path.join(out, HISTORY_FILE)):
                 history = read_json(os.path.join(out, HISTORY_FILE))
@@ -148,14 +156,14 @@ def train_run(
             model.compile(optimizer=keras.optimizers.Adam(config["learning_rate"]))
             history = {}
     check_fits(element_shape(train_data), model.data_shape, config["dataset"])
-    if restart and chief:
-        clear_run(out)
     prior_epochs = config["prior_epochs"]
     if prior_epochs and not model.discrete:
         raise ValueError(
             f"prior_epochs trains the learned prior of a discrete model (vq_vae); {config['model']!r} "
             f"has none. Received: prior_epochs={prior_epochs}"
         )
+    if restart and chief:
+        clear_run(out)  # the last thing before training: every check above has passed
     with write_folder(out, chief) as root:
         _train(
             model,
@@ -178,6 +186,45 @@ def train_run(
             epoch_data=epoch_data,
         )
     return model, history
+
+
+def _state_of_a_run_without_checkpoints(out, final_path, epochs):
+    """The state of a run whose `checkpoints/` is gone (deleted to save space, say) but whose
+    final model is there: finished if its history reaches `epochs`, so the same command
+    does not train it again from scratch; otherwise a `ValueError` (it cannot be resumed)."""
+    history_path = os.path.join(out, HISTORY_FILE)
+    if checkpoint_problem(final_path) is not None or not os.path.isfile(history_path):
+        return None  # nothing trained here: a new run
+    history = read_json(history_path)
+    trained = len(history.get("loss", []))
+    if trained < epochs:
+        raise ValueError(
+            f"{out} holds a model trained for {trained} epochs but no checkpoints/ to resume it "
+            f"from. Use --restart to train it again from scratch, or another --out. Received: epochs={epochs}"
+        )
+    return {"epoch": trained, "step": 0, "history": history, "path": final_path}
+
+
+def _model_to_load(state, final_path, epochs, checkpoints):
+    """The `.keras` file a resumed run starts from: the final model of a finished run (it
+    holds what was trained after the epochs, a VQ-VAE's prior), else the latest checkpoint,
+    except a mid-epoch one past the asked `epochs`, whose epoch was not asked for: there the
+    checkpoint of its last whole epoch."""
+    initial_epoch = state["epoch"]
+    if initial_epoch < epochs:
+        return state["path"]
+    if checkpoint_problem(final_path) is None:
+        return final_path
+    if not state["step"]:
+        return state["path"]
+    path = os.path.join(checkpoints, checkpoint_name(initial_epoch))
+    problem = checkpoint_problem(path)
+    if problem is not None:
+        raise ValueError(
+            f"The run stopped {state['step']} steps into epoch {initial_epoch + 1}, and the checkpoint of "
+            f"epoch {initial_epoch} is {problem}: resume with more epochs. Received: epochs={epochs}"
+        )
+    return path
 
 
 class TrainingDivergedError(FloatingPointError):
@@ -217,10 +264,13 @@ def _train(
     os.makedirs(out, exist_ok=True)
     # The model's own constructor arguments beside the settings: what was really built.
     model_config = keras.saving.serialize_keras_object(model)["config"]
-    write_json_atomically(
-        os.path.join(out, CONFIG_FILE), dict(config, model_config=model_config, keras_ae_version=__version__)
-    )
     initial_epoch, initial_step = (state["epoch"], state["step"]) if state else (0, 0)
+    # Fewer epochs than trained train nothing: the file keeps the epochs the model has.
+    recorded = dict(config, epochs=max(config["epochs"], initial_epoch))
+    write_json_atomically(
+        os.path.join(out, CONFIG_FILE),
+        dict(recorded, model_config=model_config, keras_ae_version=__version__),
+    )
     if initial_epoch < config["epochs"]:
         run_callbacks = [epoch_data, checkpoint]
         if tensorboard:
