@@ -52,9 +52,20 @@ def write_json_atomically(path, payload):
 
 
 def read_json(path):
-    """Returns the JSON document stored in `path`."""
+    """Returns the JSON document stored in `path`.
+
+    Raises:
+        ValueError: the file is not valid JSON (cut short by a lost machine, say); the
+            message names the file.
+    """
     with open(path, encoding="utf-8") as f:
-        return json.load(f)
+        text = f.read()
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ValueError(
+            f"{os.fspath(path)} is not valid JSON ({error}); it may have been cut short."
+        ) from None
 
 
 def walk_layers(layer):

@@ -146,3 +146,11 @@ def test_a_finished_run_whose_checkpoints_were_deleted_is_not_trained_again(tmp_
 def test_settings_that_would_be_ignored_or_rounded_are_refused_by_name(override, message):
     with pytest.raises(ValueError, match=message):
         resolve_config(**dict(TINY, **override))
+
+
+def test_a_truncated_state_file_is_named_in_the_error(tmp_path):
+    out = tmp_path / "run"
+    train_run(out, epochs=1, verbose=0, tensorboard=False, **TINY)
+    (out / "checkpoints" / "state.json").write_text("")  # cut short by a lost machine
+    with pytest.raises(ValueError, match=r"checkpoints/state.json is not valid JSON"):
+        train_run(out, epochs=2, verbose=0, tensorboard=False, **TINY)

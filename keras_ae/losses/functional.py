@@ -54,7 +54,13 @@ def bernoulli_nll(x, logits):
         A `(batch,)` tensor of nats.
     """
     logits, x = in_loss_dtype(logits, x)
-    values = ops.relu(logits) - x * logits + ops.log1p(ops.exp(-ops.abs(logits)))
+    # max(l, 0) and -|l| through one `where`, as TensorFlow's sigmoid cross-entropy does: the
+    # gradients of relu and abs at exactly 0 are both 0, which made the gradient at a zero
+    # logit -x instead of sigmoid(0) - x = 0.5 - x.
+    positive = logits >= 0
+    relu_logits = ops.where(positive, logits, ops.zeros_like(logits))
+    neg_abs_logits = ops.where(positive, -logits, logits)
+    values = relu_logits - x * logits + ops.log1p(ops.exp(neg_abs_logits))
     return _sum_features(values)
 
 

@@ -108,7 +108,12 @@ class Fitting:
     def compile_from_config(self, config):
         """Recompiles a loaded model as it was compiled (Keras skips models that override
         `compile`; this one only fills in defaults, so the saved config replays exactly)."""
-        self.compile(**keras.saving.deserialize_keras_object(config))
+        config = keras.saving.deserialize_keras_object(config)
+        if backend.in_distribution_scope() and config.get("steps_per_execution", 1) > 1:
+            # Saved without a strategy (16 steps per execution) and loaded under one, to
+            # resume a run with --distribute: one step per execution, as `compile` does there.
+            config["steps_per_execution"] = 1
+        self.compile(**config)
         if self.built:
             self.optimizer.build(self.optimized_variables)
 

@@ -232,9 +232,10 @@ class TrainingDivergedError(FloatingPointError):
 
     def __init__(self, out, state):
         self.out, self.state = out, state
+        step = f", step {state['step']} of epoch {state['epoch'] + 1}" if state and state.get("step") else ""
         kept = (
-            f"The run keeps its last good checkpoint, epoch {state['epoch']} ({state['path']}); running "
-            "the same command resumes from it"
+            f"The run keeps its last good checkpoint, epoch {state['epoch']}{step} ({state['path']}); "
+            "running the same command resumes from it"
             if state
             else "No epoch had finished, so the run has no checkpoint"
         )

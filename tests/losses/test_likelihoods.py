@@ -34,6 +34,19 @@ def test_bernoulli_nll_is_stable_for_extreme_logits():
     np.testing.assert_allclose(_np(bernoulli_nll(x, logits)), [400.0], rtol=1e-6)
 
 
+def test_bernoulli_nll_gradient_is_sigmoid_minus_target_at_every_logit_including_zero():
+    # d/dl [softplus(l) - x l] = sigmoid(l) - x; at exactly l = 0 (a zero-bias output over
+    # dead inputs) the gradients of relu and abs are both 0, which once gave -x here.
+    import tensorflow as tf
+
+    x = tf.constant([[0.0, 1.0, 0.3, 1.0, 0.0]])
+    logits = tf.Variable([[0.0, 0.0, 0.0, 2.0, -3.0]])
+    with tf.GradientTape() as tape:
+        loss = bernoulli_nll(x, logits)
+    expected = 1 / (1 + np.exp(-logits.numpy())) - x.numpy()
+    np.testing.assert_allclose(tape.gradient(loss, logits).numpy(), expected, rtol=1e-6, atol=1e-7)
+
+
 def test_gaussian_nll_and_squared_error(rng):
     x = rng.normal(size=(4, 10)).astype("float32")
     mean = rng.normal(size=(4, 10)).astype("float32")

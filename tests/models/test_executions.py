@@ -84,3 +84,18 @@ def test_bad_step_counts_are_refused_by_name():
         model.fit(data, steps_per_epoch=2.5, verbose=0)
     with pytest.raises(ValueError, match="steps.*Received: steps=0"):
         model.evaluate(data, steps=0, verbose=0)
+
+
+def test_a_model_loaded_under_a_strategy_runs_one_step_per_execution(tmp_path):
+    # Saved with the default 16 steps per execution and loaded in a strategy's scope (a run
+    # resumed with --distribute), it takes the value `compile` gives under a strategy: the
+    # multi-step loop fails there on a partial last execution.
+    model = keras_ae.create_model("autoencoder", input_shape=(6,), latent_dim=2, hidden_units=(4,))
+    model.compile()
+    model.fit(np.random.default_rng(0).uniform(size=(8, 6)).astype("float32"), epochs=1, verbose=0)
+    assert model.steps_per_execution == 16
+    model.save(tmp_path / "model.keras")
+    with tf.distribute.OneDeviceStrategy("/cpu:0").scope():
+        loaded = keras.models.load_model(tmp_path / "model.keras")
+    assert loaded.steps_per_execution == 1
+    assert keras.models.load_model(tmp_path / "model.keras").steps_per_execution == 16
