@@ -8,6 +8,7 @@ features). Values are in nats per example.
 """
 
 import math
+import warnings
 
 import keras
 import numpy as np
@@ -46,6 +47,26 @@ def _check_density(model):
             "without the Gaussian's normalizing constant, so the ELBO and L_k would not be bounds "
             "on log p(x) in nats. Train with likelihood='gaussian' (a Gaussian with a variance) or "
             f"'bernoulli'. Received: likelihood={model.likelihood.name_in_registry!r}"
+        )
+
+
+def _warn_if_not_a_density_of(model, x):
+    """A Bernoulli likelihood is a probability of binary pixels: on grey levels in (0, 1)
+    its terms are not the log of a normalized density (the continuous Bernoulli's
+    normalizing constant, at least ln 2 per pixel, is missing), so the ELBO and L_k are not
+    bounds on log p(x) and do not compare with binarized-MNIST figures. Warned, not refused:
+    on grey images they are still the objective the model trained on."""
+    if getattr(model.likelihood, "name_in_registry", None) != "bernoulli":
+        return
+    grey = int(np.count_nonzero((x != 0) & (x != 1)))
+    if grey:
+        warnings.warn(
+            f"`x` holds {grey} values strictly between 0 and 1, and the model's likelihood is "
+            "Bernoulli: on grey levels these are not bounds on log p(x) in nats (Loaiza-Ganem & "
+            "Cunningham 2019), and do not compare with published figures on binarized MNIST. "
+            "Binarize x first, e.g. (rng.uniform(size=x.shape) < x).astype('float32').",
+            UserWarning,
+            stacklevel=3,
         )
 
 
@@ -140,7 +161,9 @@ def importance_weighted_log_likelihood(
 
     Args:
         model: a VAE-family model (encoder outputs `[z_mean, z_log_var, z]`), or DRAW.
-        x: float array `(n, *input_shape)`, e.g. binarized MNIST for a Bernoulli decoder.
+        x: float array `(n, *input_shape)`, e.g. binarized MNIST for a Bernoulli decoder
+            (on grey levels a Bernoulli model's values are not bounds on log p(x): a
+            `UserWarning` says so).
         num_samples: `k`, the number of importance samples per example, >= 1.
         max_rows: decoder evaluations per call (memory bound), >= 1.
         seed: integer seed of the importance samples.
@@ -160,6 +183,7 @@ def importance_weighted_log_likelihood(
     _check_iwae(model)
     _check_density(model)
     x = _as_float_array(model, x)
+    _warn_if_not_a_density_of(model, x)
     num_samples = check_int("num_samples", num_samples)
     max_rows = check_int("max_rows", max_rows)
     seed = check_int("seed", seed, minimum=0)
@@ -211,7 +235,8 @@ def elbo(model, x, num_samples=1, batch_size=256, seed=0):
 
     Args:
         model: a VAE-family model.
-        x: float array `(n, *input_shape)`.
+        x: float array `(n, *input_shape)` (binary for a Bernoulli model to be a bound on
+            log p(x); on grey levels a `UserWarning` says it is not).
         num_samples: draws of `z` per example for the reconstruction term, >= 1.
         batch_size: examples per call.
         seed: integer seed of the draws.
@@ -229,6 +254,7 @@ def elbo(model, x, num_samples=1, batch_size=256, seed=0):
     _check_vae(model)
     _check_density(model)
     x = _as_float_array(model, x)
+    _warn_if_not_a_density_of(model, x)
     num_samples = check_int("num_samples", num_samples)
     batch_size = check_int("batch_size", batch_size)
     seed_generator = keras.random.SeedGenerator(check_int("seed", seed, minimum=0))

@@ -6,6 +6,8 @@ exactly. With orthogonal columns in W the exact posterior is diagonal, hence a V
 encoder can represent it.
 """
 
+import warnings
+
 import keras
 import numpy as np
 import pytest
@@ -173,7 +175,18 @@ def test_bounds_on_log_px_need_a_normalized_density_and_targets_in_its_support()
     for estimate in (elbo, importance_weighted_log_likelihood, active_units):
         with pytest.raises(ValueError, match=r"\[0, 1\]"):
             estimate(bernoulli, x * 255)
-    assert np.isfinite(elbo(bernoulli, x)["elbo"])  # the same model on the right scale
+    # Grey levels in [0, 1]: the Bernoulli terms are computed (the training objective) with
+    # a warning that they are not bounds on log p(x); binary pixels give no warning.
+    for estimate in (elbo, importance_weighted_log_likelihood):
+        with pytest.warns(UserWarning, match=r"holds 15 values strictly between 0 and 1.*not bounds"):
+            estimate(bernoulli, x)
+    binary = (x > 0.5).astype("float32")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert np.isfinite(elbo(bernoulli, binary)["elbo"])
+        assert np.all(
+            np.isfinite(importance_weighted_log_likelihood(bernoulli, binary, num_samples=4, verbose=0))
+        )
 
 
 def test_xla_and_plain_graphs_agree_and_chunking_is_invisible(data):
