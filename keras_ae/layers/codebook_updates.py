@@ -73,19 +73,20 @@ class CodebookUpdates:
             self.ema_count.assign(ops.where(keep, self.ema_count, ops.ones_like(self.ema_count)))
         self.initialized.assign(ops.logical_or(initialized, finite))
 
-    def _update_codebook(self, flat, flat_indices):
+    def _update_codebook(self, flat, flat_indices, weights=None):
         """EMA update and dead-code restarts from one training batch (global statistics);
-        none from a batch with non-finite vectors (`_all_finite`)."""
+        none from a batch with non-finite vectors (`_all_finite`). `weights`, one per vector
+        (its example's sample weight), weight the counts and sums."""
         finite = self._all_finite(flat)
+        if weights is None:
+            weights = ops.ones_like(flat_indices, "float32")
         counts = backend.all_reduce_sum(
-            ops.segment_sum(
-                ops.ones_like(flat_indices, "float32"), flat_indices, num_segments=self.num_embeddings
-            )
+            ops.segment_sum(weights, flat_indices, num_segments=self.num_embeddings)
         )
         codebook = ops.cast(ops.convert_to_tensor(self.codebook), "float32")
         if self.ema:
             sums = backend.all_reduce_sum(
-                ops.segment_sum(flat, flat_indices, num_segments=self.num_embeddings)
+                ops.segment_sum(flat * weights[:, None], flat_indices, num_segments=self.num_embeddings)
             )
             ema_count = self.ema_count * self.decay + counts * (1.0 - self.decay)
             ema_sum = self.ema_sum * self.decay + sums * (1.0 - self.decay)

@@ -178,7 +178,13 @@ class VectorQuantizer(CodebookUpdates, ReplicaLosses, SavesSeedState, KnownConfi
         quantized = ops.reshape(ops.take(codebook, flat_indices, axis=0), ops.shape(z_e))
         quantized = ops.cast(quantized, self.compute_dtype)
         if training and (self.ema or self.restart_after is not None):
-            self._update_codebook(flat, flat_indices)
+            weights = None
+            if sample_weight is not None:
+                # Each example's weight on each of its positions: a vector of a zero-weight
+                # example moves no code, as with the codebook loss of `ema=False`.
+                positions = ops.shape(flat)[0] // ops.shape(z_e)[0]
+                weights = ops.repeat(ops.reshape(ops.cast(sample_weight, "float32"), (-1,)), positions)
+            self._update_codebook(flat, flat_indices, weights)
 
         axes = tuple(range(1, len(z_e.shape)))
         # The terms in float32 even under a mixed-precision policy (`in_loss_dtype`).

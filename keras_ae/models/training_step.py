@@ -109,6 +109,15 @@ class TrainingStep:
         (_, logs), gradients = backend.value_and_gradients(scaled_loss, variables)
 
         def update():
+            if isinstance(self.optimizer, keras.optimizers.LossScaleOptimizer):
+                # Under mixed_float16 it skips a step whose scaled gradients overflow, without
+                # advancing its iterations: the step count follows it (by the same test of
+                # the gradients), so the schedules read from it (k-sparse's k, the capacity
+                # C) count applied updates.
+                applied = self.optimizer.check_finite(gradients)
+                self.optimizer.apply(gradients, variables)
+                self.train_step_count.assign_add(ops.cast(applied, self.train_step_count.dtype))
+                return
             self.optimizer.apply(gradients, variables)
             self.train_step_count.assign_add(1)
 

@@ -182,3 +182,25 @@ def test_a_batch_with_non_finite_vectors_leaves_the_codebook_as_it_was(kmeans_in
         assert bool(_np(layer.initialized))
     assert np.all(np.isfinite(_np(layer.codebook)))
     assert not np.array_equal(_np(layer.codebook), state[layer.codebook.path])
+
+
+def test_sample_weights_weight_the_ema_counts_and_sums():
+    # A zero-weight example moves no code (as with the codebook loss of ema=False); other
+    # weights scale each vector's share of its code's count and sum.
+    rng = np.random.default_rng(7)
+    decay, k, d = 0.9, 4, 2
+    layer = VectorQuantizer(k, d, ema=True, decay=decay, seed=7)
+    z = rng.normal(size=(5, 3, d)).astype("float32")
+    weights = np.array([1.0, 0.0, 2.0, 0.5, 0.0], "float32")
+    layer(z)
+    codebook0 = _np(layer.codebook).astype("float64")
+    count0, sum0 = _np(layer.ema_count).astype("float64"), _np(layer.ema_sum).astype("float64")
+    layer(z, training=True, sample_weight=weights)
+    flat = z.reshape(-1, d).astype("float64")
+    per_vector = np.repeat(weights, 3).astype("float64")
+    nearest = _nearest(flat, codebook0)
+    counts = np.bincount(nearest, weights=per_vector, minlength=k)
+    sums = np.zeros((k, d))
+    np.add.at(sums, nearest, flat * per_vector[:, None])
+    np.testing.assert_allclose(_np(layer.ema_count), decay * count0 + (1 - decay) * counts, rtol=1e-5)
+    np.testing.assert_allclose(_np(layer.ema_sum), decay * sum0 + (1 - decay) * sums, rtol=1e-5, atol=1e-6)

@@ -152,3 +152,20 @@ def test_likelihood_estimates_of_a_mixed_precision_model_compute_in_float32(mixe
         assert np.all(np.isfinite(mixed))
         # The same seeded draws in float32: only the networks' bfloat16 rounding differs.
         np.testing.assert_allclose(mixed, full, rtol=0.02)
+
+
+def test_steps_the_loss_scaler_skips_are_not_counted():
+    # Under mixed_float16 Keras' LossScaleOptimizer skips a step whose scaled gradients
+    # overflow float16 (halving its scale) without advancing its iterations. The model's
+    # step count, which drives the k and capacity schedules, counts the applied updates.
+    x = np.random.default_rng(0).uniform(size=(64, 6)).astype("float32")
+    model = keras_ae.create_model(
+        "autoencoder", input_shape=(6,), latent_dim=2, hidden_units=(4,), dtype="mixed_float16"
+    )
+    # 2^26 overflows the first steps' float16 gradients, until ten halvings bring it to 2^16.
+    optimizer = keras.optimizers.LossScaleOptimizer(keras.optimizers.SGD(0.01), initial_scale=2.0**26)
+    model.compile(optimizer=optimizer, steps_per_execution=1)
+    model.fit(x, epochs=1, batch_size=2, verbose=0)
+    applied = int(optimizer.iterations.numpy())
+    assert 0 < applied < 32  # some of the 32 steps were skipped, later ones applied
+    assert int(model.train_step_count.numpy()) == applied
