@@ -18,6 +18,10 @@ def write_text_atomically(path, text):
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
+            # On disk before the rename: after a power loss the name holds the old text or
+            # the whole new one, not an empty file.
+            f.flush()
+            os.fsync(f.fileno())
         # mkstemp creates the file private (0600); give it an ordinary file's permissions.
         os.chmod(tmp, 0o666 & ~current_umask())
         os.replace(tmp, path)
@@ -26,6 +30,15 @@ def write_text_atomically(path, text):
             os.remove(tmp)
         raise
     return path
+
+
+def fsync_file(path):
+    """Flushes the file at `path` to disk (its data, before a rename publishes it)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def current_umask():

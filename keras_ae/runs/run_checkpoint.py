@@ -10,7 +10,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_ae._utils import read_json, write_json_atomically
+from keras_ae._utils import fsync_file, read_json, write_json_atomically
 from keras_ae._validation import check_int
 
 STATE_FILE = "state.json"
@@ -189,6 +189,7 @@ def save_model_atomically(model, path):
     folder, name = os.path.split(path)
     partial = os.path.join(folder, f"partial_{name}")  # `save` wants a .keras suffix
     model.save(partial)
+    fsync_file(partial)  # on disk before the rename, so a power loss cannot leave it empty
     os.replace(partial, path)
 
 
