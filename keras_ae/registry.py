@@ -50,10 +50,12 @@ def register_model(name):
 
     def decorator(cls):
         target = f"{cls.__module__}:{cls.__qualname__}"
-        if name in _CLASSES or (name in MODELS and MODELS[name] != target):
-            raise ValueError(
-                f"A model is already registered as name={name!r}: {MODELS.get(name, _CLASSES.get(name))}"
-            )
+        # The same class decorated again (a notebook cell re-run, a module reloaded) replaces
+        # its entry; another class under a taken name is refused.
+        taken = _CLASSES.get(name)
+        taken = f"{taken.__module__}:{taken.__qualname__}" if taken is not None else MODELS.get(name)
+        if taken is not None and taken != target:
+            raise ValueError(f"A model is already registered as name={name!r}: {taken}")
         if cls.__module__.startswith("keras_ae.") and name not in MODELS:
             raise ValueError(
                 f"Add the line {name!r}: {target!r} to keras_ae.registry.MODELS. Received: name={name!r}"
@@ -123,7 +125,7 @@ def model_summary(name):
     return ""
 
 
-def create_model(name, **kwargs):
+def create_model(name, /, **kwargs):
     """Builds the model registered under `name` with the constructor arguments `kwargs`.
 
     Args:

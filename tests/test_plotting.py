@@ -196,5 +196,25 @@ def test_bad_inputs(models, tmp_path):
     with pytest.raises(ValueError, match="generative model"):
         plotting.plot_samples(models["ae"], tmp_path / "x.png")
     one_d = keras_ae.create_model("vae", input_shape=(8, 8, 1), latent_dim=1, hidden_units=(8,))
-    with pytest.raises(ValueError, match="two latent dimensions"):
+    with pytest.raises(ValueError, match=r"two latent dimensions. Received: a model with latent_dim=1"):
         plotting.plot_latent_manifold(one_d, tmp_path / "x.png")
+    vae = models["vae"]
+    with pytest.raises(
+        ValueError, match=r"`dims` must hold latent dimensions in \[0, \d+\). Received: dims=\(0, 99\)"
+    ):
+        plotting.plot_latent_manifold(vae, tmp_path / "x.png", dims=(0, 99))
+    with pytest.raises(ValueError, match=r"two distinct latent dimensions. Received: dims=\[1, 1\]"):
+        plotting.plot_latent_manifold(vae, tmp_path / "x.png", dims=(1, 1))
+    with pytest.raises(ValueError, match=r"Received: dims=\[-1\]"):
+        plotting.plot_latent_traversals(
+            vae, np.zeros((2, *vae.data_shape), "float32"), tmp_path / "x.png", dims=[-1]
+        )
+
+
+def test_filters_of_a_non_square_dense_input_are_drawn_in_its_shape(tmp_path, saved_figures):
+    model = keras_ae.create_model("autoencoder", input_shape=(6, 4), latent_dim=2, hidden_units=(5,))
+    kernel = plotting.first_layer_kernel(model)
+    figure = _read_back(plotting.plot_filters(model, tmp_path / "filters.png", n=5), saved_figures)
+    columns = kernel[:, np.argsort(-np.linalg.norm(kernel, axis=0))[:5]].T.reshape(5, 6, 4)
+    low, high = columns.min(axis=(1, 2), keepdims=True), columns.max(axis=(1, 2), keepdims=True)
+    np.testing.assert_allclose(_panels(figure), (columns - low) / (high - low), rtol=1e-5, atol=1e-6)

@@ -67,7 +67,7 @@ def test_unknown_presets_and_wrong_classes_are_refused_by_name():
         keras_ae.KSparseAutoencoder.from_preset("vae_digits")
 
 
-def test_save_preset_writes_a_preset_that_loads_and_checks(tmp_path):
+def test_save_preset_writes_a_preset_that_loads_and_checks(tmp_path, monkeypatch):
     keras.utils.set_random_seed(0)
     model = keras_ae.create_model("autoencoder", input_shape=(8, 8, 1), latent_dim=3, hidden_units=[16])
     model.compile(optimizer="adam")
@@ -95,6 +95,12 @@ def test_save_preset_writes_a_preset_that_loads_and_checks(tmp_path):
         np.testing.assert_array_equal(got, want)
     with pytest.raises(ValueError, match=r"lacks \['figures'"):
         save_preset(model, tmp_path / "bad", {k: v for k, v in card.items() if k != "figures"})
+    # A relative folder named like a shipped preset is checked as itself, not as the shipped
+    # one (whose figure would land in this card).
+    monkeypatch.chdir(tmp_path)
+    assert "vae_digits" in keras_ae.list_presets()
+    written = save_preset(model, "vae_digits", card)
+    np.testing.assert_allclose(written["check"]["value"], expected, rtol=1e-5)
 
 
 def test_a_model_too_large_for_a_preset_is_refused_before_anything_is_written(tmp_path):

@@ -35,3 +35,22 @@ def test_unknown_model_name_lists_the_valid_ones():
 def test_registering_a_name_twice_is_refused():
     with pytest.raises(ValueError, match="already registered as name='vae'"):
         register_model("vae")(type("Other", (keras_ae.VAE,), {}))
+
+
+def test_the_same_class_registered_again_replaces_its_entry():
+    # A notebook cell re-run (or a module reloaded) decorates the same class again.
+    cls = type("ReRegistered", (keras_ae.Autoencoder,), {"__module__": "user_notebook"})
+    assert register_model("re_registered_ae")(cls) is cls
+    again = type("ReRegistered", (keras_ae.Autoencoder,), {"__module__": "user_notebook"})
+    assert register_model("re_registered_ae")(again) is again
+    assert keras_ae.get_model_class("re_registered_ae") is again
+    other = type("Other", (keras_ae.Autoencoder,), {"__module__": "user_notebook"})
+    with pytest.raises(
+        ValueError, match="already registered as name='re_registered_ae': user_notebook:ReRegistered"
+    ):
+        register_model("re_registered_ae")(other)
+
+
+def test_create_model_passes_keras_name_argument_through():
+    model = keras_ae.create_model("autoencoder", input_shape=(4,), latent_dim=2, name="my_ae")
+    assert model.name == "my_ae" and model.registry_name == "autoencoder"

@@ -22,7 +22,7 @@ from keras_ae.layers import DynamicBinarization
 from keras_ae.layers.seed_state import derived_seed
 from keras_ae.losses import get_likelihood
 from keras_ae.models.fitting import Fitting
-from keras_ae.models.networks import Networks
+from keras_ae.models.networks import Networks, network_shape
 from keras_ae.models.training_step import TrainingStep, weighted_mean  # noqa: F401  (re-exported)
 from keras_ae.models.user_api import UserAPI
 
@@ -146,7 +146,7 @@ class BaseAutoencoder(UserAPI, Fitting, TrainingStep, Networks, keras.Model):
             if value is not None and not isinstance(value, keras.Model):
                 raise ValueError(f"Argument `{arg}` must be a keras.Model or None. Received: {arg}={value!r}")
         if input_shape is None and encoder is not None:
-            input_shape = tuple(encoder.input_shape[1:])
+            input_shape = network_shape(encoder, "encoder", "input")
         self.data_shape = check_input_shape(input_shape)
         check_architecture(architecture, self.data_shape)
         self.architecture = architecture

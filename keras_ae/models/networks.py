@@ -9,6 +9,23 @@ from keras_ae.architectures import build_decoder, encoder_body
 from keras_ae.losses import BernoulliLikelihood
 
 
+def network_shape(network, arg, which):
+    """The per-example `input_shape` or `output_shape` (`which`) of a user's network, or a
+    ValueError naming `arg` when the network has none: a subclassed `keras.Model`, or a
+    `keras.Sequential` without a `keras.Input`, has no shape before it is called."""
+    try:
+        shape = getattr(network, f"{which}_shape")
+    except (AttributeError, ValueError):
+        shape = None
+    if not isinstance(shape, tuple) or not shape:
+        raise ValueError(
+            f"Argument `{arg}` must have a defined {which} shape: a functional keras.Model, or a "
+            "keras.Sequential that starts with keras.Input(shape). Received: "
+            f"{arg}={network.name!r} of type {type(network).__name__}"
+        )
+    return tuple(shape[1:])
+
+
 class CodeSpec(collections.namedtuple("CodeSpec", ["shape", "dtype", "input_name", "output_name"])):
     """Shape (no batch axis) and dtype of a model's codes, and their names in the export."""
 
@@ -30,9 +47,9 @@ class Networks:
             self._user_encoder_name = None
             features = self.build_features(inputs)
         else:
-            if tuple(encoder.input_shape[1:]) != self.data_shape:
+            if network_shape(encoder, "encoder", "input") != self.data_shape:
                 raise ValueError(
-                    f"The encoder's input shape {tuple(encoder.input_shape[1:])} does not match "
+                    f"The encoder's input shape {network_shape(encoder, 'encoder', 'input')} does not match "
                     f"input_shape={self.data_shape}."
                 )
             self._user_encoder_name = encoder.name
@@ -103,15 +120,16 @@ class Networks:
 
     def _check_user_decoder(self, decoder):
         expected = self.decoder_input_shape
-        if tuple(decoder.input_shape[1:]) != expected:
+        received = network_shape(decoder, "decoder", "input")
+        if received != expected:
             raise ValueError(
-                f"The decoder's input shape {tuple(decoder.input_shape[1:])} does not match "
+                f"The decoder's input shape {received} does not match "
                 f"latent_dim={self.latent_dim}: it must be {expected}."
             )
-        if tuple(decoder.output_shape[1:]) != self.data_shape:
+        received = network_shape(decoder, "decoder", "output")
+        if received != self.data_shape:
             raise ValueError(
-                f"The decoder's output shape {tuple(decoder.output_shape[1:])} does not match "
-                f"input_shape={self.data_shape}."
+                f"The decoder's output shape {received} does not match input_shape={self.data_shape}."
             )
         last = decoder.layers[-1]
         if getattr(last, "activation", None) is keras.activations.sigmoid and isinstance(

@@ -60,6 +60,11 @@ class VAE(BaseAutoencoder):
                     f"[z_mean, z_log_var, z]. Received: {len(features)} outputs"
                 )
             z_mean, z_log_var = features[0], features[1]
+            if len(z_mean.shape) != 2 or len(z_log_var.shape) != 2:
+                raise ValueError(
+                    "A user encoder of a VAE must output z_mean and z_log_var shaped (batch, latent_dim). "
+                    f"Received: shapes {z_mean.shape} and {z_log_var.shape}"
+                )
             if self.latent_dim is None:
                 self.latent_dim = z_mean.shape[-1]
             if z_mean.shape[-1] != self.latent_dim or z_log_var.shape[-1] != self.latent_dim:
@@ -68,6 +73,13 @@ class VAE(BaseAutoencoder):
                     f"{z_log_var.shape[-1]}, which do not match latent_dim={self.latent_dim}."
                 )
         else:
+            if self._user_encoder_name is not None and len(features.shape) != 2:
+                # The Dense heads would act on the last axis only, and the decoder fail later.
+                raise ValueError(
+                    "A user encoder of a VAE must output flat features (batch, n) (end a conv net "
+                    "with keras.layers.Flatten()), or [z_mean, z_log_var]. Received: encoder output "
+                    f"shape={features.shape}"
+                )
             check_int("latent_dim", self.latent_dim)
             z_mean = keras.layers.Dense(self.latent_dim, name="z_mean")(features)
             z_log_var = keras.layers.Dense(self.latent_dim, name="z_log_var")(features)

@@ -26,8 +26,8 @@ def _save(fig, path):
 def _as_images(x, data_shape=None):
     """Examples as displayable images: `(n, h, w)` grey or `(n, h, w, 3)` colour."""
     x = np.asarray(x)
-    if data_shape is not None and x.ndim == 2 and len(data_shape) == 3:
-        x = x.reshape(-1, *data_shape)
+    if data_shape is not None and x.ndim == 2 and len(data_shape) in (2, 3):
+        x = x.reshape(-1, *data_shape)  # (h, w) images too: 28 x 20 is not a square
     if x.ndim == 2:  # flat vectors: square images when possible, else one strip each
         side = math.isqrt(x.shape[1])
         return x.reshape(-1, side, side) if side * side == x.shape[1] else x[:, None, :]

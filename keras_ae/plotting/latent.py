@@ -47,10 +47,11 @@ def plot_latent_traversals(model, x, path, dims=None, num_dims=10, steps=9, span
         Higgins et al., "beta-VAE: Learning Basic Visual Concepts with a Constrained
         Variational Framework", ICLR 2017.
     """
+    dims = None if dims is None else _check_dims(dims, model.latent_dim)
     plt = _pyplot()
     x = np.asarray(x)
     ranked, kl = _informative_dims(model, x, num_dims)
-    dims = ranked if dims is None else [int(d) for d in dims]
+    dims = ranked if dims is None else dims
     base = model.encode(x[:1])[0]
     values = np.linspace(-span, span, steps, dtype="float32")
     codes = np.repeat(base[None], len(dims) * steps, axis=0)
@@ -75,6 +76,16 @@ def plot_latent_traversals(model, x, path, dims=None, num_dims=10, steps=9, span
     return _save(fig, path)
 
 
+def _check_dims(dims, latent_dim):
+    """`dims` as a list of ints, each a latent dimension (0 <= d < latent_dim)."""
+    values = list(dims)
+    if not values or not all(isinstance(d, (int, np.integer)) and 0 <= d < latent_dim for d in values):
+        raise ValueError(
+            f"Argument `dims` must hold latent dimensions in [0, {latent_dim}). Received: dims={dims}"
+        )
+    return [int(d) for d in values]
+
+
 def plot_latent_manifold(model, path, n=15, dims=None, x=None, title=None):
     """The learned 2-D manifold (Kingma & Welling 2014, Fig. 4; the keras-io VAE example).
 
@@ -96,11 +107,17 @@ def plot_latent_manifold(model, path, n=15, dims=None, x=None, title=None):
     References:
         Kingma & Welling, "Auto-Encoding Variational Bayes", ICLR 2014.
     """
+    if model.latent_dim < 2:
+        raise ValueError(
+            f"The manifold plot spans two latent dimensions. Received: a model with latent_dim={model.latent_dim}"
+        )
+    if dims is not None:
+        dims = _check_dims(dims, model.latent_dim)
+        if len(dims) != 2 or dims[0] == dims[1]:
+            raise ValueError(f"Argument `dims` must be two distinct latent dimensions. Received: dims={dims}")
     plt = _pyplot()
     if dims is None:
         dims = (0, 1) if model.latent_dim <= 2 else tuple(_informative_dims(model, x, 2)[0])
-    if model.latent_dim < 2 or len(dims) != 2:
-        raise ValueError(f"The manifold plot needs two latent dimensions. Received: dims={dims}")
     normal = statistics.NormalDist()
     grid = np.array([normal.inv_cdf(p) for p in np.linspace(0.05, 0.95, n)], dtype="float32")
     codes = np.zeros((n * n, model.latent_dim), dtype="float32")

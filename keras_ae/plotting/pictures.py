@@ -90,7 +90,7 @@ def plot_filters(model, path, n=64, title=None):
                 f"pixels of input_shape={data_shape}: its filters are not images."
             )
         order = np.argsort(-np.linalg.norm(kernel, axis=0))[:n]
-        filters = _as_images(kernel[:, order].T, data_shape if len(data_shape) == 3 else None)
+        filters = _as_images(kernel[:, order].T, data_shape if len(data_shape) >= 2 else None)
         what = f"first Dense kernel, {len(order)} of {kernel.shape[1]} units, reshaped to {filters.shape[1]}x{filters.shape[2]}"
     else:  # Conv2D: (kh, kw, in, out)
         order = np.argsort(-np.linalg.norm(kernel.reshape(-1, kernel.shape[-1]), axis=0))[:n]

@@ -24,6 +24,8 @@ def preset_dir(name):
 
     Args:
         name: a name from `list_presets()`, or the path of a folder holding a `card.json`.
+            A shipped name wins over a folder of that name in the working directory: give
+            such a folder as a path (`"./vae_mnist"`).
 
     Returns:
         The folder's path.

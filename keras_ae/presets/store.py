@@ -143,7 +143,9 @@ def save_preset(model, directory, card, source=None, data_dir=None):
     write_json_atomically(os.path.join(directory, CONFIG_FILE), config)
     write_json_atomically(os.path.join(directory, CARD_FILE), card)
     if card["check"]["value"] is None:
-        card["check"]["value"] = check_preset(directory, source=source, data_dir=data_dir)[0]
+        # As a path: a folder named like a shipped preset ("vae_mnist") would otherwise be
+        # read as the shipped one, and its figure written into this card.
+        card["check"]["value"] = check_preset(os.path.abspath(directory), source=source, data_dir=data_dir)[0]
         write_json_atomically(os.path.join(directory, CARD_FILE), card)
     size = sum(os.path.getsize(os.path.join(directory, f)) for f in os.listdir(directory))
     if size > MAX_PRESET_BYTES:

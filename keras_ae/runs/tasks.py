@@ -125,7 +125,9 @@ def plot_run(run, out=None, dataset=None, split=None, data_dir=None, kinds=None,
         "reconstructions": lambda p: plotting.plot_reconstructions(model, x[:10], p),
         "samples": (lambda p: plotting.plot_samples(model, p)) if generative else None,
         "traversals": (lambda p: plotting.plot_latent_traversals(model, x, p)) if model.variational else None,
-        "manifold": (lambda p: plotting.plot_latent_manifold(model, p, x=x)) if model.variational else None,
+        "manifold": (lambda p: plotting.plot_latent_manifold(model, p, x=x))
+        if model.variational and model.latent_dim >= 2
+        else None,
         "latent_scatter": (lambda p: plotting.plot_latent_scatter(model, x, y, p))
         if y is not None and len(model.code_spec.shape) == 1 and not model.discrete
         else None,

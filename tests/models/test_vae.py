@@ -160,6 +160,33 @@ def test_user_network_mismatches_are_reported():
         )
     with pytest.raises(ValueError, match="encoder=3"):
         keras_ae.VAE(input_shape=(20,), latent_dim=2, encoder=3)
+    # A conv encoder without Flatten: refused when built, not when the decoder meets a grid.
+    conv = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(4, 3, strides=2, padding="same")])
+    with pytest.raises(ValueError, match=r"flat features.*Flatten.*shape=\(None, 4, 4, 4\)"):
+        keras_ae.VAE(input_shape=(8, 8, 1), latent_dim=2, encoder=conv)
+    heads = keras.Input((8, 8, 1))
+    grid = keras.layers.Conv2D(2, 3, padding="same")(heads)
+    with pytest.raises(ValueError, match=r"z_mean and z_log_var shaped \(batch, latent_dim\)"):
+        keras_ae.VAE(input_shape=(8, 8, 1), encoder=keras.Model(heads, [grid, grid]))
+    # Networks without a defined shape (no keras.Input; a subclassed model) are named.
+
+    class Subclassed(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.dense = keras.layers.Dense(4)
+
+        def call(self, x):
+            return self.dense(x)
+
+    for network in (keras.Sequential([keras.layers.Dense(4)]), Subclassed()):
+        with pytest.raises(
+            ValueError, match=r"`encoder` must have a defined input shape.*Received: encoder="
+        ):
+            keras_ae.VAE(input_shape=(20,), latent_dim=2, encoder=network)
+        with pytest.raises(ValueError, match=r"`encoder` must have a defined input shape"):
+            keras_ae.VAE(latent_dim=2, encoder=network)
+        with pytest.raises(ValueError, match=r"`decoder` must have a defined input shape"):
+            keras_ae.VAE(input_shape=(20,), latent_dim=2, decoder=network)
 
 
 def test_reported_elbo_is_a_bound_that_matches_evaluation_elbo(vae, data):
