@@ -229,6 +229,17 @@ def test_evaluate_plot_export_and_shape_errors(tmp_path, saved_figures):
         load_run(tmp_path)
 
 
+def test_plot_run_leaves_out_the_manifold_of_a_one_latent_vae(tmp_path):
+    # The manifold spans two latent dimensions: with one, keras-ae plot (and demo) drew the
+    # others and then aborted on it.
+    out = tmp_path / "run"
+    train_run(out, epochs=1, verbose=0, tensorboard=False, **dict(TINY, latent_dim=1))
+    paths = plot_run(out)
+    assert "manifold" not in paths and {"samples", "traversals"} <= set(paths)
+    with pytest.raises(ValueError, match="'manifold' does not apply"):
+        plot_run(out, kinds=["manifold"])
+
+
 def keras_ae_digits_test():
     from keras_ae.data import load_dataset
 
