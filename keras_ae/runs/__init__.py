@@ -3,6 +3,7 @@
 - `keras_ae.runs.config`: defaults, dataset presets, `resolve_config`, `build_model`.
 - `keras_ae.runs.training`: `train_run`, `TrainingDivergedError`.
 - `keras_ae.runs.run_folder`: a run folder's layout, `load_run`.
+- `keras_ae.runs.resume`: the state and model a run resumes from.
 - `keras_ae.runs.distribution`: the `tf.distribute` strategy of a run, and its chief.
 - `keras_ae.runs.tasks`: `evaluate_run`, `plot_run`, `export_run`.
 

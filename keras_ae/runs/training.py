@@ -26,12 +26,8 @@ from keras_ae.runs.config import (
 )
 from keras_ae.runs.distribution import is_chief, make_strategy, shard_by_data, write_folder
 from keras_ae.runs.image_summaries import ImageSummaries
-from keras_ae.runs.run_checkpoint import (
-    RunCheckpoint,
-    checkpoint_name,
-    checkpoint_problem,
-    save_model_atomically,
-)
+from keras_ae.runs.resume import model_to_load, resume_state
+from keras_ae.runs.run_checkpoint import RunCheckpoint, checkpoint_problem, save_model_atomically
 from keras_ae.runs.run_folder import clear_run
 from keras_ae.runs.training_data import EpochData, steps_per_epoch
 from keras_ae.version import __version__
@@ -103,7 +99,6 @@ def train_run(
     strategy = make_strategy(distribute)
     chief = is_chief(strategy)
     config_path = os.path.join(out, CONFIG_FILE)
-    checkpoints = os.path.join(out, "checkpoints")
     # A restart clears the old run only once the new settings have loaded their data and
     # built their model (below): a typo in them must not cost the old run.
     if not restart and os.path.isfile(config_path):
@@ -114,10 +109,7 @@ def train_run(
                 f"{out} holds a run with other settings ({details}). Use another --out, or --restart "
                 "to discard it."
             )
-    state = None if restart else RunCheckpoint.load_state(checkpoints)
-    final_path = os.path.join(out, MODEL_FILE)
-    if state is None and not restart:
-        state = _state_of_a_run_without_checkpoints(out, final_path, config["epochs"])
+    state = None if restart else resume_state(out, config["epochs"])
     initial_epoch = state["epoch"] if state else 0
     # tf.data's seeded shuffles also depend on TensorFlow's global seed: fix it for a new and
     # a resumed run alike.
@@ -143,10 +135,11 @@ def train_run(
             # batch (the datasets are one file or in memory: file sharding does not apply).
             validation_data = shard_by_data(validation_data)
     steps = steps_per_epoch(train_data)
+    final_path = os.path.join(out, MODEL_FILE)
     with strategy.scope():
         if state:
             import_all_models()
-            model = keras.models.load_model(_model_to_load(state, final_path, config["epochs"], checkpoints))
+            model = keras.models.load_model(model_to_load(out, state, config["epochs"]))
             finished = initial_epoch >= config["epochs"] and checkpoint_problem(final_path) is None
             history = state["history"]
             if finished and os.path.isfile(os.path.join(out, HISTORY_FILE)):
@@ -186,45 +179,6 @@ def train_run(
             epoch_data=epoch_data,
         )
     return model, history
-
-
-def _state_of_a_run_without_checkpoints(out, final_path, epochs):
-    """The state of a run whose `checkpoints/` is gone (deleted to save space, say) but whose
-    final model is there: finished if its history reaches `epochs`, so the same command
-    does not train it again from scratch; otherwise a `ValueError` (it cannot be resumed)."""
-    history_path = os.path.join(out, HISTORY_FILE)
-    if checkpoint_problem(final_path) is not None or not os.path.isfile(history_path):
-        return None  # nothing trained here: a new run
-    history = read_json(history_path)
-    trained = len(history.get("loss", []))
-    if trained < epochs:
-        raise ValueError(
-            f"{out} holds a model trained for {trained} epochs but no checkpoints/ to resume it "
-            f"from. Use --restart to train it again from scratch, or another --out. Received: epochs={epochs}"
-        )
-    return {"epoch": trained, "step": 0, "history": history, "path": final_path}
-
-
-def _model_to_load(state, final_path, epochs, checkpoints):
-    """The `.keras` file a resumed run starts from: the final model of a finished run (it
-    holds what was trained after the epochs, a VQ-VAE's prior), else the latest checkpoint,
-    except a mid-epoch one past the asked `epochs`, whose epoch was not asked for: there the
-    checkpoint of its last whole epoch."""
-    initial_epoch = state["epoch"]
-    if initial_epoch < epochs:
-        return state["path"]
-    if checkpoint_problem(final_path) is None:
-        return final_path
-    if not state["step"]:
-        return state["path"]
-    path = os.path.join(checkpoints, checkpoint_name(initial_epoch))
-    problem = checkpoint_problem(path)
-    if problem is not None:
-        raise ValueError(
-            f"The run stopped {state['step']} steps into epoch {initial_epoch + 1}, and the checkpoint of "
-            f"epoch {initial_epoch} is {problem}: resume with more epochs. Received: epochs={epochs}"
-        )
-    return path
 
 
 class TrainingDivergedError(FloatingPointError):
