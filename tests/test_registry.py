@@ -1,3 +1,5 @@
+import re
+
 import keras
 import pytest
 
@@ -54,3 +56,14 @@ def test_the_same_class_registered_again_replaces_its_entry():
 def test_create_model_passes_keras_name_argument_through():
     model = keras_ae.create_model("autoencoder", input_shape=(4,), latent_dim=2, name="my_ae")
     assert model.name == "my_ae" and model.registry_name == "autoencoder"
+
+
+@pytest.mark.parametrize("bad", [":", "", "a b", 3, ["x"]])
+def test_a_model_name_tensorflow_cannot_scope_is_refused_before_keras_sees_it(bad):
+    # TensorFlow refuses such a name only when the networks are built in its scope, and left
+    # that scope open: every later model's variables were named under it.
+    with pytest.raises(ValueError, match=r"Argument `name` must start with.*Received: name="):
+        keras_ae.create_model("autoencoder", input_shape=(4,), latent_dim=2, name=bad)
+    model = keras_ae.create_model("autoencoder", input_shape=(4,), latent_dim=2)
+    paths = [v.path for v in model.weights]
+    assert all(re.fullmatch(r"[A-Za-z0-9_./>-]+", path) for path in paths), paths

@@ -28,6 +28,8 @@ from keras_ae.models.user_api import UserAPI
 
 # The metrics of a model trained on the negative ELBO (the VAE family and DRAW).
 ELBO_METRIC_NAMES = ("loss", "reconstruction_loss", "kl_loss", "elbo")
+# A model name is the root of its variables' name scopes: TensorFlow's pattern for one.
+_SCOPE_NAME = re.compile(r"[A-Za-z0-9.][A-Za-z0-9_.\\/>-]*")
 
 
 @contextlib.contextmanager
@@ -120,6 +122,14 @@ class BaseAutoencoder(UserAPI, Fitting, TrainingStep, Networks, keras.Model):
         dynamic_binarization=False,
         **kwargs,
     ):
+        name = kwargs.get("name")
+        if name is not None and not (isinstance(name, str) and _SCOPE_NAME.fullmatch(name)):
+            # Checked before Keras sees it: TensorFlow refuses such a name only when the
+            # networks are built in its scope, and leaves that scope open behind the error.
+            raise ValueError(
+                "Argument `name` must start with a letter, digit or '.', followed by letters, digits "
+                f"and '_.-/>' (a TensorFlow name scope). Received: name={name!r}"
+            )
         super().__init__(**kwargs)
         self.seed = check_seed(seed)
         if not isinstance(dynamic_binarization, bool):

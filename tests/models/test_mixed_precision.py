@@ -74,7 +74,15 @@ def test_every_model_trains_in_mixed_bfloat16_and_returns_float32(mixed_bfloat16
     full = twin.evaluate(x, batch_size=32, verbose=0, return_dict=True)
     tolerance = 0.05 if name == "draw" else 0.02
     assert mixed["reconstruction_loss"] == pytest.approx(full["reconstruction_loss"], rel=tolerance)
-    np.testing.assert_allclose(recon, twin.predict(x[:8], verbose=0), atol=0.02)
+    expected = twin.predict(x[:8], verbose=0)
+    if model.discrete:
+        # A vector near the midpoint of two codes can take the other code under bfloat16's
+        # rounding of z_e (a different code, a different patch): compare the examples whose
+        # codes agree, and let few flip.
+        same = np.all((codes == twin.encode(x[:8])).reshape(len(codes), -1), axis=1)
+        assert same.sum() >= 6, same
+        recon, expected = recon[same], expected[same]
+    np.testing.assert_allclose(recon, expected, atol=0.02)
 
 
 def test_a_mixed_precision_model_saves_loads_and_exports_float32(mixed_bfloat16, tmp_path):
