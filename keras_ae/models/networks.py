@@ -47,10 +47,10 @@ class Networks:
             self._user_encoder_name = None
             features = self.build_features(inputs)
         else:
-            if network_shape(encoder, "encoder", "input") != self.data_shape:
+            received = network_shape(encoder, "encoder", "input")
+            if received != self.data_shape:
                 raise ValueError(
-                    f"The encoder's input shape {network_shape(encoder, 'encoder', 'input')} does not match "
-                    f"input_shape={self.data_shape}."
+                    f"The encoder's input shape {received} does not match input_shape={self.data_shape}."
                 )
             self._user_encoder_name = encoder.name
             features = encoder(inputs)

@@ -42,6 +42,10 @@ def model_to_load(out, state, epochs):
     VQ-VAE's prior); else the latest checkpoint, except a mid-epoch one past the asked
     `epochs`, whose epoch was not asked for: there the checkpoint of its last whole epoch.
 
+    Returns:
+        A path: `out/model.keras` exactly when the run has finished `epochs` and that file
+        is sound, which callers use to tell a finished run.
+
     Raises:
         ValueError: that whole epoch's checkpoint is missing or damaged.
     """

@@ -27,7 +27,7 @@ from keras_ae.runs.config import (
 from keras_ae.runs.distribution import is_chief, make_strategy, shard_by_data, write_folder
 from keras_ae.runs.image_summaries import ImageSummaries
 from keras_ae.runs.resume import model_to_load, resume_state
-from keras_ae.runs.run_checkpoint import RunCheckpoint, checkpoint_problem, save_model_atomically
+from keras_ae.runs.run_checkpoint import RunCheckpoint, save_model_atomically
 from keras_ae.runs.run_folder import clear_run
 from keras_ae.runs.training_data import EpochData, steps_per_epoch
 from keras_ae.version import __version__
@@ -110,7 +110,6 @@ def train_run(
                 "to discard it."
             )
     state = None if restart else resume_state(out, config["epochs"])
-    initial_epoch = state["epoch"] if state else 0
     # tf.data's seeded shuffles also depend on TensorFlow's global seed: fix it for a new and
     # a resumed run alike.
     keras.utils.set_random_seed(config["seed"])
@@ -139,8 +138,11 @@ def train_run(
     with strategy.scope():
         if state:
             import_all_models()
-            model = keras.models.load_model(model_to_load(out, state, config["epochs"]))
-            finished = initial_epoch >= config["epochs"] and checkpoint_problem(final_path) is None
+            model_path = model_to_load(out, state, config["epochs"])
+            model = keras.models.load_model(model_path)
+            # `model_to_load` chose the final model exactly when the run is finished and its
+            # model.keras is sound: no second read of the whole file to tell.
+            finished = model_path == final_path
             history = state["history"]
             if finished and os.path.isfile(os.path.join(out, HISTORY_FILE)):
                 history = read_json(os.path.join(out, HISTORY_FILE))

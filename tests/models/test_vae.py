@@ -158,6 +158,12 @@ def test_user_network_mismatches_are_reported():
             latent_dim=2,
             decoder=keras.Sequential([keras.Input((2,)), keras.layers.Dense(10)]),
         )
+    with pytest.raises(ValueError, match=r"encoder's input shape \(12,\) does not match input_shape=\(20,\)"):
+        keras_ae.VAE(
+            input_shape=(20,),
+            latent_dim=2,
+            encoder=keras.Sequential([keras.Input((12,)), keras.layers.Dense(8)]),
+        )
     with pytest.raises(ValueError, match="encoder=3"):
         keras_ae.VAE(input_shape=(20,), latent_dim=2, encoder=3)
     # A conv encoder without Flatten: refused when built, not when the decoder meets a grid.
