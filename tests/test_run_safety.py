@@ -48,7 +48,7 @@ def test_a_restart_with_bad_settings_keeps_the_old_run(tmp_path):
         ),
         ({"learning_rate": 0}, "learning_rate=0"),
         ({"learning_rate": float("nan")}, "learning_rate=nan"),
-        ({"seed": -1}, r"`seed` must be an int >= 0. Received: seed=-1"),
+        ({"seed": -1}, r"`seed` must be an int in \[0, 4294967295\]. Received: seed=-1"),
     ],
 )
 def test_bad_learning_rates_and_seeds_are_refused_by_name(override, message):
@@ -73,6 +73,29 @@ def test_evaluate_defaults_to_test_else_the_runs_validation_split(tmp_path):
     with open(out / "metrics.json") as f:
         assert json.load(f)["split"] == "train[192:]"
     assert evaluate_run(tmp_path / "run", split="train[:64]")["loss"] != metrics["loss"]
+
+
+def test_a_restart_in_a_folder_that_is_not_a_run_deletes_nothing(tmp_path, capsys):
+    # `--out .` with --restart in a project folder must not delete its logs/ or checkpoints/.
+    out = tmp_path / "project"
+    (out / "logs").mkdir(parents=True)
+    (out / "logs" / "notes.txt").write_text("mine")
+    (out / "model.keras").write_bytes(b"a user's model")
+    (out / "config.json").write_text('{"lr": 0.1}')  # a config, but not a run's
+    before = sorted(str(p.relative_to(out)) for p in out.rglob("*"))
+    with pytest.raises(
+        ValueError, match=r"is not a keras-ae run folder.*holds config.json, logs, model.keras"
+    ):
+        train_run(out, epochs=1, verbose=0, tensorboard=False, restart=True, **TINY)
+    from keras_ae import cli
+
+    assert cli.main(["train", "--out", str(out), "--restart", "--epochs", "1"]) == 2
+    assert "nothing was deleted" in capsys.readouterr().err
+    assert sorted(str(p.relative_to(out)) for p in out.rglob("*")) == before
+    # An empty folder, or one that holds none of a run's names, is a new run's to fill.
+    (tmp_path / "empty").mkdir()
+    train_run(tmp_path / "empty", epochs=1, verbose=0, tensorboard=False, restart=True, **TINY)
+    assert (tmp_path / "empty" / "model.keras").is_file()
 
 
 @pytest.mark.parametrize(
@@ -141,6 +164,19 @@ def test_a_finished_run_whose_checkpoints_were_deleted_is_not_trained_again(tmp_
         ),
         ({"hidden_units": [True]}, r"hidden_units\[0\]=True"),
         ({"hidden_units": 32}, r"`hidden_units` must be a list of layer widths.*Received: hidden_units=32"),
+        # A model argument in `params` that a run setting sets would win silently over it.
+        (
+            {"latent_dim": 8, "params": {"latent_dim": 4, "beta": 2}},
+            r"`params` holds latent_dim, which the run sets itself.*Received: params=\{'latent_dim': 4",
+        ),
+        ({"params": {"seed": 5, "likelihood": "mse"}}, r"`params` holds likelihood, seed, which the run"),
+        ({"params": {"input_shape": [8, 8, 1]}}, r"`params` holds input_shape, which the run sets itself"),
+        # numpy's seed takes 32 bits: a larger one failed later without naming `seed`.
+        ({"seed": 2**32}, r"`seed` must be an int in \[0, 4294967295\]. Received: seed=4294967296"),
+        (
+            {"validation_split": ""},
+            r"`validation_split` must name a split, or be 'none'.*Received: validation_split=''",
+        ),
     ],
 )
 def test_settings_that_would_be_ignored_or_rounded_are_refused_by_name(override, message):

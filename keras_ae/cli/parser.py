@@ -165,7 +165,12 @@ def _add_train_arguments(p, default_out=None):
         help="extra model argument (JSON value), repeatable; `keras-ae describe MODEL` lists them",
     )
     p.add_argument("--out", default=default_out, help="run folder (default: runs/MODEL_DATASET)")
-    p.add_argument("--restart", action="store_true", help="discard the run's checkpoints and start over")
+    p.add_argument(
+        "--restart",
+        action="store_true",
+        help="discard the run (its checkpoints, logs, plots, exports and results) and start over; "
+        "refused in a folder that is not a keras-ae run",
+    )
     p.add_argument(
         "--keep-checkpoints",
         type=_positive_int,

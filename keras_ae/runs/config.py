@@ -64,6 +64,18 @@ DATASET_PRESETS = {
         "variance": 0.05,
     },
 }
+# Model arguments that `model_kwargs` takes from the data and the run settings: `params`
+# may not hold them.
+SETTING_ARGUMENTS = (
+    "input_shape",
+    "latent_dim",
+    "architecture",
+    "activation",
+    "seed",
+    "likelihood",
+    "hidden_units",
+    "filters",
+)
 # Keys that may differ when the same run is resumed.
 RESUMABLE = ("epochs",)
 CONFIG_FILE, HISTORY_FILE, MODEL_FILE, METRICS_FILE = (
@@ -108,6 +120,15 @@ def resolve_config(**overrides):
             # Each width an int >= 1: int() would turn 256.7 into 256 and True into 1 unseen.
             config[key] = [check_int(f"{key}[{i}]", v) for i, v in enumerate(values)]
     config["params"] = dict(config["params"])
+    # `model_kwargs` sets these from the run settings; a `params` entry would override them
+    # silently and leave config.json recording the setting that was not used.
+    shadowed = sorted(set(config["params"]) & set(SETTING_ARGUMENTS))
+    if shadowed:
+        raise ValueError(
+            f"`params` holds {', '.join(shadowed)}, which the run sets itself (input_shape from the "
+            "dataset, the others from the run settings of the same names: keras-ae train --latent-dim, "
+            f"--seed, ...). Received: params={config['params']!r}"
+        )
     if config["likelihood"] != "gaussian":
         if overrides.get("variance") is not None:
             raise ValueError(
@@ -116,6 +137,11 @@ def resolve_config(**overrides):
             )
         config["variance"] = None  # e.g. the digits preset's variance under --likelihood bernoulli
     check_model_name(config["model"])  # unknown model names list the valid ones
+    if isinstance(config["validation_split"], str) and not config["validation_split"].strip():
+        raise ValueError(
+            "Argument `validation_split` must name a split, or be 'none' to validate on nothing. "
+            f"Received: validation_split={config['validation_split']!r}"
+        )
     if isinstance(config["validation_split"], str) and config["validation_split"].lower() == "none":
         config["validation_split"] = False
     if config["validation_split"] == "auto":
@@ -129,7 +155,8 @@ def resolve_config(**overrides):
     config["learning_rate"] = check_number(
         "learning_rate", config["learning_rate"], minimum=0, exclusive_minimum=True
     )
-    config["seed"] = check_int("seed", config["seed"], minimum=0)
+    # numpy's global seed (`keras.utils.set_random_seed`) takes 32 bits.
+    config["seed"] = check_int("seed", config["seed"], minimum=0, maximum=2**32 - 1)
     if config["prior_epochs"] is not None:
         check_int("prior_epochs", config["prior_epochs"], minimum=0)
     return config

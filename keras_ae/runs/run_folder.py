@@ -22,12 +22,43 @@ from keras_ae.registry import import_all_models
 from keras_ae.runs.config import CONFIG_FILE, HISTORY_FILE, METRICS_FILE, MODEL_FILE
 from keras_ae.runs.run_checkpoint import RunCheckpoint
 
+# What a run writes, and `clear_run` deletes.
+RUN_FOLDERS = ("checkpoints", "logs", "plots", "saved_model")
+RUN_FILES = (CONFIG_FILE, HISTORY_FILE, MODEL_FILE, f"partial_{MODEL_FILE}", METRICS_FILE)
+
+
+def check_clearable(out):
+    """Raises unless `clear_run(out)` would delete only what a keras-ae run wrote.
+
+    `out` must hold a run's `config.json` (written before anything else a run writes), or
+    none of the names a run uses: a `--restart` aimed at a project folder by mistake must
+    not delete its `logs/` or `checkpoints/`.
+
+    Raises:
+        ValueError: `out` holds some of those names but no run's config.
+    """
+    config_path = os.path.join(out, CONFIG_FILE)
+    try:
+        config = read_json(config_path) if os.path.isfile(config_path) else None
+    except ValueError:
+        config = None
+    if isinstance(config, dict) and "model" in config and "dataset" in config:
+        return
+    present = sorted(name for name in RUN_FOLDERS + RUN_FILES if os.path.lexists(os.path.join(out, name)))
+    if present:
+        raise ValueError(
+            f"restart deletes a run's {', '.join(RUN_FOLDERS)} and {', '.join(RUN_FILES)}, and {out} is not "
+            f"a keras-ae run folder (no run's {CONFIG_FILE}) but holds {', '.join(present)}: nothing was "
+            f"deleted. Use another --out. Received: out={out!r}"
+        )
+
 
 def clear_run(out):
     """Deletes what a run wrote: checkpoints, logs, results, pictures and exports."""
-    for name in ("checkpoints", "logs", "plots", "saved_model"):
+    check_clearable(out)
+    for name in RUN_FOLDERS:
         shutil.rmtree(os.path.join(out, name), ignore_errors=True)
-    for name in (CONFIG_FILE, HISTORY_FILE, MODEL_FILE, f"partial_{MODEL_FILE}", METRICS_FILE):
+    for name in RUN_FILES:
         if os.path.exists(os.path.join(out, name)):
             os.remove(os.path.join(out, name))
 

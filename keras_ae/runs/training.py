@@ -28,7 +28,7 @@ from keras_ae.runs.distribution import is_chief, make_strategy, shard_by_data, w
 from keras_ae.runs.image_summaries import ImageSummaries
 from keras_ae.runs.resume import model_to_load, resume_state
 from keras_ae.runs.run_checkpoint import RunCheckpoint, save_model_atomically
-from keras_ae.runs.run_folder import clear_run
+from keras_ae.runs.run_folder import check_clearable, clear_run
 from keras_ae.runs.training_data import EpochData, steps_per_epoch
 from keras_ae.version import __version__
 
@@ -90,7 +90,8 @@ def train_run(
     out = os.fspath(out)
     config = resolve_config(**settings)
     # Every argument is checked before anything is read, built or (with `restart`) deleted.
-    check_bool("restart", restart)  # a truthy "false" would wipe the run
+    if check_bool("restart", restart):  # a truthy "false" would wipe the run
+        check_clearable(out)
     keep_checkpoints = check_int("keep_checkpoints", keep_checkpoints)
     if save_every is not None:
         check_int("save_every", save_every)
