@@ -75,6 +75,61 @@ def test_evaluate_defaults_to_test_else_the_runs_validation_split(tmp_path):
     assert evaluate_run(tmp_path / "run", split="train[:64]")["loss"] != metrics["loss"]
 
 
+def test_evaluate_scores_the_runs_own_binarized_validation_images(tmp_path, monkeypatch):
+    # A run binarized with --seed 3 validates on the sample seed 3 fixes; evaluate must score
+    # that sample (it used seed 0), and `./path` names the run's `path` dataset.
+    from keras_ae.data import load_dataset
+    from keras_ae.runs import evaluate_run
+
+    x = load_dataset("digits", "train[:256]", as_numpy=True)
+    np.savez(tmp_path / "only_x.npz", x=x)
+    monkeypatch.chdir(tmp_path)
+    settings = dict(
+        TINY,
+        dataset="only_x.npz",
+        split="train[:192]",
+        validation_split="train[192:]",
+        binarize="dynamic",
+        likelihood="bernoulli",
+        seed=3,
+    )
+    _, history = train_run("run", epochs=1, verbose=0, tensorboard=False, **settings)
+    for dataset in (None, "./only_x.npz"):
+        metrics = evaluate_run("run", dataset=dataset)
+        assert metrics["loss"] == pytest.approx(history["val_loss"][-1], rel=1e-5), dataset
+    # Another seed's sample scores differently: the check above can tell the seeds apart.
+    other = load_dataset("only_x.npz", "train[192:]", batch_size=256, binarize="static", shuffle=False)
+    model, _ = load_run("run")
+    assert float(model.evaluate(other, verbose=0, return_dict=True)["loss"]) != pytest.approx(
+        history["val_loss"][-1], rel=1e-3
+    )
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"likelihood": "bernoulli"}, r"likelihood='bernoulli' needs inputs in \[0, 1\].*max=255.0"),
+        (
+            {"likelihood": "bernoulli", "binarize": "dynamic"},
+            r"binarize='dynamic' needs intensities in \[0, 1\].*Received: dataset='.*f255.npz'",
+        ),
+    ],
+)
+def test_float_images_in_0_255_are_refused_before_a_restart_clears_the_run(tmp_path, settings, message):
+    # Floats are used as they are: 0..255 ones trained a Bernoulli model on targets above 1
+    # silently, and with binarize failed inside fit, after --restart had cleared the run.
+    from keras_ae.data import load_dataset
+
+    np.savez(tmp_path / "f255.npz", x=load_dataset("digits", "train[:256]", as_numpy=True) * 255.0)
+    out = tmp_path / "run"
+    train_run(out, epochs=1, verbose=0, tensorboard=False, **TINY)
+    before = sorted(os.listdir(out))
+    bad = dict(TINY, dataset=str(tmp_path / "f255.npz"), split="train", validation_split="none", **settings)
+    with pytest.raises(ValueError, match=message):
+        train_run(out, epochs=1, verbose=0, tensorboard=False, restart=True, **bad)
+    assert sorted(os.listdir(out)) == before and (out / "model.keras").is_file()
+
+
 def test_a_restart_in_a_folder_that_is_not_a_run_deletes_nothing(tmp_path, capsys):
     # `--out .` with --restart in a project folder must not delete its logs/ or checkpoints/.
     out = tmp_path / "project"

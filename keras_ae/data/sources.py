@@ -129,6 +129,12 @@ def _from_npz(path, split_name):
                 if y is not None and y_key == "latents_classes":
                     # dSprites: the shape factor is the label; it is column 1 of the official
                     # (color, shape, ...) classes and column 0 of the 5-factor subsets.
+                    if y.ndim != 2 or y.shape[1] not in (5, 6):
+                        raise ValueError(
+                            f"The .npz file {path} holds 'imgs' with 'latents_classes', read as dSprites' "
+                            "(N, 6) or (N, 5) factor classes, whose shape column is the label. Received: "
+                            f"latents_classes of shape {y.shape}"
+                        )
                     y = y[:, -5]
                 return data[x_key], y
     splits = sorted(
@@ -218,6 +224,15 @@ def resolve_source(source, split="train", data_dir=None, download=True):
                 f"Argument `source` has {len(x)} images but labels of shape {y.shape}. Received: "
                 f"source={name!r}"
             )
+        # Class labels are integers: int64 would truncate 0.9 to class 0 unseen.
+        if not (np.issubdtype(y.dtype, np.integer) or y.dtype == bool) and not (
+            np.issubdtype(y.dtype, np.floating) and np.all(np.isfinite(y)) and np.all(y == np.round(y))
+        ):
+            raise ValueError(
+                "Argument `source` must hold integer class labels. Received: labels of dtype "
+                f"{y.dtype}{', with non-integer values' if np.issubdtype(y.dtype, np.floating) else ''} "
+                f"in source={name!r}"
+            )
     # The scale of the whole array, not of the slice: a uint8 slice whose values happen to
     # be 0 and 1 would otherwise be read as binary, and two slices of one array scaled apart.
     scale = _scale_of(x)
@@ -237,8 +252,9 @@ def resolve_source(source, split="train", data_dir=None, download=True):
 def has_split(source, split_name, data_dir=None):
     """Whether `source` (a dataset name or path) has a split called `split_name`.
 
-    tfds datasets are asked through their prepared metadata; an unprepared one answers
-    True for "train" and "test" (what every curated tfds dataset has).
+    tfds datasets are asked through their prepared metadata; an unprepared curated one
+    answers from `TFDS_SPLITS` (dSprites and 3D Shapes have "train" only), any other
+    from "train" and "test".
     """
     if not isinstance(source, (str, os.PathLike)):
         return True
@@ -246,10 +262,13 @@ def has_split(source, split_name, data_dir=None):
     if name in EMBEDDED_DATASETS:
         return split_name in EMBEDDED_DATASETS[name][1]
     if name in TFDS_DATASETS or name.startswith(GENERIC_PREFIX):
-        from keras_ae.data.tfds_datasets import _builder, tfds_spec
+        from keras_ae.data.tfds_datasets import TFDS_SPLITS, _builder, tfds_spec
 
-        builder = _builder(tfds_spec(name)[0], data_dir)
-        return split_name in builder.info.splits if builder.is_prepared() else split_name in ("train", "test")
+        tfds_name = tfds_spec(name)[0]
+        builder = _builder(tfds_name, data_dir)
+        if builder.is_prepared():
+            return split_name in builder.info.splits
+        return split_name in TFDS_SPLITS.get(tfds_name, ("train", "test"))
     if name.endswith(".npz") and os.path.isfile(name):
         with np.load(name, allow_pickle=False) as data:
             keys = set(data.files)

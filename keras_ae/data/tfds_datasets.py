@@ -26,6 +26,15 @@ TFDS_DATASETS = {
     "shapes3d": ("image", "label_shape", 255.0, "3D Shapes, 64x64x3; label = shape (tfds)"),
 }
 
+# The splits of the curated datasets (tfds' own), for answers before one is prepared; the
+# others have "train" and "test".
+TFDS_SPLITS = {
+    "binarized_mnist": ("train", "validation", "test"),
+    "svhn_cropped": ("train", "test", "extra"),
+    "dsprites": ("train",),
+    "shapes3d": ("train",),
+}
+
 # Any other tfds image dataset is reachable as "tfds:<name>" with these assumptions.
 GENERIC_PREFIX = "tfds:"
 _GENERIC = ("image", "label", 255.0, "")
@@ -170,7 +179,7 @@ def prepare_tfds(name, source_dir, data_dir=None):
     if not expected:
         raise ValueError(
             f"tensorflow-datasets registers no raw file names for {name!r}, so it cannot be "
-            "prepared from local files. Received: name={name!r}"
+            f"prepared from local files. Received: name={name!r}"
         )
     missing = [f for f in expected if not os.path.isfile(os.path.join(source_dir, f))]
     if missing:

@@ -11,17 +11,28 @@ from keras_ae.runs.config import HISTORY_FILE, METRICS_FILE, PLOT_KINDS, eval_bi
 from keras_ae.runs.run_folder import load_run
 
 
+def _same_dataset(a, b):
+    """Whether two dataset names or paths name the same dataset (`data/x.npz` is `./data/x.npz`)."""
+    return os.path.normpath(os.path.abspath(os.fspath(a))) == os.path.normpath(os.path.abspath(os.fspath(b)))
+
+
 def _data_settings(config, dataset, data_dir, binarize):
-    """The dataset, data_dir and binarization to use: explicit ones, else the run's."""
+    """The dataset, data_dir, binarization and its seed to use: explicit ones, else the run's.
+
+    The run's own dataset is read as its validation was: with its data_dir, its
+    binarization (a fixed sample) and its seed, so that `metrics.json` scores the same
+    binarized images as the run's last validation.
+    """
     if dataset is None:
         if config is None:
             raise ValueError("A bare .keras model has no recorded dataset: pass `dataset` (--dataset).")
         dataset = config["dataset"]
-    if data_dir is None and config is not None and dataset == config["dataset"]:
+    own = config is not None and _same_dataset(dataset, config["dataset"])
+    if data_dir is None and own:
         data_dir = config["data_dir"]
-    if binarize is None and config is not None and dataset == config["dataset"]:
+    if binarize is None and own:
         binarize = eval_binarize(config["binarize"])
-    return os.fspath(dataset), data_dir, binarize
+    return os.fspath(dataset), data_dir, binarize, config["seed"] if own else 0, own
 
 
 def evaluate_run(run, dataset=None, split=None, batch_size=256, data_dir=None, binarize=None, verbose=0):
@@ -36,12 +47,12 @@ def evaluate_run(run, dataset=None, split=None, batch_size=256, data_dir=None, b
         ValueError: the dataset's examples do not fit the model (the message gives both shapes).
     """
     model, config = load_run(run)
-    dataset, data_dir, binarize = _data_settings(config, dataset, data_dir, binarize)
+    dataset, data_dir, binarize, seed, own = _data_settings(config, dataset, data_dir, binarize)
     if split is None:
-        own = config is not None and dataset == config["dataset"] and config["validation_split"]
-        split = "test" if has_split(dataset, "test", data_dir) else own or "train"
+        own_split = own and config["validation_split"]
+        split = "test" if has_split(dataset, "test", data_dir) else own_split or "train"
     data = load_dataset(
-        dataset, split, batch_size=batch_size, binarize=binarize, shuffle=False, data_dir=data_dir
+        dataset, split, batch_size=batch_size, binarize=binarize, shuffle=False, data_dir=data_dir, seed=seed
     )
     check_fits(element_shape(data), model.data_shape, dataset)
     metrics = {k: float(v) for k, v in model.evaluate(data, verbose=verbose, return_dict=True).items()}
@@ -53,7 +64,7 @@ def evaluate_run(run, dataset=None, split=None, batch_size=256, data_dir=None, b
     return metrics
 
 
-def _first_examples(dataset, split, count, binarize, data_dir):
+def _first_examples(dataset, split, count, binarize, data_dir, seed):
     """The first `count` examples of a split (and labels, or None), read batch by batch so a
     large split is never loaded whole."""
     try:
@@ -65,13 +76,14 @@ def _first_examples(dataset, split, count, binarize, data_dir):
             data_dir=data_dir,
             shuffle=False,
             with_labels=True,
+            seed=seed,
         )
         labelled = True
     except ValueError as error:
         if "has no labels" not in str(error):
             raise
         data = load_dataset(
-            dataset, split, batch_size=512, binarize=binarize, data_dir=data_dir, shuffle=False
+            dataset, split, batch_size=512, binarize=binarize, data_dir=data_dir, shuffle=False, seed=seed
         )
         labelled = False
     xs, ys, seen = [], [], 0
@@ -113,11 +125,11 @@ def plot_run(run, out=None, dataset=None, split=None, data_dir=None, kinds=None,
         if config is None:
             raise ValueError("Pass `out` (--out) to plot a bare .keras model.")
         out = os.path.join(os.fspath(run), "plots")
-    dataset, data_dir, binarize = _data_settings(config, dataset, data_dir, None)
+    dataset, data_dir, binarize, seed, own = _data_settings(config, dataset, data_dir, None)
     if split is None:
-        own = config is not None and dataset == config["dataset"] and config["validation_split"]
-        split = own or ("test" if has_split(dataset, "test", data_dir) else "train")
-    x, y = _first_examples(dataset, split, num_examples, binarize, data_dir)
+        own_split = own and config["validation_split"]
+        split = own_split or ("test" if has_split(dataset, "test", data_dir) else "train")
+    x, y = _first_examples(dataset, split, num_examples, binarize, data_dir, seed)
     check_fits(x.shape[1:], model.data_shape, dataset)
     generative = model.generative
     history_path = None if config is None else os.path.join(os.fspath(run), HISTORY_FILE)

@@ -29,7 +29,7 @@ from keras_ae.runs.image_summaries import ImageSummaries
 from keras_ae.runs.resume import model_to_load, resume_state
 from keras_ae.runs.run_checkpoint import RunCheckpoint, save_model_atomically
 from keras_ae.runs.run_folder import check_clearable, clear_run
-from keras_ae.runs.training_data import EpochData, steps_per_epoch
+from keras_ae.runs.training_data import EpochData, check_first_batch, steps_per_epoch
 from keras_ae.version import __version__
 
 
@@ -152,6 +152,7 @@ def train_run(
             model.compile(optimizer=keras.optimizers.Adam(config["learning_rate"]))
             history = {}
     check_fits(element_shape(train_data), model.data_shape, config["dataset"])
+    check_first_batch(config, model.likelihood)
     prior_epochs = config["prior_epochs"]
     if prior_epochs and not model.discrete:
         raise ValueError(

@@ -20,6 +20,44 @@ def load_train_data(config, epoch=None, epochs=None):
     )
 
 
+def check_first_batch(config, likelihood):
+    """Reads the run's first training batch through `likelihood`'s target check.
+
+    Float images are used as they are: 0..255 floats under a Bernoulli likelihood would
+    train on targets above 1 without a word, and with `binarize` they fail only inside
+    `fit`. Checked on a pipeline of its own (unshuffled, binarized as evaluation is), so
+    that the training pipeline's streams are not advanced.
+
+    Raises:
+        ValueError: the batch is outside what the likelihood or the binarization takes.
+    """
+    import numpy as np
+    import tensorflow as tf
+
+    from keras_ae.runs.config import eval_binarize
+
+    first = load_dataset(
+        config["dataset"],
+        config["split"],
+        batch_size=config["batch_size"],
+        binarize=eval_binarize(config["binarize"]),
+        seed=config["seed"],
+        shuffle=False,
+        data_dir=config["data_dir"],
+    ).take(1)
+    try:
+        (x,) = [np.asarray(batch[0] if isinstance(batch, tuple) else batch) for batch in first]
+    except tf.errors.InvalidArgumentError as error:
+        if "needs intensities in [0, 1]" not in error.message:
+            raise
+        # The binarization's range assertion, in the words of the run's own setting.
+        raise ValueError(
+            f"binarize={config['binarize']!r} needs intensities in [0, 1]; float images are not "
+            f"rescaled: divide 0..255 floats by 255 first. Received: dataset={config['dataset']!r}"
+        ) from None
+    likelihood.check_targets(x)
+
+
 def steps_per_epoch(dataset):
     """The number of batches in one pass over `dataset`."""
     steps = int(dataset.cardinality())

@@ -279,3 +279,43 @@ def test_has_split(tmp_path, datasets_dir):
     assert has_split(datasets_dir / "mnist", "test")
     shutil.copy(datasets_dir / "mnist" / "train-labels-idx1-ubyte.gz", tmp_path)
     assert not has_split(tmp_path, "train")  # images missing
+
+
+def test_unprepared_tfds_datasets_answer_their_own_splits(tmp_path):
+    # Nothing is downloaded: an empty data_dir holds no prepared dataset. dSprites and 3D
+    # Shapes have "train" only, so a run's "auto" validation split is none for them.
+    from keras_ae.runs import resolve_config
+
+    empty = tmp_path / "tfds"
+    assert has_split("mnist", "test", empty) and not has_split("mnist", "validation", empty)
+    assert has_split("dsprites", "train", empty) and not has_split("dsprites", "test", empty)
+    assert not has_split("shapes3d", "test", empty)
+    assert has_split("binarized_mnist", "validation", empty)
+    assert resolve_config(dataset="dsprites", data_dir=str(empty))["validation_split"] is None
+    assert resolve_config(dataset="mnist", data_dir=str(empty))["validation_split"] == "test"
+    assert not any(empty.rglob("*.tfrecord*"))  # nothing was prepared or downloaded
+
+
+@pytest.mark.parametrize(
+    ("arrays", "message"),
+    [
+        (
+            {"imgs": np.zeros((4, 8, 8), "uint8"), "latents_classes": np.zeros(4, "int64")},
+            r"read as dSprites' \(N, 6\) or \(N, 5\) factor classes.*Received: latents_classes of shape \(4,\)",
+        ),
+        (
+            {"x": np.zeros((4, 8, 8), "float32"), "y": np.array([0.0, 0.9, 1.0, 2.0])},
+            r"must hold integer class labels. Received: labels of dtype float64, with non-integer values",
+        ),
+    ],
+)
+def test_npz_labels_that_cannot_be_classes_are_refused(tmp_path, arrays, message):
+    np.savez(tmp_path / "bad.npz", **arrays)
+    with pytest.raises(ValueError, match=message):
+        load_dataset(tmp_path / "bad.npz", as_numpy=True, with_labels=True)
+
+
+def test_integer_valued_float_labels_are_classes(tmp_path):
+    np.savez(tmp_path / "ok.npz", x=np.zeros((3, 2, 2), "float32"), y=np.array([0.0, 2.0, 1.0]))
+    _, y = load_dataset(tmp_path / "ok.npz", as_numpy=True, with_labels=True)
+    np.testing.assert_array_equal(y, [0, 2, 1])
