@@ -5,6 +5,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_ae._validation import check_int
+from keras_ae.losses.functional import loss_dtype
 
 
 def _encoder_of(model):
@@ -20,7 +21,9 @@ def jacobian_frobenius_norm(model, x, batch_size=32):
     each example's code with respect to its input is computed with
     `tf.GradientTape.batch_jacobian`, `batch_size` examples at a time, so memory is
     bounded by `batch_size * code_dim * input_size` floats. For a VAE the code is the
-    posterior mean (the encoder's first output).
+    posterior mean (the encoder's first output). Under a mixed-precision policy the
+    inputs and the norm's reduction stay float32; the Jacobian's entries have the
+    encoder's half-precision resolution.
 
     Args:
         model: a keras-ae model (its `encoder` is used) or any Keras model mapping
@@ -44,6 +47,10 @@ def jacobian_frobenius_norm(model, x, batch_size=32):
     if not np.issubdtype(x.dtype, np.floating):
         raise ValueError(f"Argument `x` must be floating point. Received: x with dtype={x.dtype}")
 
+    # Under a mixed-precision policy the inputs stay float32 (the encoder casts them to its
+    # compute dtype itself), as in the other estimates of `keras_ae.evaluation`.
+    dtype = loss_dtype(encoder.compute_dtype)
+
     @tf.function(reduce_retracing=True)
     def norms(batch):
         with tf.GradientTape() as tape:
@@ -51,12 +58,14 @@ def jacobian_frobenius_norm(model, x, batch_size=32):
             code = encoder(batch, training=False)
             if isinstance(code, (list, tuple)):
                 code = code[0]
-        jacobian = tape.batch_jacobian(code, batch)
+        # The Jacobian of a half-precision code is squared, summed and rooted in float32:
+        # in bfloat16 the norm would keep only 8 significant bits.
+        jacobian = tf.cast(tape.batch_jacobian(code, batch), dtype)
         flat = tf.reshape(jacobian, (tf.shape(jacobian)[0], -1))
         return tf.sqrt(tf.reduce_sum(tf.square(flat), axis=1))
 
     out = [
-        norms(tf.convert_to_tensor(x[start : start + batch_size], dtype=encoder.compute_dtype)).numpy()
+        norms(tf.convert_to_tensor(x[start : start + batch_size], dtype=dtype)).numpy()
         for start in range(0, len(x), batch_size)
     ]
     return np.concatenate(out).astype(np.float64)

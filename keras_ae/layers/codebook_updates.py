@@ -75,14 +75,18 @@ class CodebookUpdates:
 
     def _update_codebook(self, flat, flat_indices, weights=None):
         """EMA update and dead-code restarts from one training batch (global statistics);
-        none from a batch with non-finite vectors (`_all_finite`). `weights`, one per vector
-        (its example's sample weight), weight the counts and sums."""
-        finite = self._all_finite(flat)
+        none from a batch with non-finite vectors (`_all_finite`) or whose weights are all
+        0. `weights`, one per vector (its example's sample weight), weight the counts and
+        sums."""
         if weights is None:
             weights = ops.ones_like(flat_indices, "float32")
         counts = backend.all_reduce_sum(
             ops.segment_sum(weights, flat_indices, num_segments=self.num_embeddings)
         )
+        # A batch whose weights are all 0 (over every replica) carries nothing to learn: it
+        # leaves the codebook, its averages and restart counters as they were. With decay=0
+        # its smoothed counts would be 0 and the EMA codebook 0/0 = NaN.
+        learns = ops.logical_and(self._all_finite(flat), ops.sum(counts) > 0)
         codebook = ops.cast(ops.convert_to_tensor(self.codebook), "float32")
         if self.ema:
             sums = backend.all_reduce_sum(
@@ -104,8 +108,8 @@ class CodebookUpdates:
             if self.ema:
                 ema_sum = ops.where(dead[:, None], candidates, ema_sum)
                 ema_count = ops.where(dead, 1.0, ema_count)
-            self.unused_steps.assign(ops.where(finite, ops.where(dead, 0.0, unused), self.unused_steps))
+            self.unused_steps.assign(ops.where(learns, ops.where(dead, 0.0, unused), self.unused_steps))
         if self.ema:
-            self.ema_count.assign(ops.where(finite, ema_count, self.ema_count))
-            self.ema_sum.assign(ops.where(finite, ema_sum, self.ema_sum))
-        self.codebook.assign(ops.where(finite, ops.cast(codebook, self.codebook.dtype), self.codebook))
+            self.ema_count.assign(ops.where(learns, ema_count, self.ema_count))
+            self.ema_sum.assign(ops.where(learns, ema_sum, self.ema_sum))
+        self.codebook.assign(ops.where(learns, ops.cast(codebook, self.codebook.dtype), self.codebook))

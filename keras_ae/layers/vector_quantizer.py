@@ -29,7 +29,8 @@ class VectorQuantizer(CodebookUpdates, ReplicaLosses, SavesSeedState, KnownConfi
     it is set to the moving averages (decay `decay`) of the sums of the vectors assigned
     to each code over their counts, with Laplace-smoothed counts (`epsilon`), as in the
     paper's appendix A.1. Under `tf.distribute` the counts and sums are summed over all
-    replicas first, so the replicas keep one codebook.
+    replicas first, so the replicas keep one codebook. A batch with non-finite vectors,
+    or whose sample weights are all 0, leaves the codebook and its averages as they were.
 
     Args:
         num_embeddings: number of codebook vectors K, >= 1.

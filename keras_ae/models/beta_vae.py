@@ -18,6 +18,8 @@ class BetaVAE(VAE):
       capacity `C` grows linearly from 0 to `C_max` nats over `capacity_steps`
       optimizer steps and then stays. Only `train_step` advances the step count
       (validation never does), and the count is a model weight, saved with it.
+      With (non-negative) sample weights `w` the KL is the batch's weighted mean:
+      the term is `gamma * mean(w) * |sum(w * KL) / sum(w) - C|` (0 if all `w` are 0).
 
     `beta` multiplies the KL in the package's scale (reconstruction summed over
     features): Higgins' normalized `beta_norm` equals `beta * latent_dim / input_size`.
@@ -68,10 +70,18 @@ class BetaVAE(VAE):
         step = ops.cast(self.train_step_count, "float32")
         return ops.minimum(self.capacity_max, self.capacity_max * step / float(self.capacity_steps))
 
-    def kl_penalty(self, kl):
+    def kl_penalty(self, kl, sample_weight=None):
         if self.capacity_max is None:
             return self.beta * kl
-        return self.gamma * ops.abs(kl - ops.cast(self.capacity(), kl.dtype))
+        capacity = ops.cast(self.capacity(), kl.dtype)
+        if sample_weight is not None:
+            # `kl` is sum(w * KL) / B, so |kl - C| would pull mean(w) times the weighted mean
+            # KL to C (half-zero weights: the kept examples to KL = 2C). The target is the
+            # weighted mean KL: gamma * mean(w) * |sum(w * KL) / sum(w) - C|, which for w >= 0
+            # is gamma * |kl - mean(w) * C|: no division, 0 when every weight is 0, and the
+            # unweighted value for all-ones weights.
+            capacity = capacity * ops.mean(ops.cast(sample_weight, kl.dtype))
+        return self.gamma * ops.abs(kl - capacity)
 
     def compute_loss_terms(self, x, outputs, sample_weight=None, training=False):
         logs = super().compute_loss_terms(x, outputs, sample_weight, training=training)

@@ -91,15 +91,19 @@ class VAE(BaseAutoencoder):
     def metric_names(self):
         return ELBO_METRIC_NAMES
 
-    def kl_penalty(self, kl):
-        """The term added to the loss for the batch-mean KL `kl`; variants reweight it."""
+    def kl_penalty(self, kl, sample_weight=None):
+        """The term added to the loss for the batch-mean KL `kl`; variants reweight it.
+
+        `kl` is `weighted_mean` of the per-example KL: `sum(w * KL) / batch_size` with the
+        batch's `sample_weight` `w` (None: all ones), which a non-linear variant needs.
+        """
         return kl
 
     def forward(self, x, training=False, sample_weight=None, compute_losses=True):
         z_mean, z_log_var, z = self.encoder(x, training=training)
         kl = gaussian_kl(z_mean, z_log_var)
         kl_loss = weighted_mean(kl, sample_weight)
-        self.add_loss(self.kl_penalty(kl_loss))
+        self.add_loss(self.kl_penalty(kl_loss, sample_weight))
         # In training `z` is a posterior sample; at inference it is `z_mean`, so the
         # reconstruction (predict, serving) is deterministic.
         return {

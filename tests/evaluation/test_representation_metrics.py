@@ -153,6 +153,45 @@ def test_jacobian_norm_of_any_encoder_matches_finite_differences():
     np.testing.assert_allclose(jacobian_frobenius_norm(encoder, x.astype("float32")), expected, rtol=1e-2)
 
 
+@pytest.fixture
+def mixed_bfloat16():
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        yield
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+
+
+def test_jacobian_norm_under_mixed_precision_is_reduced_in_float32(mixed_bfloat16):
+    # A linear encoder with small integer weights: its Jacobian W^T is exact in bfloat16, so
+    # only the reduction can round. ||J||_F = sqrt(66) = 8.12404: a bfloat16 square, sum and
+    # sqrt give 8.125 (8 significant bits, 1.2e-4 off), float32 gives it to 1e-7.
+    w = np.array([[1, -2, 0, 3], [2, 1, -1, 0], [0, 3, 1, -1], [-1, 0, 2, 1], [3, 1, 0, -2], [1, -1, 2, 3]])
+    assert (w**2).sum() == 66
+    inputs = keras.Input((6,))
+    dense = keras.layers.Dense(4, use_bias=False)
+    encoder = keras.Model(inputs, dense(inputs))
+    dense.set_weights([w.astype("float32")])
+    assert encoder.compute_dtype == "bfloat16"
+    x = np.random.default_rng(4).uniform(size=(5, 6)).astype("float32")
+    np.testing.assert_allclose(jacobian_frobenius_norm(encoder, x), np.full(5, np.sqrt(66.0)), rtol=1e-6)
+
+    # A nonlinear encoder: its Jacobian entries come from bfloat16 activations and weights,
+    # so it matches the float32 twin to bfloat16's resolution (2^-8), not better.
+    keras.utils.set_random_seed(0)
+    model = keras_ae.create_model(
+        "autoencoder", input_shape=(6,), latent_dim=4, hidden_units=(8,), code_activation="sigmoid"
+    )
+    keras.mixed_precision.set_global_policy("float32")
+    twin = keras_ae.create_model(
+        "autoencoder", input_shape=(6,), latent_dim=4, hidden_units=(8,), code_activation="sigmoid"
+    )
+    twin.set_weights(model.get_weights())
+    mixed, full = jacobian_frobenius_norm(model, x), jacobian_frobenius_norm(twin, x)
+    assert np.all(np.isfinite(mixed))
+    np.testing.assert_allclose(mixed, full, rtol=1e-2)
+
+
 def test_saturation_fraction_counts_activations_outside_the_thresholds():
     codes = np.array([[0.01, 0.5, 0.97, 0.05], [0.95, 0.2, 0.0, 1.0]])
     # Saturated: 0.01, 0.97, 0.0, 1.0 (0.05 and 0.95 are on the thresholds, not beyond).

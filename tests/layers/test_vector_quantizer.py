@@ -204,3 +204,35 @@ def test_sample_weights_weight_the_ema_counts_and_sums():
     np.add.at(sums, nearest, flat * per_vector[:, None])
     np.testing.assert_allclose(_np(layer.ema_count), decay * count0 + (1 - decay) * counts, rtol=1e-5)
     np.testing.assert_allclose(_np(layer.ema_sum), decay * sum0 + (1 - decay) * sums, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize(("decay", "restart_after"), [(0.0, None), (0.9, None), (0.0, 1)])
+def test_a_batch_whose_weights_are_all_zero_leaves_the_codebook_as_it_was(decay, restart_after):
+    # All-zero weights give every code a count of 0: with decay=0 the smoothed counts are
+    # 0 too and the EMA codebook would be 0/0 = NaN. Such a batch carries nothing to learn:
+    # the codebook, its moving averages and its restart counters stay as they were.
+    rng = np.random.default_rng(8)
+    layer = VectorQuantizer(4, 2, ema=True, decay=decay, restart_after=restart_after, seed=8)
+    z = rng.normal(size=(5, 3, 2)).astype("float32")
+    layer(z, training=True)
+    state = {v.path: _np(v) for v in layer.variables}
+    layer(z, training=True, sample_weight=np.zeros(5, "float32"))
+    assert np.all(np.isfinite(_np(layer.codebook)))
+    for variable in layer.variables:
+        if "seed_generator" not in variable.path:  # random draws may advance; nothing learned does
+            np.testing.assert_array_equal(_np(variable), state[variable.path], err_msg=variable.path)
+    # With decay=0 the next weighted batch sets the codebook to its weighted code means.
+    weights = np.array([1.0, 2.0, 0.0, 1.0, 0.5], "float32")
+    codebook0 = _np(layer.codebook).astype("float64")
+    layer(z, training=True, sample_weight=weights)
+    if decay == 0.0 and restart_after is None:
+        flat = z.reshape(-1, 2).astype("float64")
+        per_vector = np.repeat(weights, 3).astype("float64")
+        nearest = _nearest(flat, codebook0)
+        counts = np.bincount(nearest, weights=per_vector, minlength=4)
+        sums = np.zeros((4, 2))
+        np.add.at(sums, nearest, flat * per_vector[:, None])
+        n, eps = counts.sum(), layer.epsilon
+        smoothed = (counts + eps) / (n + 4 * eps) * n
+        np.testing.assert_allclose(_np(layer.codebook), sums / smoothed[:, None], rtol=1e-4, atol=1e-6)
+    assert np.all(np.isfinite(_np(layer.codebook)))

@@ -93,3 +93,27 @@ def test_ramp_state_is_saved_with_the_model(data, tmp_path):
 def test_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         keras_ae.create_model("beta_vae", **KW, **kwargs)
+
+
+@pytest.mark.parametrize("weights", [[1.0, 1.0, 0.0, 0.0], [1.0, 1.0, 1.0, 1.0], [0.0, 0.0, 0.0, 0.0]])
+def test_capacity_term_targets_the_weighted_mean_kl(data, weights):
+    # Burgess' |KL - C| must pull the KL of the weighted examples to C: with 0/1 weights
+    # it is gamma * mean(w) * |mean KL of the weighted examples - C|, not
+    # gamma * |sum(w * KL) / B - C| (which would push the kept examples to KL = 2C).
+    model = keras_ae.create_model("beta_vae", capacity_max=1.0, capacity_steps=1, gamma=100.0, **KW)
+    model.compile(optimizer="adam")
+    model.train_step_count.assign(1)  # C = capacity_max
+    x, w = data[:4], np.asarray(weights, "float32")
+    z_mean, z_log_var, _ = (np.asarray(t, "float64") for t in model.encoder(x, training=False))
+    kl = 0.5 * np.sum(z_mean**2 + np.exp(z_log_var) - 1.0 - z_log_var, axis=1)
+    kept = w > 0
+    expected = 100.0 * w.mean() * abs(kl[kept].mean() - 1.0) if kept.any() else 0.0
+    logs = model.test_on_batch(x, sample_weight=w, return_dict=True)
+    assert logs["loss"] - logs["reconstruction_loss"] == pytest.approx(expected, rel=1e-4, abs=1e-5)
+    if kept.all():
+        # All-ones weights: the unweighted formula, gamma * |mean KL - C|.
+        unweighted = model.test_on_batch(x, return_dict=True)
+        assert unweighted["loss"] - unweighted["reconstruction_loss"] == pytest.approx(
+            100.0 * abs(kl.mean() - 1.0), rel=1e-4
+        )
+        assert logs["loss"] == pytest.approx(unweighted["loss"], rel=1e-6)
