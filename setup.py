@@ -12,7 +12,7 @@ setup(
     name="keras-ae",
     version=VERSION,
     description="A Keras 3 / TensorFlow model zoo of autoencoders: AE, DAE, sparse, k-sparse, "
-    "contractive, VAE, beta-VAE.",
+    "contractive, VAE, beta-VAE, DRAW, VQ-VAE.",
     long_description=(HERE / "README.md").read_text(encoding="utf-8"),
     long_description_content_type="text/markdown",
     license="Apache-2.0",
@@ -40,7 +40,7 @@ setup(
         "dev": ["pytest>=8", "pytest-xdist>=3.5", "ruff>=0.5", "hypothesis>=6"],
         # The PyTorch column of benchmarks/training_speed.py (skipped when torch is absent).
         "bench": ["torch>=2.4"],
-        # The gRPC client of keras_ae.serving. tensorflow-serving-api declares a dependency
+        # The gRPC client of keras_ae.export.client. tensorflow-serving-api declares a dependency
         # on the full `tensorflow` wheel, which must not land beside tensorflow-cpu: with
         # the "cpu" extra, install it as `pip install --no-deps tensorflow-serving-api`
         # (its runtime needs, grpcio and protobuf, come with TensorFlow). This extra is for

@@ -198,6 +198,10 @@ def test_describe_lists_parameters_with_defaults_and_help(capsys):
     assert "beta (default 4.0)" in text and "KL weight" in text
     assert "elbo_samples (default 1)" in text  # inherited from the VAE
     assert "latent_dim [--latent-dim]" in text  # from the base, with its flag
+    # Flag parameters show what `train` passes (run defaults, digits preset), not the constructor's.
+    assert "latent_dim [--latent-dim] (set by train: default 16, 8 on digits)" in text
+    assert "likelihood [--likelihood] (set by train: default 'bernoulli', 'gaussian' with --variance" in text
+    assert "seed [--seed] (set by train: default 0)" in text
     assert cli.main(["list", "vae"]) == 0
     assert "elbo_samples (default 1)" in capsys.readouterr().out
 

@@ -11,11 +11,14 @@ Accelerator: None
 ## Introduction
 
 keras-ae builds MLP and convolutional networks from `input_shape`, but every model
-also accepts `encoder=` and `decoder=` Keras models. The contract is small:
+except DRAW also accepts `encoder=` and `decoder=` Keras models. The contract is small:
 
-- the **encoder** maps one example to features (keras-ae adds the code or the
-  `z_mean`/`z_log_var` heads), or, for the VAE family, directly to
-  `[z_mean, z_log_var]` or `[z_mean, z_log_var, z]` as in the keras-io VAE example;
+- the **encoder** of the VAE family (`vae`, `beta_vae`) maps one example to flat
+  features (keras-ae adds the `z_mean`/`z_log_var` heads), or directly to
+  `[z_mean, z_log_var]` or `[z_mean, z_log_var, z]` as in the keras-io VAE example.
+  For the `Autoencoder` family (plain, denoising, sparse, k-sparse, contractive)
+  there are no heads: the encoder's output *is* the code, shaped `(batch, latent_dim)`;
+  a VQ-VAE encoder outputs a grid of `latent_dim`-sized vectors;
 - the **decoder** maps a code to the *parameters* of the likelihood: logits for the
   default Bernoulli likelihood, means for `likelihood="gaussian"` or `"mse"`.
   Logits keep the loss `softplus(l) - x * l` numerically stable; keras-ae applies
@@ -103,9 +106,10 @@ show_grid([x_test[:10], images], ["input", "custom VAE"], figure_path("custom_va
 """
 ## A feature extractor as encoder
 
-An encoder may also stop at features: keras-ae adds the heads it needs. Here a small
-residual network feeds a beta-VAE; we pass `latent_dim` because features alone
-don't say it.
+A VAE-family encoder may also stop at features: keras-ae adds the `z_mean` and
+`z_log_var` heads. (An `Autoencoder`'s encoder gets no head: its output must already
+be the `(batch, latent_dim)` code.) Here a small residual network feeds a beta-VAE; we
+pass `latent_dim` because features alone don't say it.
 """
 
 inputs = keras.Input((28, 28, 1))

@@ -21,7 +21,7 @@ name answer at once.
 import os
 import sys
 
-from keras_ae.cli.commands import _run_name, _train_settings, cmd_describe, cmd_list
+from keras_ae.cli.commands import _run_name, _train_settings, cmd_list
 from keras_ae.cli.parser import build_parser
 
 __all__ = ["_run_name", "_train_settings", "build_parser", "main"]
@@ -72,7 +72,9 @@ def main(argv=None):
         return 0
     if getattr(args, "check", None):  # what one argument cannot say alone, before TensorFlow
         args.check(args)
-    if args.func not in (cmd_list, cmd_describe):  # these two answer without TensorFlow
+    # Only `list` without a MODEL answers without TensorFlow; `describe` and `list MODEL`
+    # read the model classes' signatures, which imports Keras and TensorFlow.
+    if args.func is not cmd_list or getattr(args, "model", None):
         _import_tensorflow_quietly()
     _quiet_python_logging()
     from keras_ae.data import DatasetNotPreparedError

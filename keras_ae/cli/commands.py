@@ -52,14 +52,48 @@ def _default_text(default):
     return "required" if default is inspect.Parameter.empty else f"default {default!r}"
 
 
+def _setting_text(value):
+    """A run setting as its flag takes it: lists as `256,128`, other values as their repr."""
+    return ",".join(str(v) for v in value) if isinstance(value, (list, tuple)) else repr(value)
+
+
+def _train_default_text(model, name):
+    """What `train` passes for a flag parameter: the run default and the digits preset's value.
+
+    The constructor's own default does not apply to a run: `train` sets these arguments from
+    `keras_ae.runs.config.DEFAULTS` and `DATASET_PRESETS` (a `None` setting leaves the model's
+    own default in place).
+    """
+    from keras_ae.registry import get_model_class
+    from keras_ae.runs.config import DATASET_PRESETS, DEFAULTS
+
+    run_default = DEFAULTS[name]
+    text = "default the model's own" if run_default is None else f"default {_setting_text(run_default)}"
+    digits = DATASET_PRESETS["digits"]
+    preset = digits.get(name, run_default)
+    # `build_model` drops the preset's dense widths for models whose networks of the default
+    # architecture have no dense layers (DRAW).
+    if name == "hidden_units" and DEFAULTS["architecture"] not in get_model_class(model).dense_architectures:
+        preset = run_default
+    if preset != run_default:
+        text += f", {_setting_text(preset)}"
+        if name == "likelihood" and digits.get("variance") is not None:
+            text += f" with --variance {digits['variance']:g}"
+        text += " on digits"
+    return f"set by train: {text}"
+
+
 def cmd_describe(args):
     from keras_ae.registry import model_parameters, model_summary
 
     print(f"{args.model}: {model_summary(args.model)}\n")
     print("Parameters (keras-ae train MODEL --param NAME=VALUE; some have their own flags):")
     for name, default, description in model_parameters(args.model):
-        flag = f" [--{name.replace('_', '-')}]" if name in _FLAG_PARAMETERS else ""
-        print(f"  {name}{flag} ({_default_text(default)})")
+        if name in _FLAG_PARAMETERS:
+            # `train` sets these from its own flags and run defaults, not the constructor's.
+            print(f"  {name} [--{name.replace('_', '-')}] ({_train_default_text(args.model, name)})")
+        else:
+            print(f"  {name} ({_default_text(default)})")
         if description:
             print(f"      {description}")
     return 0

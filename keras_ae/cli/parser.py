@@ -145,7 +145,7 @@ def _add_train_arguments(p, default_out=None):
     p.add_argument(
         "--hidden-units",
         type=_units,
-        help="dense widths, e.g. 256,128 (default: 512,256 for mlp, 256 for conv)",
+        help="dense widths, e.g. 256,128 (default: 512,256 for mlp, 256 for conv; 256,128 on digits)",
     )
     p.add_argument("--filters", type=_units, help="conv widths (default: 32,64)")
     p.add_argument("--activation", help=f"(default: {DEFAULTS['activation']})")
