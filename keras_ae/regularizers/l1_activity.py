@@ -20,7 +20,8 @@ class L1Activity(keras.regularizers.Regularizer):
     size, so calling the regularizer returns the batch *sum* `weight * sum_{b,j} |h_bj|`
     and the term reaching the loss (`layer.losses`) is exactly `penalty(h)`, the batch
     mean. This is the scale of `keras.regularizers.L1` used as an activity regularizer,
-    with the mean made explicit and checked.
+    with the mean made explicit and checked. Sample weights do not enter the mean (Keras
+    never passes them to regularizers).
 
     Args:
         weight: weight of the penalty, >= 0.
