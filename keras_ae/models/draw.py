@@ -213,7 +213,14 @@ class DRAW(DrawRecurrence, BaseAutoencoder):
         path = self.unroll(x, noise=eps)
         half_log_2pi = 0.5 * math.log(2.0 * math.pi)
         # In float32 under a mixed-precision policy too (the paths run in bfloat16).
-        eps, z_log_var, z = in_loss_dtype(ops.convert_to_tensor(eps), path["z_log_var"], path["z"])
+        half_precision = keras.backend.standardize_dtype(path["z"].dtype) != "float32"
+        eps, z_mean, z_log_var, z = in_loss_dtype(
+            ops.convert_to_tensor(eps), path["z_mean"], path["z_log_var"], path["z"]
+        )
+        if half_precision:
+            # The path's z is mu + sigma * eps rounded to bfloat16: q is scored at that z,
+            # the point the prior and the decoder saw, not at the unrounded one.
+            eps = (z - z_mean) * ops.exp(-0.5 * z_log_var)
         log_q = ops.sum(-0.5 * ops.square(eps) - 0.5 * z_log_var - half_log_2pi, axis=(1, 2))
         log_prior = ops.sum(-0.5 * ops.square(z) - half_log_2pi, axis=(1, 2))
         return -self.likelihood.nll(x, path["logits"]) + log_prior - log_q

@@ -162,6 +162,28 @@ def test_likelihood_estimates_of_a_mixed_precision_model_compute_in_float32(mixe
         np.testing.assert_allclose(mixed, full, rtol=0.02)
 
 
+def test_draws_importance_weight_scores_q_at_the_bfloat16_z_its_path_used(mixed_bfloat16):
+    # Under bfloat16 the path's z_t is mu + sigma * eps rounded; log q must be taken at that
+    # z, which the prior and the decoder saw, not at the unrounded point eps gives. A small
+    # sigma makes the rounding of z large in units of sigma.
+    model = keras_ae.create_model("draw", **harness_kwargs("draw"))
+    bias = model.z_log_var_layer.bias
+    bias.assign(np.full(bias.shape, -8.0, "float32"))  # sigma ~ 0.02
+    x = (make_data(8) > 0.5).astype("float32")
+    steps, latent_dim = model.steps, model.latent_dim
+    eps = np.random.default_rng(3).normal(size=(8, steps, latent_dim)).astype("float32")
+    path = model.unroll(x, noise=eps)
+    mean, log_var, z = (np.asarray(path[k], "float64") for k in ("z_mean", "z_log_var", "z"))
+    logits = np.asarray(path["logits"], "float64").reshape(8, -1)
+    log_px = -np.sum(np.maximum(logits, 0) - logits * x.reshape(8, -1) + np.log1p(np.exp(-np.abs(logits))), 1)
+    half_log_2pi = 0.5 * np.log(2 * np.pi)
+    log_prior = np.sum(-0.5 * z**2 - half_log_2pi, axis=(1, 2))
+    log_q = np.sum(-0.5 * (z - mean) ** 2 / np.exp(log_var) - 0.5 * log_var - half_log_2pi, axis=(1, 2))
+    np.testing.assert_allclose(
+        np.asarray(model.log_importance_weights(x, eps)), log_px + log_prior - log_q, rtol=0, atol=2e-3
+    )
+
+
 def test_steps_the_loss_scaler_skips_are_not_counted():
     # Under mixed_float16 Keras' LossScaleOptimizer skips a step whose scaled gradients
     # overflow float16 (halving its scale) without advancing its iterations. The model's
