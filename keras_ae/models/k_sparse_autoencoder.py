@@ -219,7 +219,12 @@ class KSparseAutoencoder(ReplicaLosses, Autoencoder):
         self.add_loss(penalty)
         dead_units = ops.sum(ops.cast(dead, penalty.dtype))
         if training:
-            kept = ops.any(ops.not_equal(outputs["code"], 0), axis=0)
+            active = ops.not_equal(outputs["code"], 0)
+            if sample_weight is not None:
+                # An example of weight 0 trains none of its units: it keeps none alive.
+                weighted = ops.reshape(ops.cast(sample_weight, "float32"), (-1, 1)) > 0
+                active = ops.logical_and(active, weighted)
+            kept = ops.any(active, axis=0)
             # Under a distribution strategy a unit kept on any replica is alive: the
             # count is the global batch's, the same on every replica. The all-reduce hands
             # over to the other replicas mid-call, hence `ReplicaLosses`.

@@ -189,6 +189,19 @@ def test_aux_loss_and_dead_unit_count_by_hand(rng):
     assert float(model(x, training=True, return_outputs=True)["aux_loss"]) == 0.0
 
 
+def test_examples_of_weight_zero_keep_no_unit_alive(rng):
+    model = paper_like(aux_k=2, dead_steps=3)
+    before = np.arange(10)
+    model.steps_since_active.assign(before)
+    x = rng.uniform(size=(6, 12)).astype("float32")
+    weights = np.array([1, 0, 1, 0, 0, 1], "float32")
+    outputs = model(x, training=True, sample_weight=weights, return_outputs=True)
+    code = keras.ops.convert_to_numpy(outputs["code"])
+    kept = np.any(code[weights > 0] != 0, axis=0)
+    assert not np.array_equal(kept, np.any(code != 0, axis=0))  # the weight-0 rows add units
+    np.testing.assert_array_equal(model.steps_since_active.numpy(), np.where(kept, 0, before + 1))
+
+
 def test_aux_loss_gives_a_dead_unit_gradients_that_it_lacks_without(rng):
     x = rng.uniform(size=(64, 12)).astype("float32")
 
