@@ -70,6 +70,18 @@ def rng():
 
 
 @pytest.fixture
+def mixed_bfloat16():
+    """Keras' global dtype policy set to `mixed_bfloat16` for one test, float32 after it."""
+    import keras
+
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        yield
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+
+
+@pytest.fixture
 def saved_figures(monkeypatch):
     """Every matplotlib Figure saved while the test runs, in order, so that a test can read
     back what a picture shows. The plot functions close their figures after saving; a

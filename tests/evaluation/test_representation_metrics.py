@@ -153,15 +153,6 @@ def test_jacobian_norm_of_any_encoder_matches_finite_differences():
     np.testing.assert_allclose(jacobian_frobenius_norm(encoder, x.astype("float32")), expected, rtol=1e-2)
 
 
-@pytest.fixture
-def mixed_bfloat16():
-    keras.mixed_precision.set_global_policy("mixed_bfloat16")
-    try:
-        yield
-    finally:
-        keras.mixed_precision.set_global_policy("float32")
-
-
 def test_jacobian_norm_under_mixed_precision_is_reduced_in_float32(mixed_bfloat16):
     # A linear encoder with small integer weights: its Jacobian W^T is exact in bfloat16, so
     # only the reduction can round. ||J||_F = sqrt(66) = 8.12404: a bfloat16 square, sum and

@@ -11,15 +11,6 @@ from keras_ae.losses import bernoulli_nll, gaussian_kl, gaussian_nll, squared_er
 from tests.models.test_harness import MODELS, harness_kwargs, make_data, random_codes
 
 
-@pytest.fixture
-def mixed_bfloat16():
-    keras.mixed_precision.set_global_policy("mixed_bfloat16")
-    try:
-        yield
-    finally:
-        keras.mixed_precision.set_global_policy("float32")
-
-
 def _bfloat16_values(shape, seed, low=-3.0, high=3.0):
     """Values exactly representable in bfloat16, as float32 and as bfloat16 tensors."""
     values = np.random.default_rng(seed).uniform(low, high, size=shape).astype("float32")
