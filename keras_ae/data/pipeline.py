@@ -192,12 +192,8 @@ def load_dataset(
     cardinality = int(dataset.cardinality())
     if shuffle is None:
         shuffle = str(split).strip().startswith("train")
-    # Shuffling raw examples (uint8 images) keeps the buffer small. Arrays already in memory
-    # are shuffled whole: a file in some order (the official dSprites .npz is in factor order,
-    # shape first) read through a 10,000-example window gave batches of a single shape.
-    # tfds writes its records shuffled, so a window suffices for the datasets it streams.
-    in_memory = not (name in TFDS_DATASETS or name.startswith(GENERIC_PREFIX))
-    buffer = cardinality if 0 < cardinality <= 100_000 or (in_memory and cardinality > 0) else 10_000
+    # Shuffling raw examples (uint8 images) keeps the buffer small.
+    buffer = cardinality if 0 < cardinality <= 100_000 else 10_000
     if epoch is None:
         if shuffle:
             dataset = dataset.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)

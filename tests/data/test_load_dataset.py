@@ -315,21 +315,6 @@ def test_npz_labels_that_cannot_be_classes_are_refused(tmp_path, arrays, message
         load_dataset(tmp_path / "bad.npz", as_numpy=True, with_labels=True)
 
 
-@pytest.mark.parametrize("epoch", [None, 0])
-def test_a_large_array_in_label_order_is_shuffled_whole(epoch):
-    # 150,000 examples sorted by label in blocks of 15,000 (as the official dSprites file is
-    # sorted by shape): a 10,000-example shuffle window gave batches of label 0 only.
-    labels = np.repeat(np.arange(10), 15_000)
-    images = labels.astype("uint8").reshape(-1, 1, 1).repeat(2, axis=1)
-    data = load_dataset(
-        (images, labels), batch_size=1000, shuffle=True, with_labels=True, seed=1, epoch=epoch
-    )
-    _, y = next(iter(data))
-    counts = np.bincount(y.numpy(), minlength=10)
-    # A uniform draw puts 100 of each label in the batch; binomial sd ~9.5.
-    assert counts.min() >= 50 and counts.max() <= 150, counts
-
-
 def test_integer_valued_float_labels_are_classes(tmp_path):
     np.savez(tmp_path / "ok.npz", x=np.zeros((3, 2, 2), "float32"), y=np.array([0.0, 2.0, 1.0]))
     _, y = load_dataset(tmp_path / "ok.npz", as_numpy=True, with_labels=True)
