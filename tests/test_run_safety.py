@@ -56,6 +56,29 @@ def test_bad_learning_rates_and_seeds_are_refused_by_name(override, message):
         resolve_config(**dict(TINY, **override))
 
 
+def test_dataset_paths_are_compared_as_paths_and_names_as_names():
+    from keras_ae.runs.tasks import _same_dataset
+
+    assert _same_dataset("data/x.npz", "./data/x.npz") and _same_dataset("data/x.npz", "data//x.npz")
+    assert not _same_dataset("mnist", "./mnist")  # tfds' mnist is no IDX folder named mnist
+    assert _same_dataset("mnist", "mnist") and not _same_dataset("tfds:mnist", "mnist")
+
+
+def test_a_likelihood_config_in_params_stands_in_for_the_likelihood_settings():
+    # The one route to a learned variance from the command line (--param likelihood=...).
+    from keras_ae.runs.config import build_model
+
+    params = {"likelihood": {"name": "gaussian", "variance": 0.2, "learn_variance": True}}
+    config = resolve_config(**dict(TINY, params=params))
+    assert (config["likelihood"], config["variance"]) == ("gaussian", None)
+    model = build_model(config, (64,))
+    assert model.likelihood.learn_variance and model.likelihood.variance == pytest.approx(0.2)
+    # Beside a likelihood or variance setting it would override one of them: refused.
+    for setting in ({"likelihood": "gaussian"}, {"likelihood": "gaussian", "variance": 0.1}):
+        with pytest.raises(ValueError, match=r"`params` holds likelihood, which the run sets itself"):
+            resolve_config(**dict(TINY, params=params, **setting))
+
+
 def test_evaluate_defaults_to_test_else_the_runs_validation_split(tmp_path):
     from keras_ae.data import load_dataset
     from keras_ae.runs import evaluate_run
@@ -111,7 +134,8 @@ def test_evaluate_scores_the_runs_own_binarized_validation_images(tmp_path, monk
         ({"likelihood": "bernoulli"}, r"likelihood='bernoulli' needs inputs in \[0, 1\].*max=255.0"),
         (
             {"likelihood": "bernoulli", "binarize": "dynamic"},
-            r"binarize='dynamic' needs intensities in \[0, 1\].*Received: dataset='.*f255.npz'",
+            r"binarize='dynamic' needs intensities in \[0, 1\].*Received: dataset='.*f255.npz' with a first batch of "
+            r"min=0, max=255",
         ),
     ],
 )
@@ -130,13 +154,21 @@ def test_float_images_in_0_255_are_refused_before_a_restart_clears_the_run(tmp_p
     assert sorted(os.listdir(out)) == before and (out / "model.keras").is_file()
 
 
-def test_a_restart_in_a_folder_that_is_not_a_run_deletes_nothing(tmp_path, capsys):
+@pytest.mark.parametrize(
+    "config",
+    [
+        '{"lr": 0.1}',
+        '{"model": "resnet50", "dataset": "imagenet"}',  # a project's, with the same keys
+        '{"model": ',  # cut short
+    ],
+)
+def test_a_restart_in_a_folder_that_is_not_a_run_deletes_nothing(tmp_path, capsys, config):
     # `--out .` with --restart in a project folder must not delete its logs/ or checkpoints/.
     out = tmp_path / "project"
     (out / "logs").mkdir(parents=True)
     (out / "logs" / "notes.txt").write_text("mine")
     (out / "model.keras").write_bytes(b"a user's model")
-    (out / "config.json").write_text('{"lr": 0.1}')  # a config, but not a run's
+    (out / "config.json").write_text(config)  # a config, but not a run's
     before = sorted(str(p.relative_to(out)) for p in out.rglob("*"))
     with pytest.raises(
         ValueError, match=r"is not a keras-ae run folder.*holds config.json, logs, model.keras"
@@ -147,10 +179,15 @@ def test_a_restart_in_a_folder_that_is_not_a_run_deletes_nothing(tmp_path, capsy
     assert cli.main(["train", "--out", str(out), "--restart", "--epochs", "1"]) == 2
     assert "nothing was deleted" in capsys.readouterr().err
     assert sorted(str(p.relative_to(out)) for p in out.rglob("*")) == before
+
+
+def test_a_restart_fills_a_folder_that_holds_none_of_a_runs_names(tmp_path):
     # An empty folder, or one that holds none of a run's names, is a new run's to fill.
     (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "notes.txt").write_text("kept")
     train_run(tmp_path / "empty", epochs=1, verbose=0, tensorboard=False, restart=True, **TINY)
     assert (tmp_path / "empty" / "model.keras").is_file()
+    assert (tmp_path / "empty" / "notes.txt").read_text() == "kept"
 
 
 @pytest.mark.parametrize(

@@ -88,7 +88,9 @@ def load_dataset(
         shuffle: shuffle every epoch (seeded); defaults to True for splits named "train".
         seed: seed of the shuffle and of the binarization.
         as_numpy: return numpy arrays (all examples, in order) instead of a pipeline.
-        with_labels: yield `(x, y)` with int64 labels instead of `x` alone.
+        with_labels: yield `(x, y)` with int64 class labels instead of `x` alone. The labels
+            of a file or of arrays must then be integers (or integer-valued floats);
+            without `with_labels` they are not read.
         flatten: flatten each example to a vector (for models with `input_shape=(784,)`).
         data_dir: the tensorflow-datasets data folder (tfds sources only).
         download: allow tfds to download a dataset that is not prepared.
@@ -128,7 +130,9 @@ def load_dataset(
             "dynamic_binarization=True, or binarize='static' for one fixed sample. "
             "Received: binarize='dynamic', as_numpy=True"
         )
-    dataset, scale, has_labels, name = resolve_source(source, split, data_dir=data_dir, download=download)
+    dataset, scale, has_labels, name = resolve_source(
+        source, split, data_dir=data_dir, download=download, labels=with_labels
+    )
     if with_labels and not has_labels:
         raise ValueError(f"Dataset {name!r} has no labels. Received: with_labels=True")
 

@@ -117,7 +117,7 @@ def _scale_of(x):
     raise ValueError(f"Argument `source` must hold numeric images. Received: source with dtype={x.dtype}")
 
 
-def _from_npz(path, split_name):
+def _from_npz(path, split_name, labels=True):
     with np.load(path, allow_pickle=False) as data:
         keys = set(data.files)
         candidates = [(f"x_{split_name}", f"y_{split_name}")]
@@ -125,7 +125,7 @@ def _from_npz(path, split_name):
             candidates += [("x", "y"), ("images", "labels"), ("imgs", "latents_classes")]
         for x_key, y_key in candidates:
             if x_key in keys:
-                y = data[y_key] if y_key in keys else None
+                y = data[y_key] if labels and y_key in keys else None
                 if y is not None and y_key == "latents_classes":
                     # dSprites: the shape factor is the label; it is column 1 of the official
                     # (color, shape, ...) classes and column 0 of the 5-factor subsets.
@@ -168,11 +168,13 @@ def _unknown(source):
     )
 
 
-def resolve_source(source, split="train", data_dir=None, download=True):
+def resolve_source(source, split="train", data_dir=None, download=True, labels=True):
     """Resolves `source` to `(dataset, scale, has_labels, name)`.
 
     `dataset` is an unbatched `tf.data.Dataset` of `(raw image, int64 label)`; labels are -1
-    when the source has none. Divide images by `scale` to map them to [0, 1].
+    when the source has none, and for files and arrays when `labels` is False (their
+    labels are then neither read nor checked: a regression target trains as unlabelled
+    images). Divide images by `scale` to map them to [0, 1].
     """
     import tensorflow as tf
 
@@ -189,7 +191,7 @@ def resolve_source(source, split="train", data_dir=None, download=True):
         elif name.endswith(".npz"):
             if not os.path.isfile(name):
                 raise FileNotFoundError(f"Dataset file not found: {name}")
-            x, y = _from_npz(name, split_name)
+            x, y = _from_npz(name, split_name, labels)
         elif _is_idx_folder(name):
             x, y = _from_idx(name, split_name)
         elif os.path.isdir(name):
@@ -212,6 +214,8 @@ def resolve_source(source, split="train", data_dir=None, download=True):
         raise _unknown(source)
 
     x = np.asarray(x)
+    if not labels:
+        y = None
     if not 2 <= x.ndim <= 4:
         raise ValueError(
             "Argument `source` must hold examples: an array (n, features), (n, height, width) or "

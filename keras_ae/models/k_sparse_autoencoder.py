@@ -229,9 +229,12 @@ class KSparseAutoencoder(ReplicaLosses, Autoencoder):
             # count is the global batch's, the same on every replica. The all-reduce hands
             # over to the other replicas mid-call, hence `ReplicaLosses`.
             kept = backend.all_reduce_sum(ops.cast(kept, "float32")) > 0
-            self.steps_since_active.assign(
-                ops.where(kept, ops.zeros_like(self.steps_since_active), self.steps_since_active + 1)
-            )
+            counted = ops.where(kept, ops.zeros_like(self.steps_since_active), self.steps_since_active + 1)
+            if sample_weight is not None:
+                # A batch whose weights are all 0 trains nothing: it ages no unit either.
+                total = backend.all_reduce_sum(ops.sum(ops.cast(sample_weight, "float32")))
+                counted = ops.where(total > 0, counted, self.steps_since_active)
+            self.steps_since_active.assign(counted)
         return {"aux_loss": penalty, "dead_units": dead_units}
 
     def compute_loss_terms(self, x, outputs, sample_weight=None, training=False):

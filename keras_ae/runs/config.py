@@ -122,12 +122,21 @@ def resolve_config(**overrides):
     config["params"] = dict(config["params"])
     # `model_kwargs` sets these from the run settings; a `params` entry would override them
     # silently and leave config.json recording the setting that was not used.
-    shadowed = sorted(set(config["params"]) & set(SETTING_ARGUMENTS))
+    shadowed = set(config["params"]) & set(SETTING_ARGUMENTS)
+    likelihood = config["params"].get("likelihood")
+    if isinstance(likelihood, dict) and not {"likelihood", "variance"} & set(overrides):
+        # A likelihood config (e.g. a Gaussian with `learn_variance`) says more than the
+        # `likelihood` and `variance` settings can: it stands in for them, and config.json
+        # records its name as the likelihood.
+        shadowed.discard("likelihood")
+        config["likelihood"], config["variance"] = likelihood.get("name"), None
+    shadowed = sorted(shadowed)
     if shadowed:
         raise ValueError(
             f"`params` holds {', '.join(shadowed)}, which the run sets itself (input_shape from the "
             "dataset, the others from the run settings of the same names: keras-ae train --latent-dim, "
-            f"--seed, ...). Received: params={config['params']!r}"
+            "--seed, ...; a likelihood config such as {'name': 'gaussian', 'learn_variance': True} "
+            f"instead of the likelihood and variance settings). Received: params={config['params']!r}"
         )
     if config["likelihood"] != "gaussian":
         if overrides.get("variance") is not None:

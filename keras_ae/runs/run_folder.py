@@ -30,8 +30,8 @@ RUN_FILES = (CONFIG_FILE, HISTORY_FILE, MODEL_FILE, f"partial_{MODEL_FILE}", MET
 def check_clearable(out):
     """Raises unless `clear_run(out)` would delete only what a keras-ae run wrote.
 
-    `out` must hold a run's `config.json` (written before anything else a run writes), or
-    none of the names a run uses: a `--restart` aimed at a project folder by mistake must
+    `out` must hold a run's `config.json` (written before anything else a run writes,
+    deleted last), or none of the names a run uses: a `--restart` aimed at a project folder by mistake must
     not delete its `logs/` or `checkpoints/`.
 
     Raises:
@@ -42,7 +42,9 @@ def check_clearable(out):
         config = read_json(config_path) if os.path.isfile(config_path) else None
     except ValueError:
         config = None
-    if isinstance(config, dict) and "model" in config and "dataset" in config:
+    # `keras_ae_version` is a key only train_run writes: a project's own config.json with
+    # `model` and `dataset` keys is not taken for a run.
+    if isinstance(config, dict) and "keras_ae_version" in config and "model" in config:
         return
     present = sorted(name for name in RUN_FOLDERS + RUN_FILES if os.path.lexists(os.path.join(out, name)))
     if present:
@@ -58,7 +60,8 @@ def clear_run(out):
     check_clearable(out)
     for name in RUN_FOLDERS:
         shutil.rmtree(os.path.join(out, name), ignore_errors=True)
-    for name in RUN_FILES:
+    # config.json last: a clear cut short leaves a folder that is still known as a run.
+    for name in sorted(RUN_FILES, key=lambda name: name == CONFIG_FILE):
         if os.path.exists(os.path.join(out, name)):
             os.remove(os.path.join(out, name))
 

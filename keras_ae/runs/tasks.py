@@ -12,8 +12,18 @@ from keras_ae.runs.run_folder import load_run
 
 
 def _same_dataset(a, b):
-    """Whether two dataset names or paths name the same dataset (`data/x.npz` is `./data/x.npz`)."""
-    return os.path.normpath(os.path.abspath(os.fspath(a))) == os.path.normpath(os.path.abspath(os.fspath(b)))
+    """Whether two dataset names or paths name the same dataset (`data/x.npz` is `./data/x.npz`).
+
+    Registered names (`mnist`, `digits`, `tfds:...`) are names, never paths: `./mnist`, an
+    IDX folder, is another dataset than tfds' `mnist`.
+    """
+    from keras_ae.data.sources import EMBEDDED_DATASETS
+    from keras_ae.data.tfds_datasets import GENERIC_PREFIX, TFDS_DATASETS
+
+    a, b = os.fspath(a), os.fspath(b)
+    if any(n in EMBEDDED_DATASETS or n in TFDS_DATASETS or n.startswith(GENERIC_PREFIX) for n in (a, b)):
+        return a == b
+    return os.path.normpath(os.path.abspath(a)) == os.path.normpath(os.path.abspath(b))
 
 
 def _data_settings(config, dataset, data_dir, binarize):

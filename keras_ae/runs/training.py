@@ -60,7 +60,9 @@ def train_run(
         callbacks: extra Keras callbacks.
         verbose: Keras' fit verbosity (1: progress bar, 2: one line per epoch, 0: silent).
         restart: delete the run's checkpoints, logs and results (including `plots/` and
-            `saved_model/`) and train from scratch.
+            `saved_model/`) and train from scratch; refused where `out` holds such names
+            but is not a keras-ae run (no run's `config.json`). The old run is deleted only
+            after the new settings have loaded their data and built their model.
         tensorboard: write TensorBoard logs under `out/logs` (Keras' `TensorBoard` callback,
             plus reconstructions and, for generative models, samples as images per epoch).
         keep_checkpoints: how many of the latest epoch checkpoints to keep, >= 1. Two (the
@@ -81,7 +83,9 @@ def train_run(
         The trained model and the history of every epoch (`{metric: [values]}`).
 
     Raises:
-        ValueError: `out` holds a run with different settings (the message lists them).
+        ValueError: `out` holds a run with different settings (the message lists them); a
+            `restart` in a folder that is not a run; the first training batch is outside
+            what the likelihood or the binarization takes (0..255 float images, say).
 
     Example:
         >>> model, history = train_run("runs/vae_mnist", model="vae", dataset="mnist",
@@ -152,7 +156,7 @@ def train_run(
             model.compile(optimizer=keras.optimizers.Adam(config["learning_rate"]))
             history = {}
     check_fits(element_shape(train_data), model.data_shape, config["dataset"])
-    check_first_batch(config, model.likelihood)
+    check_first_batch(train_data, config, model.likelihood)
     prior_epochs = config["prior_epochs"]
     if prior_epochs and not model.discrete:
         raise ValueError(

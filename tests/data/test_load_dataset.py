@@ -304,6 +304,10 @@ def test_unprepared_tfds_datasets_answer_their_own_splits(tmp_path):
             r"read as dSprites' \(N, 6\) or \(N, 5\) factor classes.*Received: latents_classes of shape \(4,\)",
         ),
         (
+            {"imgs": np.zeros((4, 8, 8), "uint8"), "latents_classes": np.zeros((4, 3), "int64")},
+            r"Received: latents_classes of shape \(4, 3\)",
+        ),
+        (
             {"x": np.zeros((4, 8, 8), "float32"), "y": np.array([0.0, 0.9, 1.0, 2.0])},
             r"must hold integer class labels. Received: labels of dtype float64, with non-integer values",
         ),
@@ -313,6 +317,9 @@ def test_npz_labels_that_cannot_be_classes_are_refused(tmp_path, arrays, message
     np.savez(tmp_path / "bad.npz", **arrays)
     with pytest.raises(ValueError, match=message):
         load_dataset(tmp_path / "bad.npz", as_numpy=True, with_labels=True)
+    # Labels nobody asked for are not read: the images train as unlabelled ones.
+    x = load_dataset(tmp_path / "bad.npz", as_numpy=True)
+    assert x.shape == (4, 8, 8, 1)
 
 
 def test_integer_valued_float_labels_are_classes(tmp_path):

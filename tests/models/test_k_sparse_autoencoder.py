@@ -200,6 +200,10 @@ def test_examples_of_weight_zero_keep_no_unit_alive(rng):
     kept = np.any(code[weights > 0] != 0, axis=0)
     assert not np.array_equal(kept, np.any(code != 0, axis=0))  # the weight-0 rows add units
     np.testing.assert_array_equal(model.steps_since_active.numpy(), np.where(kept, 0, before + 1))
+    # A batch whose weights are all 0 trains nothing and ages no unit.
+    counted = model.steps_since_active.numpy().copy()
+    model(x, training=True, sample_weight=np.zeros(6, "float32"), return_outputs=True)
+    np.testing.assert_array_equal(model.steps_since_active.numpy(), counted)
 
 
 def test_aux_loss_gives_a_dead_unit_gradients_that_it_lacks_without(rng):
