@@ -3,6 +3,7 @@ folder, TensorFlow stays quiet, and real datasets come from KERAS_AE_DATASETS (n
 downloaded)."""
 
 import atexit
+import contextlib
 import os
 import pathlib
 import shutil
@@ -109,15 +110,37 @@ def run_python(code, timeout=300, env=None):
     return result.stdout
 
 
+# Every process `start_python` started in the running test: `_reap_started_processes`
+# kills and reaps what is left of them when the test ends, however it ends. The list lives
+# on `sys`: pytest imports this file as `conftest`, the tests as `tests.conftest`, and the
+# two module objects must share it.
+_STARTED = sys.__dict__.setdefault("_keras_ae_test_processes", [])
+
+
 def start_python(code, env=None):
     """Starts `code` in a fresh Python process with the test environment; returns the Popen.
 
-    Reap it with `finish_processes`, which bounds the time and kills what is left.
+    Reap it with `finish_processes`, which bounds the time and kills what is left; a test
+    that fails first leaves it to `_reap_started_processes`.
     """
     full_env = dict(os.environ, PYTHONPATH=str(REPO), **(env or {}))
-    return subprocess.Popen(
+    process = subprocess.Popen(
         [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=full_env
     )
+    _STARTED.append(process)
+    return process
+
+
+@pytest.fixture(autouse=True)
+def _reap_started_processes():
+    yield
+    while _STARTED:
+        process = _STARTED.pop()
+        if process.poll() is None:
+            process.kill()
+        # An unkillable one (in uninterruptible sleep) is left after a minute.
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.communicate(timeout=60)
 
 
 def finish_processes(processes, timeout=300):

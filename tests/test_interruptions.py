@@ -61,7 +61,7 @@ def test_a_run_killed_mid_epoch_resumes_to_the_weights_of_an_uninterrupted_run(t
     whole, killed = tmp_path / "whole", tmp_path / "killed"
     reference = cli(argv(whole))
     victim = cli(argv(killed), kill_at=(1, 48))
-    victim.wait(timeout=240)
+    victim.communicate(timeout=240)  # drains its pipes; a timeout leaves it to the reaper
     finish_processes([reference], timeout=240)
     assert victim.returncode == -signal.SIGKILL
     state = checkpoint_state(killed)
@@ -99,7 +99,7 @@ def test_a_worker_killed_mid_epoch_and_the_job_restarted_ends_like_an_uninterrup
     reference = job(whole, name="whole")
     chief, worker = job(killed, kill_at=(1, 15), name="killed")
     try:
-        worker.wait(timeout=240)
+        worker.communicate(timeout=240)
         assert worker.returncode == -signal.SIGKILL
         time.sleep(2)  # the chief finishes what it had started, then waits on worker 1
         assert chief.poll() is None or chief.returncode != 0
