@@ -56,6 +56,20 @@ def test_bad_learning_rates_and_seeds_are_refused_by_name(override, message):
         resolve_config(**dict(TINY, **override))
 
 
+def test_a_dataset_with_float_targets_trains_and_plots_without_labels(tmp_path):
+    # A regression target is not a class label: the images train as unlabelled ones, and
+    # plot leaves out only the picture that needs classes (the latent scatter).
+    from keras_ae.data import load_dataset
+    from keras_ae.runs import plot_run
+
+    x = load_dataset("digits", "train[:256]", as_numpy=True)
+    np.savez(tmp_path / "regression.npz", x=x, y=np.linspace(0.0, 1.0, len(x)))
+    settings = dict(TINY, dataset=str(tmp_path / "regression.npz"), split="train", validation_split="none")
+    train_run(tmp_path / "run", epochs=1, verbose=0, tensorboard=False, **settings)
+    written = plot_run(tmp_path / "run")
+    assert "reconstructions" in written and "latent_scatter" not in written
+
+
 def test_dataset_paths_are_compared_as_paths_and_names_as_names():
     from keras_ae.runs.tasks import _same_dataset
 

@@ -31,8 +31,8 @@ def check_clearable(out):
     """Raises unless `clear_run(out)` would delete only what a keras-ae run wrote.
 
     `out` must hold a run's `config.json` (written before anything else a run writes,
-    deleted last), or none of the names a run uses: a `--restart` aimed at a project folder by mistake must
-    not delete its `logs/` or `checkpoints/`.
+    deleted last), or none of the names a run uses: a `--restart` aimed at a project
+    folder by mistake must not delete its `logs/` or `checkpoints/`.
 
     Raises:
         ValueError: `out` holds some of those names but no run's config.
