@@ -49,7 +49,9 @@ def evaluate_run(run, dataset=None, split=None, batch_size=256, data_dir=None, b
     """Evaluates a run (or `.keras` model) on a dataset split; returns `{metric: value}`.
 
     By default the run's own dataset and binarization (dynamic becomes a fixed static
-    sample, so that repeated evaluations agree), on its `"test"` split, or for a dataset
+    sample, drawn with the run's seed as its validation's was, so that repeated
+    evaluations agree and match the run's last `val_loss`; runs of other seeds are
+    therefore scored on other samples), on its `"test"` split, or for a dataset
     without one (a local `.npz` of `x` only), the run's validation split, else `"train"`.
     For a run folder the metrics are also written to `metrics.json`, with the split.
 
