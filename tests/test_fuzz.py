@@ -152,7 +152,10 @@ def test_decode_and_sample(models, name, data):
 HOSTILE_VALUES = st.one_of(
     st.none(),
     st.integers(-2, 3),
-    st.integers(-(2**40), 2**40),
+    # Large positive sizes are valid and cost memory: a latent_dim of 9e7 builds a 17 GB
+    # model on a 23 GB machine. They stop at 2**12 here; test_base_autoencoder checks that
+    # sizes no machine can allocate are refused by name.
+    st.integers(-(2**40), 2**12),
     st.floats(allow_nan=True, allow_infinity=True),
     st.text(max_size=4),
     st.booleans(),

@@ -89,6 +89,9 @@ def test_user_encoder_and_decoder_for_the_plain_autoencoder(data, tmp_path):
         ({"architecture": "resnet"}, "architecture='resnet'"),
         ({"latent_dim": -1}, "latent_dim=-1"),
         ({"hidden_units": (8, "x")}, "hidden_units"),
+        # Sizes no machine can allocate are refused by name, not left to the OOM killer.
+        ({"latent_dim": 2**40}, r"does not fit in memory.*latent_dim=1099511627776"),
+        ({"hidden_units": (2**40,)}, r"does not fit in memory.*hidden_units=\(1099511627776,\)"),
     ],
 )
 def test_bad_constructor_arguments(kwargs, message):
