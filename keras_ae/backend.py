@@ -175,7 +175,7 @@ def run_if_finite(x, fn):
     tf.cond(is_finite(x), run, lambda: tf.constant(False))
 
 
-def _mix32(x):
+def mix32(x):
     """lowbias32 (C. Wellons' integer hash): a bijection of uint32 with good avalanche."""
     x = tf.bitwise.bitwise_xor(x, tf.bitwise.right_shift(x, 16))
     x = x * tf.constant(0x7FEB352D, tf.uint32)
@@ -194,11 +194,11 @@ def example_keys(x, seed):
     flat = tf.reshape(tf.cast(x, tf.float32), (tf.shape(x)[0], -1))
     bits = tf.bitcast(flat, tf.uint32)
     positions = tf.range(tf.shape(flat)[1], dtype=tf.int32)
-    weights = _mix32(tf.bitcast(positions, tf.uint32) + tf.constant(0x9E3779B9, tf.uint32))
+    weights = mix32(tf.bitcast(positions, tf.uint32) + tf.constant(0x9E3779B9, tf.uint32))
     # uint32 sums wrap: exact and order-free. (tf.reduce_sum has no uint32 kernel: int64 mod 2^32.)
-    hashed = tf.cast(_mix32(bits ^ weights), tf.int64)
+    hashed = tf.cast(mix32(bits ^ weights), tf.int64)
     total = tf.cast(tf.math.floormod(tf.reduce_sum(hashed, axis=1), 2**32), tf.uint32)
-    return _mix32(total ^ _mix32(tf.cast(tf.math.floormod(tf.cast(seed, tf.int64), 2**32), tf.uint32)))
+    return mix32(total ^ mix32(tf.cast(tf.math.floormod(tf.cast(seed, tf.int64), 2**32), tf.uint32)))
 
 
 def keyed_normal(keys, shape, dtype="float32"):
@@ -211,7 +211,7 @@ def keyed_normal(keys, shape, dtype="float32"):
     for d in shape:
         size *= d
     counters = tf.range(2 * size, dtype=tf.int32)
-    bits = _mix32(_mix32(tf.bitcast(counters, tf.uint32)[None, :] ^ keys[:, None]) + keys[:, None])
+    bits = mix32(mix32(tf.bitcast(counters, tf.uint32)[None, :] ^ keys[:, None]) + keys[:, None])
     # 24 high bits -> a uniform in (0, 1), never 0 (the logarithm below).
     uniform = (tf.cast(tf.bitwise.right_shift(bits, 8), tf.float32) + 0.5) / float(2**24)
     u1, u2 = uniform[:, :size], uniform[:, size:]

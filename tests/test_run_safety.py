@@ -148,8 +148,8 @@ def test_evaluate_scores_the_runs_own_binarized_validation_images(tmp_path, monk
         ({"likelihood": "bernoulli"}, r"likelihood='bernoulli' needs inputs in \[0, 1\].*max=255.0"),
         (
             {"likelihood": "bernoulli", "binarize": "dynamic"},
-            r"binarize='dynamic' needs intensities in \[0, 1\].*Received: dataset='.*f255.npz' with a first batch of "
-            r"min=0, max=255",
+            r"binarize='dynamic' needs intensities in \[0, 1\].*Received: source='.*f255.npz' with values in "
+            r"\[0, 255\]",
         ),
     ],
 )

@@ -3,45 +3,13 @@
 import numpy as np
 
 from keras_ae._validation import check_int
+from keras_ae.data.ordering import dynamic_binarization, example_uniform, permuted_positions, shuffled
 from keras_ae.data.sources import resolve_source
-from keras_ae.data.tfds_datasets import GENERIC_PREFIX, TFDS_DATASETS
 
 BINARIZE = (None, "static", "dynamic", "threshold")
 _CACHE_BYTES = 1 << 30
-
-
-def _mix32(x):
-    """The "lowbias32" integer hash (C. Wellons): a bijection on uint32 with good avalanche."""
-    import tensorflow as tf
-
-    x = tf.bitwise.bitwise_xor(x, tf.bitwise.right_shift(x, 16)) * tf.constant(0x7FEB352D, tf.uint32)
-    x = tf.bitwise.bitwise_xor(x, tf.bitwise.right_shift(x, 15)) * tf.constant(0x846CA68B, tf.uint32)
-    return tf.bitwise.bitwise_xor(x, tf.bitwise.right_shift(x, 16))
-
-
-def example_uniform(seed, index, example_shape):
-    """Uniform [0, 1) noise that depends only on `(seed, example index, pixel)`.
-
-    A counter-based generator: hashing the example's index gives the same noise for an
-    example however the data is batched or shuffled, computed for a whole batch at once
-    (per-example `stateless_uniform` calls would cost a tf.data step per example).
-
-    Args:
-        seed: int seed.
-        index: int64 tensor `(batch,)` of example positions in the split.
-        example_shape: shape of one example.
-
-    Returns:
-        float32 tensor `(batch, *example_shape)`.
-    """
-    import tensorflow as tf
-
-    size = int(np.prod(example_shape))
-    key = _mix32(tf.cast(index, tf.uint32) + _mix32(tf.constant(seed % 2**32, tf.uint32)))
-    pixel = _mix32(tf.cast(tf.range(size, dtype=tf.int64), tf.uint32) + tf.constant(0x9E3779B9, tf.uint32))
-    bits = _mix32(tf.bitwise.bitwise_xor(key[:, None], pixel[None, :]))
-    uniform = tf.cast(tf.bitwise.right_shift(bits, 8), tf.float32) / float(1 << 24)  # 24 exact bits
-    return tf.reshape(uniform, [-1, *example_shape])
+_SHUFFLE_BUFFER = 100_000  # examples; a split this large or smaller is shuffled whole
+_WINDOW = 10_000  # the shuffle buffer of a larger tfds split
 
 
 def load_dataset(
@@ -130,19 +98,36 @@ def load_dataset(
             "dynamic_binarization=True, or binarize='static' for one fixed sample. "
             "Received: binarize='dynamic', as_numpy=True"
         )
-    dataset, scale, has_labels, name = resolve_source(
-        source, split, data_dir=data_dir, download=download, labels=with_labels
-    )
-    if with_labels and not has_labels:
+    source = resolve_source(source, split, data_dir=data_dir, download=download, labels=with_labels)
+    name, scale = source.name, source.scale
+    if with_labels and not source.has_labels:
         raise ValueError(f"Dataset {name!r} has no labels. Received: with_labels=True")
 
-    if name in TFDS_DATASETS or name.startswith(GENERIC_PREFIX):
+    if source.arrays is not None:
+        images = source.arrays[0]
+        cardinality = len(images)
+        example_shape = images.shape[1:]
+        float_images = np.issubdtype(images.dtype, np.floating)
+        if binarize is not None and float_images:
+            # Float images are used as they are: intensities above 1 (0..255 floats) would
+            # binarize to all ones without a word. (Integer images are scaled into [0, 1].)
+            low, high = images.min(), images.max()
+            if low < 0 or high > 1:
+                raise ValueError(
+                    f"binarize={binarize!r} needs intensities in [0, 1]; float images are not rescaled: "
+                    f"divide 0..255 floats by 255 first. Received: source={name!r} with values in "
+                    f"[{low:g}, {high:g}]"
+                )
+        dataset = None  # built below, unless batches are gathered from the arrays
+    else:
+        dataset = source.dataset
+        cardinality = int(dataset.cardinality())
         image_spec = dataset.element_spec[0]
-        size = int(dataset.cardinality()) * int(np.prod(image_spec.shape)) * image_spec.dtype.size
+        size = cardinality * int(np.prod(image_spec.shape)) * image_spec.dtype.size
         if 0 < size <= _CACHE_BYTES:
             dataset = dataset.cache()  # raw uint8 in memory: tfds decodes PNGs only once
-
-    example_shape = tuple(dataset.element_spec[0].shape)
+        example_shape = tuple(image_spec.shape)
+        float_images = image_spec.dtype.is_floating
     if None in example_shape:
         raise ValueError(
             f"Dataset {name!r} holds images of varying size (shape {example_shape}); resize them to one "
@@ -150,8 +135,8 @@ def load_dataset(
         )
     if flatten:
         example_shape = (int(np.prod(example_shape)),)
-
-    float_images = dataset.element_spec[0].dtype.is_floating
+    # tfds stores images as uint8; a float image feature's range is known only batch by batch.
+    check_range = binarize is not None and float_images and source.arrays is None
 
     def transform(index, xy):
         # Runs on whole batches: per-example tf.data maps cost far more than the maths.
@@ -161,15 +146,12 @@ def load_dataset(
             x = x / scale
         if flatten:
             x = tf.reshape(x, [-1, example_shape[0]])
-        if binarize is not None and float_images:
-            # Float images are used as they are; intensities above 1 (0..255 floats) would
-            # binarize to all ones without a word. (Integer images are scaled into [0, 1].)
+        if check_range:
             low, high = tf.reduce_min(x), tf.reduce_max(x)
             check = tf.debugging.Assert(
                 tf.logical_and(low >= 0.0, high <= 1.0),
                 [
-                    f"binarize={binarize} needs intensities in [0, 1] (float images are not "
-                    "rescaled: divide 0..255 floats by 255 first). Received: a batch with min and max",
+                    f"binarize={binarize} needs intensities in [0, 1]. Received: a batch with min and max",
                     low,
                     high,
                 ],
@@ -184,62 +166,58 @@ def load_dataset(
             x = tf.cast(x > 0.5, tf.float32)
         return x, y
 
-    dataset = dataset.enumerate()
+    if shuffle is None:
+        shuffle = str(split).strip().startswith("train")
+    # A window of a larger array would keep its order (the official dSprites file is sorted by
+    # factor: its batches would hold one shape), so its batches are gathered instead.
+    gather = shuffle and not as_numpy and source.arrays is not None and cardinality > _SHUFFLE_BUFFER
+    if source.arrays is not None and not gather:
+        dataset = tf.data.Dataset.from_tensor_slices(source.arrays)
     if as_numpy:
         xs, ys = [], []
-        for x, y in dataset.batch(4096).map(transform).as_numpy_iterator():
+        for x, y in dataset.enumerate().batch(4096).map(transform).as_numpy_iterator():
             xs.append(x)
             ys.append(y)
         x, y = np.concatenate(xs), np.concatenate(ys)
         return (x, y) if with_labels else x
 
-    cardinality = int(dataset.cardinality())
-    if shuffle is None:
-        shuffle = str(split).strip().startswith("train")
-    # Shuffling raw examples (uint8 images) keeps the buffer small.
-    buffer = cardinality if 0 < cardinality <= 100_000 else 10_000
-    if epoch is None:
-        if shuffle:
-            dataset = dataset.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
-        dataset = dataset.batch(batch_size).map(transform, num_parallel_calls=tf.data.AUTOTUNE)
-        if binarize == "dynamic":
-            # One seed per batch from a stream that restarts differently, but reproducibly,
-            # each pass: a fresh Bernoulli sample of every example every epoch (Salakhutdinov
-            # & Murray).
-            noise_seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
-            dataset = tf.data.Dataset.zip((noise_seeds, dataset)).map(
-                lambda r, xy: _dynamic_binarization(xy, tf.stack([r, tf.constant(1, tf.int64)])),
-                num_parallel_calls=tf.data.AUTOTUNE,
-            )
+    if gather:
+        # Batches of one permutation of the whole array.
+        images, labels = (tf.constant(a) for a in source.arrays)
+        batches = (
+            permuted_positions(cardinality, seed, epoch)
+            .batch(batch_size)
+            .map(lambda index: (index, (tf.gather(images, index), tf.gather(labels, index))))
+        )
     else:
-        # One epoch's pass. Its shuffle takes a Python-int seed (tf.data's shuffle takes no
-        # seed computed in a graph), so a variable epoch chooses among per-epoch shuffles.
-        def shuffled(number):
-            return dataset.shuffle(buffer, seed=_epoch_key(seed, number), reshuffle_each_iteration=False)
-
-        if shuffle and isinstance(epoch, tf.Variable):
-            choice = tf.data.Dataset.from_tensors(tf.constant(0, tf.int64)).flat_map(
-                lambda _: tf.data.Dataset.from_tensors(tf.convert_to_tensor(epoch)).repeat()
-            )
-            dataset = tf.data.Dataset.choose_from_datasets(
-                [shuffled(number) for number in range(epochs)], choice, stop_on_empty_dataset=True
-            )
-        elif shuffle:
-            dataset = shuffled(epoch)
-        dataset = dataset.batch(batch_size).map(transform, num_parallel_calls=tf.data.AUTOTUNE)
-        if cardinality > 0:  # lost in the choice: Keras counts the steps of an epoch with it
-            dataset = dataset.apply(tf.data.experimental.assert_cardinality(-(-cardinality // batch_size)))
-        if binarize == "dynamic":
-            # Batch b of epoch e: noise keyed by (seed, e, b).
-            dataset = dataset.enumerate().map(
-                lambda b, xy: _dynamic_binarization(
-                    xy,
-                    tf.stack(
-                        [tf.constant(seed, tf.int64), tf.convert_to_tensor(epoch, tf.int64) * 2**32 + b]
-                    ),
-                ),
-                num_parallel_calls=tf.data.AUTOTUNE,
-            )
+        # Shuffling raw examples (uint8 images) keeps the buffer small. A larger split is a
+        # tfds one, whose records tfds wrote shuffled: a window of it is a fair sample.
+        examples = dataset.enumerate()
+        if shuffle:
+            buffer = cardinality if 0 < cardinality <= _SHUFFLE_BUFFER else _WINDOW
+            examples = shuffled(examples, buffer, seed, epoch, epochs)
+        batches = examples.batch(batch_size)
+    dataset = batches.map(transform, num_parallel_calls=tf.data.AUTOTUNE)
+    if cardinality > 0:  # lost in a choice or a flat_map: Keras counts an epoch's steps with it
+        dataset = dataset.apply(tf.data.experimental.assert_cardinality(-(-cardinality // batch_size)))
+    if binarize == "dynamic" and epoch is None:
+        # One seed per batch from a stream that restarts differently, but reproducibly,
+        # each pass: a fresh Bernoulli sample of every example every epoch (Salakhutdinov
+        # & Murray).
+        noise_seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
+        dataset = tf.data.Dataset.zip((noise_seeds, dataset)).map(
+            lambda r, xy: dynamic_binarization(xy, tf.stack([r, tf.constant(1, tf.int64)])),
+            num_parallel_calls=tf.data.AUTOTUNE,
+        )
+    elif binarize == "dynamic":
+        # Batch b of epoch e: noise keyed by (seed, e, b).
+        dataset = dataset.enumerate().map(
+            lambda b, xy: dynamic_binarization(
+                xy,
+                tf.stack([tf.constant(seed, tf.int64), tf.convert_to_tensor(epoch, tf.int64) * 2**32 + b]),
+            ),
+            num_parallel_calls=tf.data.AUTOTUNE,
+        )
     if not with_labels:
         dataset = dataset.map(lambda x, y: x)
     return dataset.prefetch(tf.data.AUTOTUNE)
@@ -266,16 +244,3 @@ def element_shape(dataset):
     spec = dataset.element_spec
     spec = spec[0] if isinstance(spec, tuple) else spec
     return tuple(spec.shape[1:])
-
-
-def _epoch_key(seed, epoch):
-    """A 31-bit seed for epoch `epoch` of a pipeline seeded with `seed`."""
-    return int(np.random.SeedSequence([seed % 2**32, epoch]).generate_state(1)[0] >> 1)
-
-
-def _dynamic_binarization(xy, seed):
-    """`(x, y)` with `x` replaced by a Bernoulli sample of its pixel intensities."""
-    import tensorflow as tf
-
-    x, y = xy
-    return tf.cast(tf.random.stateless_uniform(tf.shape(x), seed=seed) < x, tf.float32), y

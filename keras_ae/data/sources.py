@@ -6,6 +6,7 @@ value that maps to 1.0; `keras_ae.data.load_dataset` normalizes, binarizes and b
 
 import os
 import re
+from typing import NamedTuple
 
 import numpy as np
 
@@ -168,21 +169,32 @@ def _unknown(source):
     )
 
 
+class Source(NamedTuple):
+    """One split of a source, raw: see `resolve_source`."""
+
+    dataset: object  # an unbatched tf.data.Dataset of (raw image, int64 label); None for arrays
+    arrays: tuple  # (images, int64 labels) in memory; None for tfds
+    scale: float  # divide images by it to map them to [0, 1]
+    has_labels: bool
+    name: str
+
+
 def resolve_source(source, split="train", data_dir=None, download=True, labels=True):
-    """Resolves `source` to `(dataset, scale, has_labels, name)`.
+    """Resolves `source` to one split of raw examples, a `Source`.
 
-    `dataset` is an unbatched `tf.data.Dataset` of `(raw image, int64 label)`; labels are -1
-    when the source has none, and for files and arrays when `labels` is False (their
-    labels are then neither read nor checked: a regression target trains as unlabelled
-    images). Divide images by `scale` to map them to [0, 1].
+    tfds sources come as an unbatched `tf.data.Dataset` of `(raw image, int64 label)`
+    (`Source.dataset`); embedded sets, files and arrays as numpy `(images, int64 labels)`
+    (`Source.arrays`, grayscale images with their channel axis), so that the pipeline can
+    check their values and gather their batches. Labels are -1 when the source has none,
+    and for files and arrays when `labels` is False (their labels are then neither read nor
+    checked: a regression target trains as unlabelled images). Divide images by
+    `Source.scale` to map them to [0, 1].
     """
-    import tensorflow as tf
-
     if isinstance(source, (str, os.PathLike)):
         name = os.fspath(source)
         if name in TFDS_DATASETS or name.startswith(GENERIC_PREFIX):
             dataset, scale, has_labels = load_tfds(name, split, data_dir=data_dir, download=download)
-            return dataset, scale, has_labels, name
+            return Source(dataset, None, scale, has_labels, name)
         split_name, take = parse_split(split)
         if name in EMBEDDED_DATASETS:
             loader, splits, _ = EMBEDDED_DATASETS[name]
@@ -249,8 +261,7 @@ def resolve_source(source, split="train", data_dir=None, download=True, labels=T
         raise ValueError(f"Argument `source` holds NaN or Inf values. Received: source with shape={x.shape}")
     if x.ndim == 3:  # (n, height, width) grayscale images get their channel axis
         x = x[..., None]
-    dataset = tf.data.Dataset.from_tensor_slices((x, y))
-    return dataset, scale, bool((y >= 0).any()), name
+    return Source(None, (x, y), scale, bool((y >= 0).any()), name)
 
 
 def has_split(source, split_name, data_dir=None):

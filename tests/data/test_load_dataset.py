@@ -164,9 +164,17 @@ def test_dynamic_binarization_resamples_each_epoch_reproducibly():
         load_dataset(x, binarize="dynamic", as_numpy=True)
 
 
-def test_an_epoch_pass_depends_only_on_seed_and_epoch():
+# An array larger than the shuffle buffer is shuffled by gathering a permutation instead of
+# through a window; a buffer of 100 sends these 300 examples down that path.
+LARGE_ARRAY_SHUFFLE = pytest.mark.parametrize("shuffle_buffer", [None, 100], ids=["window", "gather"])
+
+
+@LARGE_ARRAY_SHUFFLE
+def test_an_epoch_pass_depends_only_on_seed_and_epoch(monkeypatch, shuffle_buffer):
     import tensorflow as tf
 
+    if shuffle_buffer:
+        monkeypatch.setattr("keras_ae.data.pipeline._SHUFFLE_BUFFER", shuffle_buffer)
     x = np.arange(300 * 4, dtype="float32").reshape(300, 4) / 1200  # example i holds 4i..4i+3
     dyn = np.broadcast_to(np.linspace(0.05, 0.95, 4, dtype="float32"), (300, 4))
 
@@ -210,6 +218,34 @@ def test_an_epoch_pass_depends_only_on_seed_and_epoch():
         load_dataset(x, epoch=epoch)
 
 
+@LARGE_ARRAY_SHUFFLE
+def test_a_sorted_array_is_shuffled_as_a_whole(monkeypatch, shuffle_buffer):
+    # The official dSprites file is sorted by its factors: a window shuffle of it would
+    # give batches of one shape. Here 3 classes in blocks of 100: a 64-example batch drawn
+    # from the whole array misses a class with probability 3 * (2/3)**64, about 1e-11.
+    if shuffle_buffer:
+        monkeypatch.setattr("keras_ae.data.pipeline._SHUFFLE_BUFFER", shuffle_buffer)
+    x = (np.arange(300, dtype="float32") / 300)[:, None]
+    y = np.repeat([0, 1, 2], 100)
+    for epoch in (None, 0, 1):
+        for _ in range(2):  # both passes of a reshuffling pipeline
+            pipeline = load_dataset((x, y), batch_size=64, shuffle=True, with_labels=True, epoch=epoch)
+            batches = _batches(pipeline)
+            assert sorted(set(batches[0][1])) == [0, 1, 2], (epoch, batches[0][1])
+            # Labels still travel with their images, and each pass is a permutation.
+            xs, ys = (np.concatenate(part) for part in zip(*batches, strict=True))
+            np.testing.assert_array_equal(ys, np.rint(xs[:, 0] * 300).astype(int) // 100)
+            assert sorted(np.rint(xs[:, 0] * 300).astype(int)) == list(range(300))
+
+
+def test_an_array_above_the_shuffle_buffer_is_gathered():
+    # The real threshold, with one-number examples: the first batch reaches the far end.
+    n = 150_000
+    x = (np.arange(n, dtype="float32") / n)[:, None]
+    first = next(iter(load_dataset(x, batch_size=256, shuffle=True, epoch=0))).numpy()
+    assert first.max() > 0.5 and len(np.unique(first)) == 256
+
+
 def test_threshold_binarization():
     x = np.array([[0.2, 0.5, 0.51, 0.9]], dtype="float32")
     np.testing.assert_array_equal(load_dataset(x, binarize="threshold", as_numpy=True), [[0, 0, 1, 1]])
@@ -218,13 +254,19 @@ def test_threshold_binarization():
 @pytest.mark.parametrize("binarize", ["static", "dynamic", "threshold"])
 def test_binarizing_float_images_outside_0_1_is_refused(binarize):
     # Float images are not rescaled: 0..255 floats would binarize to all ones.
+    # They are refused when the pipeline is built, before anything reads a batch.
     x = np.array([[0.0, 12.0, 255.0]], dtype="float32")
-    import tensorflow as tf
-
-    with pytest.raises(
-        tf.errors.InvalidArgumentError, match=rf"binarize={binarize} needs intensities in \[0, 1\]"
-    ):
-        next(iter(load_dataset(x, binarize=binarize, batch_size=1)))
+    for kwargs in ({}, {"as_numpy": True}, {"epoch": 3}):
+        if binarize == "dynamic" and kwargs.get("as_numpy"):
+            continue
+        with pytest.raises(
+            ValueError,
+            match=rf"binarize='{binarize}' needs intensities in \[0, 1\].*Received: source='arrays' with "
+            r"values in \[0, 255\]",
+        ):
+            load_dataset(x, binarize=binarize, batch_size=1, **kwargs)
+    # In range, the same floats are binarized, not refused.
+    assert load_dataset(x / 255, binarize=binarize, batch_size=1) is not None
 
 
 def test_the_scale_is_the_whole_arrays_not_the_slices():
