@@ -202,6 +202,7 @@ def test_describe_lists_parameters_with_defaults_and_help(capsys):
     assert "latent_dim [--latent-dim] (set by train: default 16, 8 on digits)" in text
     assert "likelihood [--likelihood] (set by train: default 'bernoulli', 'gaussian' with --variance" in text
     assert "seed [--seed] (set by train: default 0)" in text
+    assert "input_shape (set by train: the dataset's example shape)" in text  # not a --param
     assert cli.main(["list", "vae"]) == 0
     assert "elbo_samples (default 1)" in capsys.readouterr().out
 

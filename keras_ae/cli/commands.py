@@ -7,17 +7,6 @@ import json
 import os
 import sys
 
-# Model arguments that `train` sets with flags of their own (the rest go through --param).
-_FLAG_PARAMETERS = (
-    "latent_dim",
-    "architecture",
-    "hidden_units",
-    "filters",
-    "activation",
-    "likelihood",
-    "seed",
-)
-
 
 def cmd_list(args):
     from keras_ae.data.sources import list_datasets
@@ -65,15 +54,13 @@ def _train_default_text(model, name):
     own default in place).
     """
     from keras_ae.registry import get_model_class
-    from keras_ae.runs.config import DATASET_PRESETS, DEFAULTS
+    from keras_ae.runs.config import DATASET_PRESETS, DEFAULTS, takes_preset_widths
 
     run_default = DEFAULTS[name]
     text = "default the model's own" if run_default is None else f"default {_setting_text(run_default)}"
     digits = DATASET_PRESETS["digits"]
     preset = digits.get(name, run_default)
-    # `build_model` drops the preset's dense widths for models whose networks of the default
-    # architecture have no dense layers (DRAW).
-    if name == "hidden_units" and DEFAULTS["architecture"] not in get_model_class(model).dense_architectures:
+    if name == "hidden_units" and not takes_preset_widths(get_model_class(model), DEFAULTS["architecture"]):
         preset = run_default
     if preset != run_default:
         text += f", {_setting_text(preset)}"
@@ -85,11 +72,14 @@ def _train_default_text(model, name):
 
 def cmd_describe(args):
     from keras_ae.registry import model_parameters, model_summary
+    from keras_ae.runs.config import SETTING_ARGUMENTS
 
     print(f"{args.model}: {model_summary(args.model)}\n")
     print("Parameters (keras-ae train MODEL --param NAME=VALUE; some have their own flags):")
     for name, default, description in model_parameters(args.model):
-        if name in _FLAG_PARAMETERS:
+        if name == "input_shape":
+            print(f"  {name} (set by train: the dataset's example shape)")
+        elif name in SETTING_ARGUMENTS:
             # `train` sets these from its own flags and run defaults, not the constructor's.
             print(f"  {name} [--{name.replace('_', '-')}] ({_train_default_text(args.model, name)})")
         else:

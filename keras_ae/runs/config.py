@@ -205,15 +205,21 @@ def build_model(config, input_shape=None):
         return cls.from_config(config["model_config"])
     kwargs = model_kwargs(config, input_shape)
     preset_units = DATASET_PRESETS.get(config["dataset"], {}).get("hidden_units")
-    # A dataset preset's dense widths do not apply to networks without dense layers (VQ-VAE's
-    # conv nets, DRAW's LSTMs); widths the user gives still reach the model (and its checks).
+    # Widths the user gives still reach the model (and its checks).
     from_preset = preset_units is not None and list(kwargs.get("hidden_units", ())) == list(preset_units)
-    if from_preset and kwargs.get("architecture") not in cls.dense_architectures:
+    if from_preset and not takes_preset_widths(cls, kwargs.get("architecture")):
         kwargs.pop("hidden_units")
     try:
         return cls(**kwargs)
     except TypeError as error:
         raise ValueError(f"Model {config['model']!r} does not accept these arguments: {error}") from None
+
+
+def takes_preset_widths(cls, architecture):
+    """Whether a dataset preset's `hidden_units` reach a model of class `cls` built with
+    `architecture`: only models whose networks of that architecture have dense layers take
+    them (not VQ-VAE's conv nets, nor DRAW's LSTMs)."""
+    return architecture in cls.dense_architectures
 
 
 def config_difference(saved, config):
