@@ -219,6 +219,40 @@ def keyed_normal(keys, shape, dtype="float32"):
     return tf.cast(tf.reshape(normal, (tf.shape(keys)[0], *shape)), dtype)
 
 
+def fill_empty_share(x, sample_weight):
+    """`(x, sample_weight)`, with an empty replica share of a batch made one zero example of weight 0.
+
+    Under a strategy, a last batch smaller than the number of replicas leaves some replicas
+    no examples. Their loss terms would be means over nothing (NaN: the step's finiteness
+    check would stop that worker alone, and the others would wait for it). The zero
+    example keeps every term finite; its weight 0 keeps it out of the weighted terms and
+    of what stateful layers learn from a batch (the EMA codebook, k-sparse unit ages), and
+    `replica_weight` of the true size, 0, keeps this replica's loss out of the gradient.
+    Without distribution, or with examples, nothing changes but `sample_weight` None
+    becoming ones under a strategy.
+
+    Args:
+        x: the replica's batch, `(n, ...)`.
+        sample_weight: `(n,)` or `(n, 1)` weights, or None.
+
+    Returns:
+        `(x, sample_weight)`.
+    """
+    context = tf.distribute.get_replica_context()
+    if context is None or context.num_replicas_in_sync == 1:
+        return x, sample_weight
+    size = tf.shape(x)[0]
+    missing = tf.cast(tf.equal(size, 0), tf.int32)  # 1 for an empty share, else 0
+
+    def padded(values, value_shape):
+        return tf.concat([values, tf.zeros(tf.concat([[missing], value_shape], 0), values.dtype)], 0)
+
+    if sample_weight is None:
+        sample_weight = tf.ones([size], tf.float32)
+    sample_weight = tf.convert_to_tensor(sample_weight)
+    return padded(x, tf.shape(x)[1:]), padded(sample_weight, tf.shape(sample_weight)[1:])
+
+
 def in_distribution_scope():
     """Whether code runs under a `tf.distribute` strategy's scope (other than the default)."""
     return tf.distribute.has_strategy()
@@ -266,6 +300,28 @@ def replica_uniform(shape, seed_generator, dtype="float32"):
     if replica is None:
         return keras.random.uniform(shape, dtype=dtype, seed=seed_generator)
     return tf.random.stateless_uniform(shape, seed=_replica_key(seed_generator, replica), dtype=dtype)
+
+
+def tracker_means(trackers):
+    """`{name: result}` of Keras `Mean` trackers, over the whole global batch under a strategy.
+
+    Each replica's tracker averages its own examples; when the replicas' shares differ (a
+    last batch that does not split evenly), the mean of those means that `fit` would show
+    is not the mean over the examples. Summing the trackers' totals and counts over the
+    replicas (one all-reduce for all of them) gives every replica that mean.
+
+    Args:
+        trackers: a dict name -> `keras.metrics.Mean`.
+
+    Returns:
+        A dict name -> scalar tensor.
+    """
+    context = tf.distribute.get_replica_context()
+    if context is None or context.num_replicas_in_sync == 1:
+        return {name: tracker.result() for name, tracker in trackers.items()}
+    local = tf.stack([tf.cast(tf.stack([t.total.value, t.count.value]), tf.float32) for t in trackers.values()])
+    sums = context.all_reduce(tf.distribute.ReduceOp.SUM, local)
+    return {name: tf.math.divide_no_nan(sums[i, 0], sums[i, 1]) for i, name in enumerate(trackers)}
 
 
 def logs_for_strategy(logs):

@@ -137,12 +137,14 @@ class PixelCNNPrior(keras.Model):
         positions = float(np.prod(self.grid_shape))
         self.loss_tracker.update_state(loss, sample_weight=batch_size)
         self.bits_tracker.update_state(loss / positions / np.log(2.0), sample_weight=batch_size)
-        return {m.name: m.result() for m in self.metrics}
+        return backend.logs_for_strategy(backend.tracker_means({m.name: m for m in self.metrics}))
 
     def _loss(self, data, training):
         indices, _, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
+        batch_size = ops.shape(indices)[0]  # this replica's share, which may be empty
+        indices, sample_weight = backend.fill_empty_share(indices, sample_weight)
         logits = self(indices, training=training)
-        return weighted_mean(self._nll(indices, logits), sample_weight), ops.shape(indices)[0]
+        return weighted_mean(self._nll(indices, logits), sample_weight), batch_size
 
     def train_step(self, data):
         def scaled_loss():

@@ -98,7 +98,8 @@ class TrainingStep:
 
     def train_step(self, data):
         x, sample_weight = self._unpack(data)
-        batch_size = ops.shape(x)[0]
+        batch_size = ops.shape(x)[0]  # this replica's share, which may be empty
+        x, sample_weight = backend.fill_empty_share(x, sample_weight)
 
         def scaled_loss():
             loss, logs = self._step(x, sample_weight, training=True)
@@ -157,10 +158,11 @@ class TrainingStep:
 
     def test_step(self, data):
         x, sample_weight = self._unpack(data)
-        _, logs = self._step(x, sample_weight, training=False)
-        return self._update_trackers(logs, ops.shape(x)[0])
+        batch_size = ops.shape(x)[0]
+        _, logs = self._step(*backend.fill_empty_share(x, sample_weight), training=False)
+        return self._update_trackers(logs, batch_size)
 
     def _update_trackers(self, logs, batch_size):
         for name, tracker in self.trackers.items():
             tracker.update_state(logs[name], sample_weight=batch_size)
-        return backend.logs_for_strategy({name: tracker.result() for name, tracker in self.trackers.items()})
+        return backend.logs_for_strategy(backend.tracker_means(self.trackers))

@@ -20,8 +20,10 @@ import keras, keras_ae
 multi = "TF_CONFIG" in os.environ
 strategy = tf.distribute.MultiWorkerMirroredStrategy() if multi else tf.distribute.get_strategy()
 rng = np.random.default_rng(0)
-x = rng.uniform(size=(64, 10)).astype("float32")
-w = rng.uniform(0.2, 2.0, size=64).astype("float32")
+# 65 examples: the last global batch of each epoch holds one, so one worker's share of it
+# is empty (its loss terms would be means over nothing).
+x = rng.uniform(size=(65, 10)).astype("float32")
+w = rng.uniform(0.2, 2.0, size=65).astype("float32")
 results = {}
 for name, extra in MODELS.items():
     kw = dict(input_shape=(10,), latent_dim=2, hidden_units=(8,), **extra)
@@ -87,10 +89,13 @@ def test_two_workers_match_one_process_on_the_global_batch(trained_alone_and_on_
     assert alone["replicas"] == 1
     for worker in workers:
         assert worker["replicas"] == 2
-        # 64 examples in global batches of 16 for 2 epochs: 8 steps on every worker, each
+        # 65 examples in global batches of 16 for 2 epochs: 10 steps on every worker, each
         # on its half of the global batch; were the data duplicated (the same 8 examples
         # on both workers), the gradients and weights would differ from one process's.
-        assert worker["steps"] == alone["steps"] == 8
+        # The fifth step gives one worker 1 example and the other none.
+        assert worker["steps"] == alone["steps"] == 10
+        # The logged loss is the mean over the examples, not of the two workers' means
+        # (which would weigh the 33 examples of one worker like the other's 32).
         np.testing.assert_allclose(worker["loss"], alone["loss"], rtol=1e-5)
         for got, want in zip(worker["weights"], alone["weights"], strict=True):
             np.testing.assert_allclose(np.array(got), np.array(want), rtol=1e-5, atol=1e-6)
