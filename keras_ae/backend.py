@@ -144,8 +144,21 @@ def enable_op_determinism():
 
 
 def assert_finite(x, message):
-    """Returns `x`, raising `InvalidArgumentError(message)` when it holds NaN or Inf."""
-    return tf.debugging.check_numerics(x, message)
+    """Returns `x`, raising `InvalidArgumentError(message)` when it holds NaN or Inf.
+
+    Under a strategy the check fails on every replica when `x` is not finite on any: a
+    worker whose own share gave a finite loss would otherwise go on to the gradients'
+    all-reduce and fail there on a lost peer, without saying why.
+    """
+    context = tf.distribute.get_replica_context()
+    if context is None or context.num_replicas_in_sync == 1:
+        return tf.debugging.check_numerics(x, message)
+    local = tf.cast(tf.logical_not(tf.reduce_all(tf.math.is_finite(x))), tf.float32)
+    check = tf.debugging.Assert(
+        tf.equal(context.all_reduce(tf.distribute.ReduceOp.SUM, local), 0.0), [message]
+    )
+    with tf.control_dependencies([check]):
+        return tf.identity(x)
 
 
 def after(x):
@@ -319,7 +332,9 @@ def tracker_means(trackers):
     context = tf.distribute.get_replica_context()
     if context is None or context.num_replicas_in_sync == 1:
         return {name: tracker.result() for name, tracker in trackers.items()}
-    local = tf.stack([tf.cast(tf.stack([t.total.value, t.count.value]), tf.float32) for t in trackers.values()])
+    local = tf.stack(
+        [tf.cast(tf.stack([t.total.value, t.count.value]), tf.float32) for t in trackers.values()]
+    )
     sums = context.all_reduce(tf.distribute.ReduceOp.SUM, local)
     return {name: tf.math.divide_no_nan(sums[i, 0], sums[i, 1]) for i, name in enumerate(trackers)}
 

@@ -3,7 +3,8 @@ run again with the same command, ends with the weights of a run that was never k
 
 The kill comes from inside the process (a wrapper around the CLI sends SIGKILL to itself
 right after a chosen step), so it lands at the same step on every machine; nothing is
-flushed or cleaned up, exactly as with `kill -9` or a machine losing power.
+flushed or cleaned up, exactly as with `kill -9` or a machine losing power. Also: a
+multi-worker run stopped by a loss that is not finite on one worker.
 """
 
 import json
@@ -133,3 +134,32 @@ def test_a_worker_killed_mid_epoch_and_the_job_restarted_ends_like_an_uninterrup
     for name in ("whole0", "whole1", "resumed0", "resumed1", "killed0"):
         assert [f for f in os.listdir(tmp_path / f"tmp_{name}") if f.startswith("keras_ae_worker_")] == []
     assert [f for f in os.listdir(tmp_path / "tmp_killed1") if f.startswith("keras_ae_worker_")] != []
+
+
+def test_a_run_diverging_on_one_worker_stops_every_worker_naming_the_run(tmp_path):
+    # One image of 1e30 under a Gaussian likelihood: the loss of the batch holding it is
+    # Inf on the worker whose share holds it, finite on the other. Both must stop with the
+    # divergence message, and name the run folder, not a worker's scratch folder.
+    from keras_ae.data import load_dataset
+
+    x = load_dataset("digits", "train", as_numpy=True)
+    bad = x.copy()
+    bad[700] = 1e30
+    np.savez(tmp_path / "bad.npz", x_train=bad, x_test=x[:64])
+    out = tmp_path / "run"
+    argv = ["train", "autoencoder", "--dataset", str(tmp_path / "bad.npz"), "--likelihood", "gaussian",
+            "--epochs", "1", "--batch-size", "64", "--distribute", "multi_worker", "--no-tensorboard",
+            "--verbose", "0", "--out", str(out)]  # fmt: skip
+    ports = free_ports(2)
+    workers = [cli(argv, env={"TF_CONFIG": tf_config(ports, index)}) for index in range(2)]
+    try:
+        errors = [worker.communicate(timeout=240)[1] for worker in workers]
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.kill()
+            worker.communicate()
+    for worker, error in zip(workers, errors, strict=True):
+        assert worker.returncode == 2, error[-2000:]
+        assert f"Training diverged in {out}: the loss became NaN or Inf" in error
+        assert "keras_ae_worker_" not in error

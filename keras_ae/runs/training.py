@@ -185,6 +185,7 @@ def train_run(
                 steps_per_epoch=steps,
             ),
             epoch_data=epoch_data,
+            run_folder=out,
         )
     return model, history
 
@@ -222,8 +223,10 @@ def _train(
     tensorboard,
     checkpoint,
     epoch_data,
+    run_folder,
 ):
-    """The writing part of `train_run`, into `out` (the run folder, or a worker's scratch)."""
+    """The writing part of `train_run`, into `out` (the run folder `run_folder`, or a
+    worker's scratch)."""
     os.makedirs(out, exist_ok=True)
     # The model's own constructor arguments beside the settings: what was really built.
     model_config = keras.saving.serialize_keras_object(model)["config"]
@@ -264,9 +267,11 @@ def _train(
         except Exception as error:
             if not backend.is_non_finite_error(error, NON_FINITE_LOSS):
                 raise
-            raise TrainingDivergedError(
-                out, RunCheckpoint.load_state(os.path.join(out, "checkpoints"))
-            ) from None
+            state = RunCheckpoint.load_state(os.path.join(out, "checkpoints"))
+            if state:
+                # A worker's scratch checkpoints mirror the chief's: name the run's own.
+                state["path"] = os.path.join(run_folder, "checkpoints", os.path.basename(state["path"]))
+            raise TrainingDivergedError(run_folder, state) from None
     elif verbose:
         print(f"{out} is already trained to epoch {initial_epoch} (asked: {config['epochs']}).")
     if model.discrete and model.prior is None:

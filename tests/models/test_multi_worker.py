@@ -43,6 +43,25 @@ with strategy.scope():
     sampler = keras_ae.layers.Sampling(seed=5)
 draw = tf.function(lambda: sampler([tf.zeros((256, 4)), tf.zeros((256, 4))], training=True))
 results["noise"] = strategy.experimental_local_results(strategy.run(draw))[0].numpy().tolist()
+
+# An infinite loss in one worker's share only (example 44: the second half of the third
+# global batch, worker 1's): every worker must stop with the divergence message, not
+# wait for the other at the gradients' all-reduce or fail there on a lost peer.
+bad = x[:64].copy()
+bad[44] = 1e30
+keras.utils.set_random_seed(0)
+with strategy.scope():
+    model = keras_ae.create_model(
+        "autoencoder", input_shape=(10,), latent_dim=2, hidden_units=(8,), likelihood="gaussian"
+    )
+    model.compile(optimizer=keras.optimizers.SGD(0.05))
+try:
+    model.fit(bad, batch_size=16, epochs=1, verbose=0)
+    results["diverged"] = "trained without an error"
+except Exception as error:
+    from keras_ae.models.training_step import NON_FINITE_LOSS
+
+    results["diverged"] = keras_ae.backend.is_non_finite_error(error, NON_FINITE_LOSS) or repr(error)[:500]
 print("RESULT" + json.dumps(results))
 """
 
@@ -99,6 +118,10 @@ def test_two_workers_match_one_process_on_the_global_batch(trained_alone_and_on_
         np.testing.assert_allclose(worker["loss"], alone["loss"], rtol=1e-5)
         for got, want in zip(worker["weights"], alone["weights"], strict=True):
             np.testing.assert_allclose(np.array(got), np.array(want), rtol=1e-5, atol=1e-6)
+
+
+def test_a_loss_that_is_not_finite_on_one_worker_stops_every_worker(trained_alone_and_on_two_workers):
+    assert [r["diverged"] for r in trained_alone_and_on_two_workers] == [True, True, True]
 
 
 def test_each_worker_draws_its_own_noise(trained_alone_and_on_two_workers):
