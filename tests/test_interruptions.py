@@ -163,3 +163,38 @@ def test_a_run_diverging_on_one_worker_stops_every_worker_naming_the_run(tmp_pat
         assert worker.returncode == 2, error[-2000:]
         assert f"Training diverged in {out}: the loss became NaN or Inf" in error
         assert "keras_ae_worker_" not in error
+
+
+def test_workers_that_would_resume_different_checkpoints_are_stopped(tmp_path):
+    # A run folder that is not shared: worker 0 sees the run's epoch-1 checkpoint, worker 1
+    # an empty folder. Resumed so, worker 0 would train epoch 2 while worker 1 trained
+    # epochs 1 and 2, leaving worker 0 waiting in an all-reduce. Both must refuse at once.
+    def argv(out, epochs):
+        return ["train", "autoencoder", "--dataset", "digits", "--epochs", str(epochs), "--batch-size", "64",
+                "--no-tensorboard", "--verbose", "0", "--out", str(out)]  # fmt: skip
+
+    finish_processes([cli(argv(tmp_path / "run", 1))], timeout=240)
+    ports = free_ports(2)
+    workers = [
+        cli(
+            [*argv(tmp_path / out, 2), "--distribute", "multi_worker"],
+            env={"TF_CONFIG": tf_config(ports, index)},
+        )
+        for index, out in enumerate(("run", "unshared"))
+    ]
+    try:
+        errors = [worker.communicate(timeout=240)[1] for worker in workers]
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.kill()
+            worker.communicate()
+    for worker, error in zip(workers, errors, strict=True):
+        assert worker.returncode == 2, error[-2000:]
+        assert (
+            "from different points (replica 0: epoch 1, step 0; replica 1: no checkpoint (a new run))"
+            in error
+        )
+    # Nothing was trained or written: the run still holds its one epoch.
+    assert len(json.loads((tmp_path / "run" / "history.json").read_text())["loss"]) == 1
+    assert checkpoint_state(tmp_path / "run")["epoch"] == 1

@@ -107,6 +107,44 @@ def shard_by_data(dataset):
     return dataset.with_options(options)
 
 
+def check_same_resume_point(strategy, state, out):
+    """Raises the same ValueError on every worker when they would resume `out` from
+    different points (epoch, step), or some resume it and others start it anew.
+
+    Every worker reads the run folder to resume it; a worker that cannot see the chief's
+    checkpoints (a folder that is not shared) would train other epochs than the rest and
+    leave them waiting in an all-reduce. One all-gather of the points tells them apart.
+    Without a cluster (one process) there is nothing to compare.
+
+    Args:
+        strategy: the run's strategy.
+        state: the state this worker resumes from (`resume_state`), or None for a new run.
+        out: the run folder, for the message.
+    """
+    resolver = getattr(strategy, "cluster_resolver", None)
+    if resolver is None or not resolver.cluster_spec().as_dict():
+        return
+    import tensorflow as tf
+
+    # (0, 0) is a new run: no checkpoint is taken before the first step.
+    local = tf.constant([[state["epoch"], state["step"]] if state else [0, 0]], tf.int64)
+
+    @tf.function
+    def gather():
+        return strategy.run(lambda: tf.distribute.get_replica_context().all_gather(local, axis=0))
+
+    points = [tuple(p) for p in strategy.experimental_local_results(gather())[0].numpy().tolist()]
+    if len(set(points)) > 1:
+        found = "; ".join(
+            f"replica {i}: " + (f"epoch {e}, step {s}" if (e, s) != (0, 0) else "no checkpoint (a new run)")
+            for i, (e, s) in enumerate(points)
+        )
+        raise ValueError(
+            f"The workers would resume {out} from different points ({found}). Every worker must read the "
+            "same run folder: put it on a folder all workers share, or --restart the run on every worker."
+        )
+
+
 @contextlib.contextmanager
 def write_folder(out, chief):
     """Yields the folder this process writes: `out` for the chief, a temporary folder

@@ -24,7 +24,13 @@ from keras_ae.runs.config import (
     eval_binarize,
     resolve_config,
 )
-from keras_ae.runs.distribution import is_chief, make_strategy, shard_by_data, write_folder
+from keras_ae.runs.distribution import (
+    check_same_resume_point,
+    is_chief,
+    make_strategy,
+    shard_by_data,
+    write_folder,
+)
 from keras_ae.runs.image_summaries import ImageSummaries
 from keras_ae.runs.resume import model_to_load, resume_state
 from keras_ae.runs.run_checkpoint import RunCheckpoint, save_model_atomically
@@ -115,6 +121,7 @@ def train_run(
                 "to discard it."
             )
     state = None if restart else resume_state(out, config["epochs"])
+    check_same_resume_point(strategy, state, out)
     # tf.data's seeded shuffles also depend on TensorFlow's global seed: fix it for a new and
     # a resumed run alike.
     keras.utils.set_random_seed(config["seed"])
