@@ -41,29 +41,36 @@ class CodebookUpdates:
         bad = ops.sum(ops.cast(ops.logical_not(ops.isfinite(flat)), "float32"))
         return backend.all_reduce_sum(bad) == 0
 
-    def _kmeans_initialize(self, flat):
+    def _kmeans_initialize(self, flat, weights=None):
         """On the first training batch: codebook = k-means centres of the batch's vectors
-        (the first batch with finite vectors)."""
+        (the first batch with finite vectors and some weight). `weights`, one per vector,
+        weight the centres; a vector of weight 0 is no starting centre while others remain."""
+        if weights is None:
+            weights = ops.ones((ops.shape(flat)[0],), "float32")
         # Distinct starting vectors (a permutation; repeats only when the batch has fewer
-        # vectors than codes): a repeated centre never wins the argmin and stays dead.
+        # vectors than codes): a repeated centre never wins the argmin and stays dead. The
+        # weighted ones come first.
         count = ops.shape(flat)[0]
         order = keras.random.shuffle(ops.arange(count), seed=self.seed_generator)
+        unweighted = ops.cast(ops.take(weights, order) <= 0, "int32")
+        weighted_first = ops.argsort(unweighted * count + ops.arange(count))  # keys distinct: stable
+        order = ops.take(order, weighted_first)
         picks = ops.take(order, ops.mod(ops.arange(self.num_embeddings), count))
 
         def kmeans():
             centres = ops.take(flat, picks, axis=0)
-            ones = ops.ones((ops.shape(flat)[0],), "float32")
             for _ in range(KMEANS_ITERATIONS):
                 nearest = ops.argmin(squared_distances(flat, centres), axis=1)
-                sums = ops.segment_sum(flat, nearest, num_segments=self.num_embeddings)
-                counts = ops.segment_sum(ones, nearest, num_segments=self.num_embeddings)
-                centres = ops.where(counts[:, None] > 0, sums / ops.maximum(counts, 1.0)[:, None], centres)
+                sums = ops.segment_sum(flat * weights[:, None], nearest, num_segments=self.num_embeddings)
+                counts = ops.segment_sum(weights, nearest, num_segments=self.num_embeddings)
+                centres = ops.where(counts[:, None] > 0, sums / ops.maximum(counts, 1e-12)[:, None], centres)
             return backend.from_first_replica(centres)
 
-        # Initialized already, or a batch with non-finite vectors: the codebook stays.
+        # Initialized already, or a batch with non-finite vectors or no weight (over every
+        # replica): the codebook stays.
         initialized = ops.convert_to_tensor(self.initialized)
-        finite = self._all_finite(flat)
-        keep = ops.logical_or(initialized, ops.logical_not(finite))
+        usable = ops.logical_and(self._all_finite(flat), backend.all_reduce_sum(ops.sum(weights)) > 0)
+        keep = ops.logical_or(initialized, ops.logical_not(usable))
         current = ops.cast(ops.convert_to_tensor(self.codebook), "float32")
         centres = backend.cond(keep, lambda: current, kmeans)
         self.codebook.assign(ops.cast(centres, self.codebook.dtype))
@@ -71,7 +78,7 @@ class CodebookUpdates:
             # Only the first batch resets the moving averages; later batches keep them.
             self.ema_sum.assign(ops.where(keep, self.ema_sum, centres))
             self.ema_count.assign(ops.where(keep, self.ema_count, ops.ones_like(self.ema_count)))
-        self.initialized.assign(ops.logical_or(initialized, finite))
+        self.initialized.assign(ops.logical_or(initialized, usable))
 
     def _update_codebook(self, flat, flat_indices, weights=None):
         """EMA update and dead-code restarts from one training batch (global statistics);

@@ -172,19 +172,19 @@ class VectorQuantizer(CodebookUpdates, ReplicaLosses, SavesSeedState, KnownConfi
     def call(self, inputs, training=False, return_indices=False, sample_weight=None):
         z_e = ops.cast(inputs, self.compute_dtype)
         flat = ops.reshape(ops.cast(z_e, "float32"), (-1, self.embedding_dim))
+        weights = None
+        if training and sample_weight is not None:
+            # Each example's weight on each of its positions: a vector of a zero-weight
+            # example moves no code, as with the codebook loss of `ema=False`.
+            positions = ops.shape(flat)[0] // ops.shape(z_e)[0]
+            weights = ops.repeat(ops.reshape(ops.cast(sample_weight, "float32"), (-1,)), positions)
         if training and self.kmeans_init:
-            self._kmeans_initialize(flat)
+            self._kmeans_initialize(flat, weights)
         codebook = ops.cast(ops.convert_to_tensor(self.codebook), "float32")
         flat_indices = ops.cast(ops.argmin(squared_distances(flat, codebook), axis=1), "int32")
         quantized = ops.reshape(ops.take(codebook, flat_indices, axis=0), ops.shape(z_e))
         quantized = ops.cast(quantized, self.compute_dtype)
         if training and (self.ema or self.restart_after is not None):
-            weights = None
-            if sample_weight is not None:
-                # Each example's weight on each of its positions: a vector of a zero-weight
-                # example moves no code, as with the codebook loss of `ema=False`.
-                positions = ops.shape(flat)[0] // ops.shape(z_e)[0]
-                weights = ops.repeat(ops.reshape(ops.cast(sample_weight, "float32"), (-1,)), positions)
             self._update_codebook(flat, flat_indices, weights)
 
         axes = tuple(range(1, len(z_e.shape)))

@@ -138,6 +138,29 @@ def test_kmeans_initialization_finds_the_clusters_once():
     np.testing.assert_allclose(_np(layer.codebook), learned + 1.0)
 
 
+def test_kmeans_initialization_weighs_the_vectors():
+    # Two clusters of real examples and a third of weight-0 ones (padding, say): the
+    # centres are those of the weighted vectors, and no code starts at a weight-0 vector.
+    rng = np.random.default_rng(8)
+    centres = np.array([[-4.0, 0.0], [4.0, 0.0], [0.0, 40.0]])
+    labels = np.repeat([0, 1, 2], [20, 20, 24])
+    z = (centres[labels][:, None, :] + 0.05 * rng.normal(size=(64, 1, 2))).astype("float32")
+    weights = np.where(labels == 2, 0.0, 1.0).astype("float32")
+    layer = VectorQuantizer(2, 2, kmeans_init=True, seed=8)
+    layer(z[:1])
+    layer(z, training=True, sample_weight=weights)
+    learned = _np(layer.codebook)
+    for c in centres[:2]:
+        assert np.linalg.norm(learned - c, axis=1).min() < 0.1, learned
+    # A batch whose weights are all 0 initializes nothing; the next one does.
+    layer = VectorQuantizer(2, 2, kmeans_init=True, seed=8)
+    layer(z[:1])
+    before = _np(layer.codebook)
+    layer(z, training=True, sample_weight=np.zeros(64, "float32"))
+    assert not bool(_np(layer.initialized))
+    np.testing.assert_array_equal(_np(layer.codebook), before)
+
+
 def test_embedding_size_mismatch_is_refused():
     with pytest.raises(ValueError, match=r"embedding_dim=4.*shape=\(2, 3, 5\)"):
         VectorQuantizer(8, 4)(np.zeros((2, 3, 5), "float32"))
