@@ -136,6 +136,23 @@ def test_a_worker_killed_mid_epoch_and_the_job_restarted_ends_like_an_uninterrup
     assert [f for f in os.listdir(tmp_path / "tmp_killed1") if f.startswith("keras_ae_worker_")] != []
 
 
+def refusing_workers(argvs):
+    """Runs the CLI with each of `argvs` as the workers of one cluster; each must stop with
+    a keras-ae error (exit code 2). Returns their stderr."""
+    ports = free_ports(len(argvs))
+    workers = [cli(argv, env={"TF_CONFIG": tf_config(ports, index)}) for index, argv in enumerate(argvs)]
+    try:
+        errors = [worker.communicate(timeout=240)[1] for worker in workers]
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.kill()
+            worker.communicate()
+    for worker, error in zip(workers, errors, strict=True):
+        assert worker.returncode == 2, error[-2000:]
+    return errors
+
+
 def test_a_run_diverging_on_one_worker_stops_every_worker_naming_the_run(tmp_path):
     # One image of 1e30 under a Gaussian likelihood: the loss of the batch holding it is
     # Inf on the worker whose share holds it, finite on the other. Both must stop with the
@@ -150,17 +167,7 @@ def test_a_run_diverging_on_one_worker_stops_every_worker_naming_the_run(tmp_pat
     argv = ["train", "autoencoder", "--dataset", str(tmp_path / "bad.npz"), "--likelihood", "gaussian",
             "--epochs", "1", "--batch-size", "64", "--distribute", "multi_worker", "--no-tensorboard",
             "--verbose", "0", "--out", str(out)]  # fmt: skip
-    ports = free_ports(2)
-    workers = [cli(argv, env={"TF_CONFIG": tf_config(ports, index)}) for index in range(2)]
-    try:
-        errors = [worker.communicate(timeout=240)[1] for worker in workers]
-    finally:
-        for worker in workers:
-            if worker.poll() is None:
-                worker.kill()
-            worker.communicate()
-    for worker, error in zip(workers, errors, strict=True):
-        assert worker.returncode == 2, error[-2000:]
+    for error in refusing_workers([argv, argv]):
         assert f"Training diverged in {out}: the loss became NaN or Inf" in error
         assert "keras_ae_worker_" not in error
 
@@ -174,23 +181,9 @@ def test_workers_that_would_resume_different_checkpoints_are_stopped(tmp_path):
                 "--no-tensorboard", "--verbose", "0", "--out", str(out)]  # fmt: skip
 
     finish_processes([cli(argv(tmp_path / "run", 1))], timeout=240)
-    ports = free_ports(2)
-    workers = [
-        cli(
-            [*argv(tmp_path / out, 2), "--distribute", "multi_worker"],
-            env={"TF_CONFIG": tf_config(ports, index)},
-        )
-        for index, out in enumerate(("run", "unshared"))
-    ]
-    try:
-        errors = [worker.communicate(timeout=240)[1] for worker in workers]
-    finally:
-        for worker in workers:
-            if worker.poll() is None:
-                worker.kill()
-            worker.communicate()
-    for worker, error in zip(workers, errors, strict=True):
-        assert worker.returncode == 2, error[-2000:]
+    for error in refusing_workers(
+        [[*argv(tmp_path / out, 2), "--distribute", "multi_worker"] for out in ("run", "unshared")]
+    ):
         assert (
             "from different points (replica 0: epoch 1, step 0; replica 1: no checkpoint (a new run))"
             in error
