@@ -153,11 +153,7 @@ def assert_finite(x, message):
     context = tf.distribute.get_replica_context()
     if context is None or context.num_replicas_in_sync == 1:
         return tf.debugging.check_numerics(x, message)
-    local = tf.cast(tf.logical_not(tf.reduce_all(tf.math.is_finite(x))), tf.float32)
-    check = tf.debugging.Assert(
-        tf.equal(context.all_reduce(tf.distribute.ReduceOp.SUM, local), 0.0), [message]
-    )
-    with tf.control_dependencies([check]):
+    with tf.control_dependencies([tf.debugging.Assert(is_finite(x), [message])]):
         return tf.identity(x)
 
 
@@ -173,8 +169,18 @@ def after(x):
 
 
 def is_finite(x):
-    """A boolean scalar tensor: whether `x` holds no NaN or Inf."""
-    return tf.reduce_all(tf.math.is_finite(x))
+    """A boolean scalar tensor: whether `x` holds no NaN or Inf.
+
+    Under a strategy, whether it holds none on any replica (one all-reduce): replicas that
+    decide alone whether to update would differ in their collectives, and those that
+    update would wait for the others' gradients.
+    """
+    finite = tf.reduce_all(tf.math.is_finite(x))
+    context = tf.distribute.get_replica_context()
+    if context is None or context.num_replicas_in_sync == 1:
+        return finite
+    bad = context.all_reduce(tf.distribute.ReduceOp.SUM, tf.cast(tf.logical_not(finite), tf.float32))
+    return tf.equal(bad, 0.0)
 
 
 def run_if_finite(x, fn):

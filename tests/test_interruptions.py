@@ -176,18 +176,22 @@ def test_workers_that_would_resume_different_checkpoints_are_stopped(tmp_path):
     # A run folder that is not shared: worker 0 sees the run's epoch-1 checkpoint, worker 1
     # an empty folder. Resumed so, worker 0 would train epoch 2 while worker 1 trained
     # epochs 1 and 2, leaving worker 0 waiting in an all-reduce. Both must refuse at once.
-    def argv(out, epochs):
+    def argv(out, epochs, *extra):
         return ["train", "autoencoder", "--dataset", "digits", "--epochs", str(epochs), "--batch-size", "64",
-                "--no-tensorboard", "--verbose", "0", "--out", str(out)]  # fmt: skip
+                "--no-tensorboard", "--verbose", "0", "--out", str(tmp_path / out), *extra]  # fmt: skip
 
-    finish_processes([cli(argv(tmp_path / "run", 1))], timeout=240)
+    finish_processes([cli(argv("run", 1)), cli(argv("other", 1, "--latent-dim", "3"))], timeout=240)
     for error in refusing_workers(
-        [[*argv(tmp_path / out, 2), "--distribute", "multi_worker"] for out in ("run", "unshared")]
+        [argv(out, 2, "--distribute", "multi_worker") for out in ("run", "unshared")]
     ):
         assert (
-            "from different points (replica 0: epoch 1, step 0; replica 1: no checkpoint (a new run))"
-            in error
+            "from different points (worker 0: epoch 1, step 0; worker 1: no checkpoint (a new run))" in error
         )
+    # A worker whose folder holds another run refuses with its own message; the other
+    # worker stops with it instead of waiting for it.
+    errors = refusing_workers([argv(out, 2, "--distribute", "multi_worker") for out in ("run", "other")])
+    assert "worker 1 could not start the run" in errors[0]
+    assert "holds a run with other settings (latent_dim: 3 -> 8)" in errors[1]
     # Nothing was trained or written: the run still holds its one epoch.
     assert len(json.loads((tmp_path / "run" / "history.json").read_text())["loss"]) == 1
     assert checkpoint_state(tmp_path / "run")["epoch"] == 1

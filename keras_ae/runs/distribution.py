@@ -107,40 +107,65 @@ def shard_by_data(dataset):
     return dataset.with_options(options)
 
 
-def check_same_resume_point(strategy, state, out):
-    """Raises the same ValueError on every worker when they would resume `out` from
-    different points (epoch, step), or some resume it and others start it anew.
+def check_same_resume_point(strategy, state, out, failed=False):
+    """Makes every worker stop together unless all of them can resume `out` from the same
+    point (epoch, step), or all start it anew.
 
     Every worker reads the run folder to resume it; a worker that cannot see the chief's
-    checkpoints (a folder that is not shared) would train other epochs than the rest and
-    leave them waiting in an all-reduce. One all-gather of the points tells them apart.
-    Without a cluster (one process) there is nothing to compare.
+    checkpoints (a folder that is not shared) would train other epochs than the rest, and
+    a worker that cannot start at all (its folder holds another run) would leave the rest
+    waiting. One all-gather of what each worker found tells them apart. Without a cluster
+    (one process) there is nothing to compare.
 
     Args:
         strategy: the run's strategy.
         state: the state this worker resumes from (`resume_state`), or None for a new run.
         out: the run folder, for the message.
+        failed: this worker could not read its run folder; it raises its own error after
+            this call, and the others a ValueError naming it.
+
+    Raises:
+        ValueError: another worker failed, or the workers found different points.
     """
     resolver = getattr(strategy, "cluster_resolver", None)
     if resolver is None or not resolver.cluster_spec().as_dict():
         return
     import tensorflow as tf
 
-    # (0, 0) is a new run: no checkpoint is taken before the first step.
-    local = tf.constant([[state["epoch"], state["step"]] if state else [0, 0]], tf.int64)
+    # Which task this is (-1: the "chief" task), and (0, 0) for a new run: no checkpoint is
+    # taken before the first step.
+    task = -1 if resolver.task_type == "chief" else int(resolver.task_id or 0)
+    point = [state["epoch"], state["step"]] if state else [0, 0]
+    local = tf.constant([[task, *point, int(failed)]], tf.int64)
 
     @tf.function
     def gather():
         return strategy.run(lambda: tf.distribute.get_replica_context().all_gather(local, axis=0))
 
-    points = [tuple(p) for p in strategy.experimental_local_results(gather())[0].numpy().tolist()]
-    if len(set(points)) > 1:
-        found = "; ".join(
-            f"replica {i}: " + (f"epoch {e}, step {s}" if (e, s) != (0, 0) else "no checkpoint (a new run)")
-            for i, (e, s) in enumerate(points)
+    found = {}  # task -> (epoch, step, failed), once per task however many replicas it has
+    for task_id, epoch, step, task_failed in (
+        strategy.experimental_local_results(gather())[0].numpy().tolist()
+    ):
+        found.setdefault(task_id, (epoch, step, task_failed))
+    if failed:
+        return
+
+    def name(task_id):
+        return "the chief" if task_id == -1 else f"worker {task_id}"
+
+    broken = [name(t) for t, (_, _, task_failed) in found.items() if task_failed]
+    if broken:
+        raise ValueError(
+            f"{', '.join(broken)} could not start the run in {out} (its own output says why); every "
+            "worker stops with it."
+        )
+    if len({(epoch, step) for epoch, step, _ in found.values()}) > 1:
+        points = "; ".join(
+            f"{name(t)}: " + (f"epoch {e}, step {s}" if (e, s) != (0, 0) else "no checkpoint (a new run)")
+            for t, (e, s, _) in found.items()
         )
         raise ValueError(
-            f"The workers would resume {out} from different points ({found}). Every worker must read the "
+            f"The workers would resume {out} from different points ({points}). Every worker must read the "
             "same run folder: put it on a folder all workers share, or --restart the run on every worker."
         )
 

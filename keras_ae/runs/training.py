@@ -112,15 +112,19 @@ def train_run(
     config_path = os.path.join(out, CONFIG_FILE)
     # A restart clears the old run only once the new settings have loaded their data and
     # built their model (below): a typo in them must not cost the old run.
-    if not restart and os.path.isfile(config_path):
-        difference = config_difference(read_json(config_path), config)
-        if difference:
-            details = ", ".join(f"{k}: {old!r} -> {new!r}" for k, (old, new) in difference.items())
-            raise ValueError(
-                f"{out} holds a run with other settings ({details}). Use another --out, or --restart "
-                "to discard it."
-            )
-    state = None if restart else resume_state(out, config["epochs"])
+    try:
+        if not restart and os.path.isfile(config_path):
+            difference = config_difference(read_json(config_path), config)
+            if difference:
+                details = ", ".join(f"{k}: {old!r} -> {new!r}" for k, (old, new) in difference.items())
+                raise ValueError(
+                    f"{out} holds a run with other settings ({details}). Use another --out, or --restart "
+                    "to discard it."
+                )
+        state = None if restart else resume_state(out, config["epochs"])
+    except Exception:
+        check_same_resume_point(strategy, None, out, failed=True)  # the other workers stop too
+        raise
     check_same_resume_point(strategy, state, out)
     # tf.data's seeded shuffles also depend on TensorFlow's global seed: fix it for a new and
     # a resumed run alike.
@@ -274,10 +278,12 @@ def _train(
         except Exception as error:
             if not backend.is_non_finite_error(error, NON_FINITE_LOSS):
                 raise
-            state = RunCheckpoint.load_state(os.path.join(out, "checkpoints"))
-            if state:
-                # A worker's scratch checkpoints mirror the chief's: name the run's own.
-                state["path"] = os.path.join(run_folder, "checkpoints", os.path.basename(state["path"]))
+            # The run's checkpoints: a worker's scratch holds only those of this session.
+            state = RunCheckpoint.load_state(os.path.join(run_folder, "checkpoints"))
+            if state is None and out != run_folder:  # a run folder this worker cannot see
+                state = RunCheckpoint.load_state(os.path.join(out, "checkpoints"))
+                if state:
+                    state["path"] = os.path.join(run_folder, "checkpoints", os.path.basename(state["path"]))
             raise TrainingDivergedError(run_folder, state) from None
     elif verbose:
         print(f"{out} is already trained to epoch {initial_epoch} (asked: {config['epochs']}).")

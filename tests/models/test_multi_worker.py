@@ -44,9 +44,9 @@ with strategy.scope():
 draw = tf.function(lambda: sampler([tf.zeros((256, 4)), tf.zeros((256, 4))], training=True))
 results["noise"] = strategy.experimental_local_results(strategy.run(draw))[0].numpy().tolist()
 
-# An infinite loss in one worker's share only (example 44: the second half of the third
-# global batch, worker 1's): every worker must stop with the divergence message, not
-# wait for the other at the gradients' all-reduce or fail there on a lost peer.
+# An infinite loss in one worker's share only (one bad example: wherever fit's shuffle puts
+# it, one worker's share holds it): every worker must stop with the divergence message,
+# not wait for the other at the gradients' all-reduce or fail there on a lost peer.
 bad = x[:64].copy()
 bad[44] = 1e30
 keras.utils.set_random_seed(0)
