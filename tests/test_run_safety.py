@@ -168,6 +168,38 @@ def test_float_images_in_0_255_are_refused_before_a_restart_clears_the_run(tmp_p
     assert sorted(os.listdir(out)) == before and (out / "model.keras").is_file()
 
 
+def test_a_tfds_dataset_of_float_images_is_checked_by_its_first_batch(monkeypatch):
+    # tfds images are uint8, but a float image feature's range is known only batch by
+    # batch: the pipeline checks each batch, and a run reads its first batch's check.
+    import tensorflow as tf
+
+    from keras_ae.data import load_dataset
+    from keras_ae.data.sources import Source
+    from keras_ae.losses.likelihoods import get_likelihood
+    from keras_ae.runs.training_data import check_first_batch
+
+    images = np.linspace(0.0, 255.0, 4 * 3, dtype="float32").reshape(4, 3)
+    labels = np.full(4, -1, "int64")
+    floats = Source(tf.data.Dataset.from_tensor_slices((images, labels)), None, 1.0, False, "tfds:floats")
+    monkeypatch.setattr("keras_ae.data.pipeline.resolve_source", lambda *args, **kwargs: floats)
+    pipeline = load_dataset("tfds:floats", binarize="static", batch_size=2)
+    with pytest.raises(
+        ValueError,
+        match=r"^\[binarize=static needs intensities in \[0, 1\]; float images are not rescaled.*min and "
+        r"max\] \[[\d.]+\] \[[\d.]+\] \(dataset='tfds:floats'\)$",
+    ):
+        check_first_batch(pipeline, {"dataset": "tfds:floats"}, get_likelihood("bernoulli"))
+    # In range, the same batch passes.
+    floats = Source(
+        tf.data.Dataset.from_tensor_slices((images / 255, labels)), None, 1.0, False, "tfds:floats"
+    )
+    check_first_batch(
+        load_dataset("tfds:floats", binarize="static", batch_size=2),
+        {"dataset": "x"},
+        get_likelihood("bernoulli"),
+    )
+
+
 @pytest.mark.parametrize(
     "config",
     [

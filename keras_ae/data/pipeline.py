@@ -8,7 +8,7 @@ from keras_ae.data.sources import resolve_source
 
 BINARIZE = (None, "static", "dynamic", "threshold")
 _CACHE_BYTES = 1 << 30
-_SHUFFLE_BUFFER = 100_000  # examples; a split this large or smaller is shuffled whole
+_WHOLE_SHUFFLE = 100_000  # examples: a split this large or smaller is shuffled in one buffer
 _WINDOW = 10_000  # the shuffle buffer of a larger tfds split
 
 
@@ -111,12 +111,13 @@ def load_dataset(
         if binarize is not None and float_images:
             # Float images are used as they are: intensities above 1 (0..255 floats) would
             # binarize to all ones without a word. (Integer images are scaled into [0, 1].)
-            low, high = images.min(), images.max()
+            # As the pipeline sees them: in float32 (float64 1 + 1e-12 is 1).
+            low, high = (float(np.float32(v)) for v in (images.min(), images.max()))
             if low < 0 or high > 1:
                 raise ValueError(
                     f"binarize={binarize!r} needs intensities in [0, 1]; float images are not rescaled: "
                     f"divide 0..255 floats by 255 first. Received: source={name!r} with values in "
-                    f"[{low:g}, {high:g}]"
+                    f"[{low:.8g}, {high:.8g}]"
                 )
         dataset = None  # built below, unless batches are gathered from the arrays
     else:
@@ -151,7 +152,8 @@ def load_dataset(
             check = tf.debugging.Assert(
                 tf.logical_and(low >= 0.0, high <= 1.0),
                 [
-                    f"binarize={binarize} needs intensities in [0, 1]. Received: a batch with min and max",
+                    f"binarize={binarize} needs intensities in [0, 1]; float images are not rescaled: divide "
+                    "0..255 floats by 255 first. Received: a batch with min and max",
                     low,
                     high,
                 ],
@@ -170,7 +172,7 @@ def load_dataset(
         shuffle = str(split).strip().startswith("train")
     # A window of a larger array would keep its order (the official dSprites file is sorted by
     # factor: its batches would hold one shape), so its batches are gathered instead.
-    gather = shuffle and not as_numpy and source.arrays is not None and cardinality > _SHUFFLE_BUFFER
+    gather = shuffle and not as_numpy and source.arrays is not None and cardinality > _WHOLE_SHUFFLE
     if source.arrays is not None and not gather:
         dataset = tf.data.Dataset.from_tensor_slices(source.arrays)
     if as_numpy:
@@ -194,7 +196,7 @@ def load_dataset(
         # tfds one, whose records tfds wrote shuffled: a window of it is a fair sample.
         examples = dataset.enumerate()
         if shuffle:
-            buffer = cardinality if 0 < cardinality <= _SHUFFLE_BUFFER else _WINDOW
+            buffer = cardinality if 0 < cardinality <= _WHOLE_SHUFFLE else _WINDOW
             examples = shuffled(examples, buffer, seed, epoch, epochs)
         batches = examples.batch(batch_size)
     dataset = batches.map(transform, num_parallel_calls=tf.data.AUTOTUNE)

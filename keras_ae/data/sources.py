@@ -1,7 +1,8 @@
 """Where examples come from: embedded sets, tfds names, IDX folders, .npz files, arrays.
 
-Each source resolves to an unbatched `tf.data.Dataset` of raw `(image, label)` pairs plus the
-value that maps to 1.0; `keras_ae.data.load_dataset` normalizes, binarizes and batches it.
+Each source resolves to a `Source`: raw `(image, label)` pairs, as numpy arrays (embedded
+sets, files, arrays) or as an unbatched `tf.data.Dataset` (tfds), plus the value that maps
+to 1.0; `keras_ae.data.load_dataset` checks, normalizes, binarizes, shuffles and batches them.
 """
 
 import os

@@ -63,7 +63,9 @@ class CodebookUpdates:
                 nearest = ops.argmin(squared_distances(flat, centres), axis=1)
                 sums = ops.segment_sum(flat * weights[:, None], nearest, num_segments=self.num_embeddings)
                 counts = ops.segment_sum(weights, nearest, num_segments=self.num_embeddings)
-                centres = ops.where(counts[:, None] > 0, sums / ops.maximum(counts, 1e-12)[:, None], centres)
+                centres = ops.where(
+                    counts[:, None] > 0, sums / ops.where(counts > 0, counts, 1.0)[:, None], centres
+                )
             return backend.from_first_replica(centres)
 
         # Initialized already, or a batch with non-finite vectors or no weight (over every

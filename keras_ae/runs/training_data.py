@@ -24,17 +24,27 @@ def check_first_batch(train_data, config, likelihood):
     """Reads the run's first training batch through `likelihood`'s target check.
 
     Float images are used as they are: 0..255 floats under a Bernoulli likelihood would
-    train on targets above 1 without a word. (With `binarize`, `load_dataset` refuses them
-    when the pipeline is built.) `train_data` is the run's own pipeline: reading it changes
-    nothing, since its batches and their binarization are a function of the seed and the
-    epoch alone.
+    train on targets above 1 without a word. With `binarize`, `load_dataset` refuses
+    such arrays and files when the pipeline is built; a tfds dataset of float images is
+    checked batch by batch, and its first batch's check is read here. `train_data` is
+    the run's own pipeline: reading it changes nothing, since its batches and their
+    binarization are a function of the seed and the epoch alone.
 
     Raises:
-        ValueError: the batch is outside what the likelihood takes.
+        ValueError: the batch is outside what the likelihood or the binarization takes.
     """
     import numpy as np
+    import tensorflow as tf
 
-    batch = next(iter(train_data.take(1)))
+    try:
+        batch = next(iter(train_data.take(1)))
+    except tf.errors.InvalidArgumentError as error:
+        if "needs intensities in [0, 1]" not in error.message:
+            raise
+        # The pipeline's own check: its message and the batch's min and max, after
+        # TensorFlow's account of where it failed.
+        text = error.message.split("assertion failed: ", 1)[-1].splitlines()[0]
+        raise ValueError(f"{text} (dataset={config['dataset']!r})") from None
     likelihood.check_targets(np.asarray(batch[0] if isinstance(batch, tuple) else batch))
 
 

@@ -174,7 +174,7 @@ def test_an_epoch_pass_depends_only_on_seed_and_epoch(monkeypatch, shuffle_buffe
     import tensorflow as tf
 
     if shuffle_buffer:
-        monkeypatch.setattr("keras_ae.data.pipeline._SHUFFLE_BUFFER", shuffle_buffer)
+        monkeypatch.setattr("keras_ae.data.pipeline._WHOLE_SHUFFLE", shuffle_buffer)
     x = np.arange(300 * 4, dtype="float32").reshape(300, 4) / 1200  # example i holds 4i..4i+3
     dyn = np.broadcast_to(np.linspace(0.05, 0.95, 4, dtype="float32"), (300, 4))
 
@@ -224,18 +224,22 @@ def test_a_sorted_array_is_shuffled_as_a_whole(monkeypatch, shuffle_buffer):
     # give batches of one shape. Here 3 classes in blocks of 100: a 64-example batch drawn
     # from the whole array misses a class with probability 3 * (2/3)**64, about 1e-11.
     if shuffle_buffer:
-        monkeypatch.setattr("keras_ae.data.pipeline._SHUFFLE_BUFFER", shuffle_buffer)
+        monkeypatch.setattr("keras_ae.data.pipeline._WHOLE_SHUFFLE", shuffle_buffer)
     x = (np.arange(300, dtype="float32") / 300)[:, None]
     y = np.repeat([0, 1, 2], 100)
     for epoch in (None, 0, 1):
-        for _ in range(2):  # both passes of a reshuffling pipeline
-            pipeline = load_dataset((x, y), batch_size=64, shuffle=True, with_labels=True, epoch=epoch)
+        pipeline = load_dataset((x, y), batch_size=64, shuffle=True, with_labels=True, epoch=epoch)
+        orders = []
+        for _ in range(2):  # two passes over the same pipeline
             batches = _batches(pipeline)
             assert sorted(set(batches[0][1])) == [0, 1, 2], (epoch, batches[0][1])
             # Labels still travel with their images, and each pass is a permutation.
             xs, ys = (np.concatenate(part) for part in zip(*batches, strict=True))
             np.testing.assert_array_equal(ys, np.rint(xs[:, 0] * 300).astype(int) // 100)
-            assert sorted(np.rint(xs[:, 0] * 300).astype(int)) == list(range(300))
+            orders.append(np.rint(xs[:, 0] * 300).astype(int))
+            assert sorted(orders[-1]) == list(range(300))
+        # Reshuffled on every pass without an epoch; the epoch's own order with one.
+        assert np.array_equal(*orders) == (epoch is not None)
 
 
 def test_an_array_above_the_shuffle_buffer_is_gathered():
