@@ -190,8 +190,17 @@ def test_workers_that_would_resume_different_checkpoints_are_stopped(tmp_path):
     # A worker whose folder holds another run refuses with its own message; the other
     # worker stops with it instead of waiting for it.
     errors = refusing_workers([argv(out, 2, "--distribute", "multi_worker") for out in ("run", "other")])
-    assert "worker 1 could not start the run" in errors[0]
+    assert "worker 1 could not start the run (its own output says why)" in errors[0]
     assert "holds a run with other settings (latent_dim: 3 -> 8)" in errors[1]
+    # The same for a check that comes before the run folder is read: --restart where
+    # worker 1's folder is a project's, not a run (it used to fail before joining the
+    # cluster, and worker 0 waited for it without end).
+    (tmp_path / "project" / "logs").mkdir(parents=True)
+    errors = refusing_workers(
+        [argv(out, 2, "--distribute", "multi_worker", "--restart") for out in ("run", "project")]
+    )
+    assert "worker 1 could not start the run" in errors[0]
+    assert "is not a keras-ae run folder" in errors[1] and (tmp_path / "project" / "logs").is_dir()
     # Nothing was trained or written: the run still holds its one epoch.
     assert len(json.loads((tmp_path / "run" / "history.json").read_text())["loss"]) == 1
     assert checkpoint_state(tmp_path / "run")["epoch"] == 1

@@ -185,8 +185,8 @@ def test_a_tfds_dataset_of_float_images_is_checked_by_its_first_batch(monkeypatc
     pipeline = load_dataset("tfds:floats", binarize="static", batch_size=2)
     with pytest.raises(
         ValueError,
-        match=r"^\[binarize=static needs intensities in \[0, 1\]; float images are not rescaled.*min and "
-        r"max\] \[[\d.]+\] \[[\d.]+\] \(dataset='tfds:floats'\)$",
+        match=r"^binarize='static' needs intensities in \[0, 1\]; float images are not rescaled.*min and "
+        r"max [\d.]+ [\d.]+ \(dataset='tfds:floats'\)$",
     ):
         check_first_batch(pipeline, {"dataset": "tfds:floats"}, get_likelihood("bernoulli"))
     # In range, the same batch passes.

@@ -152,7 +152,7 @@ def load_dataset(
             check = tf.debugging.Assert(
                 tf.logical_and(low >= 0.0, high <= 1.0),
                 [
-                    f"binarize={binarize} needs intensities in [0, 1]; float images are not rescaled: divide "
+                    f"binarize={binarize!r} needs intensities in [0, 1]; float images are not rescaled: divide "
                     "0..255 floats by 255 first. Received: a batch with min and max",
                     low,
                     high,

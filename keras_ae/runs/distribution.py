@@ -107,9 +107,9 @@ def shard_by_data(dataset):
     return dataset.with_options(options)
 
 
-def check_same_resume_point(strategy, state, out, failed=False):
-    """Makes every worker stop together unless all of them can resume `out` from the same
-    point (epoch, step), or all start it anew.
+def check_workers_agree(strategy, state, failed=False):
+    """Makes every worker stop together unless all of them can start the run and resume it
+    from the same point (epoch, step), or all start it anew.
 
     Every worker reads the run folder to resume it; a worker that cannot see the chief's
     checkpoints (a folder that is not shared) would train other epochs than the rest, and
@@ -120,9 +120,9 @@ def check_same_resume_point(strategy, state, out, failed=False):
     Args:
         strategy: the run's strategy.
         state: the state this worker resumes from (`resume_state`), or None for a new run.
-        out: the run folder, for the message.
-        failed: this worker could not read its run folder; it raises its own error after
-            this call, and the others a ValueError naming it.
+        failed: this worker cannot start the run (a bad argument, a folder holding another
+            run, ...); it raises its own error after this call, and the others a ValueError
+            naming it.
 
     Raises:
         ValueError: another worker failed, or the workers found different points.
@@ -156,8 +156,8 @@ def check_same_resume_point(strategy, state, out, failed=False):
     broken = [name(t) for t, (_, _, task_failed) in found.items() if task_failed]
     if broken:
         raise ValueError(
-            f"{', '.join(broken)} could not start the run in {out} (its own output says why); every "
-            "worker stops with it."
+            f"{', '.join(broken)} could not start the run (its own output says why); every worker stops "
+            "with it."
         )
     if len({(epoch, step) for epoch, step, _ in found.values()}) > 1:
         points = "; ".join(
@@ -165,7 +165,7 @@ def check_same_resume_point(strategy, state, out, failed=False):
             for t, (e, s, _) in found.items()
         )
         raise ValueError(
-            f"The workers would resume {out} from different points ({points}). Every worker must read the "
+            f"The workers would resume the run from different points ({points}). Every worker must read the "
             "same run folder: put it on a folder all workers share, or --restart the run on every worker."
         )
 

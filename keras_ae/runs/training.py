@@ -25,7 +25,7 @@ from keras_ae.runs.config import (
     resolve_config,
 )
 from keras_ae.runs.distribution import (
-    check_same_resume_point,
+    check_workers_agree,
     is_chief,
     make_strategy,
     shard_by_data,
@@ -91,28 +91,33 @@ def train_run(
     Raises:
         ValueError: `out` holds a run with different settings (the message lists them); a
             `restart` in a folder that is not a run; the first training batch is outside
-            what the likelihood or the binarization takes (0..255 float images, say).
+            what the likelihood or the binarization takes (0..255 float images, say). With
+            several workers also: another worker could not start the run, or the workers
+            would resume it from different checkpoints.
 
     Example:
         >>> model, history = train_run("runs/vae_mnist", model="vae", dataset="mnist",
         ...                            epochs=20, latent_dim=16)
     """
     out = os.fspath(out)
-    config = resolve_config(**settings)
-    # Every argument is checked before anything is read, built or (with `restart`) deleted.
-    if check_bool("restart", restart):  # a truthy "false" would wipe the run
-        check_clearable(out)
-    keep_checkpoints = check_int("keep_checkpoints", keep_checkpoints)
-    if save_every is not None:
-        check_int("save_every", save_every)
-    if check_bool("deterministic", deterministic):
-        backend.enable_op_determinism()
+    # The strategy first: with several workers it waits for all of them, and from then on a
+    # worker that fails a check below stops the others with it (`check_workers_agree`)
+    # instead of leaving them waiting for the cluster.
     strategy = make_strategy(distribute)
     chief = is_chief(strategy)
-    config_path = os.path.join(out, CONFIG_FILE)
-    # A restart clears the old run only once the new settings have loaded their data and
-    # built their model (below): a typo in them must not cost the old run.
     try:
+        config = resolve_config(**settings)
+        # Every argument is checked before anything is read, built or (with `restart`) deleted.
+        if check_bool("restart", restart):  # a truthy "false" would wipe the run
+            check_clearable(out)
+        keep_checkpoints = check_int("keep_checkpoints", keep_checkpoints)
+        if save_every is not None:
+            check_int("save_every", save_every)
+        if check_bool("deterministic", deterministic):
+            backend.enable_op_determinism()
+        config_path = os.path.join(out, CONFIG_FILE)
+        # A restart clears the old run only once the new settings have loaded their data and
+        # built their model (below): a typo in them must not cost the old run.
         if not restart and os.path.isfile(config_path):
             difference = config_difference(read_json(config_path), config)
             if difference:
@@ -123,9 +128,9 @@ def train_run(
                 )
         state = None if restart else resume_state(out, config["epochs"])
     except Exception:
-        check_same_resume_point(strategy, None, out, failed=True)  # the other workers stop too
+        check_workers_agree(strategy, None, failed=True)  # the other workers stop too
         raise
-    check_same_resume_point(strategy, state, out)
+    check_workers_agree(strategy, state)
     # tf.data's seeded shuffles also depend on TensorFlow's global seed: fix it for a new and
     # a resumed run alike.
     keras.utils.set_random_seed(config["seed"])
@@ -199,6 +204,24 @@ def train_run(
             run_folder=out,
         )
     return model, history
+
+
+def _last_good_state(run_folder, written):
+    """The latest checkpoint state of a run that stopped, for its message: the later of the
+    run folder's and, on a worker that writes a scratch folder `written`, the scratch's
+    (which holds only this session's checkpoints, named as the run's). None if neither has
+    a usable one."""
+    states = []
+    for folder in dict.fromkeys((run_folder, written)):
+        try:
+            state = RunCheckpoint.load_state(os.path.join(folder, "checkpoints"))
+        except ValueError:  # none usable, or one only partly visible from this worker
+            continue
+        if state:
+            states.append(
+                dict(state, path=os.path.join(run_folder, "checkpoints", os.path.basename(state["path"])))
+            )
+    return max(states, key=lambda state: (state["epoch"], state["step"]), default=None)
 
 
 class TrainingDivergedError(FloatingPointError):
@@ -278,13 +301,7 @@ def _train(
         except Exception as error:
             if not backend.is_non_finite_error(error, NON_FINITE_LOSS):
                 raise
-            # The run's checkpoints: a worker's scratch holds only those of this session.
-            state = RunCheckpoint.load_state(os.path.join(run_folder, "checkpoints"))
-            if state is None and out != run_folder:  # a run folder this worker cannot see
-                state = RunCheckpoint.load_state(os.path.join(out, "checkpoints"))
-                if state:
-                    state["path"] = os.path.join(run_folder, "checkpoints", os.path.basename(state["path"]))
-            raise TrainingDivergedError(run_folder, state) from None
+            raise TrainingDivergedError(run_folder, _last_good_state(run_folder, out)) from None
     elif verbose:
         print(f"{out} is already trained to epoch {initial_epoch} (asked: {config['epochs']}).")
     if model.discrete and model.prior is None:

@@ -41,9 +41,10 @@ def check_first_batch(train_data, config, likelihood):
     except tf.errors.InvalidArgumentError as error:
         if "needs intensities in [0, 1]" not in error.message:
             raise
-        # The pipeline's own check: its message and the batch's min and max, after
-        # TensorFlow's account of where it failed.
-        text = error.message.split("assertion failed: ", 1)[-1].splitlines()[0]
+        # The pipeline's own check, "[message] [min] [max]" after TensorFlow's account of
+        # where it failed.
+        text = error.message.split("assertion failed: [", 1)[-1].splitlines()[0]
+        text = text.rstrip("]").replace("] [", " ").replace("\\'", "'")  # TensorFlow escapes quotes
         raise ValueError(f"{text} (dataset={config['dataset']!r})") from None
     likelihood.check_targets(np.asarray(batch[0] if isinstance(batch, tuple) else batch))
 
