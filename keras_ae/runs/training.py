@@ -1,4 +1,4 @@
-"""Training a run folder: `train_run` (resumable) and `TrainingDivergedError`.
+"""Training a run folder: `train_run` (resumable).
 
 The folder's layout, and `load_run`, are in `keras_ae.runs.run_folder`.
 """
@@ -31,6 +31,7 @@ from keras_ae.runs.distribution import (
     shard_by_data,
     write_folder,
 )
+from keras_ae.runs.divergence import TrainingDivergedError, last_good_state
 from keras_ae.runs.image_summaries import ImageSummaries
 from keras_ae.runs.resume import model_to_load, resume_state
 from keras_ae.runs.run_checkpoint import RunCheckpoint, save_model_atomically
@@ -206,43 +207,6 @@ def train_run(
     return model, history
 
 
-def _last_good_state(run_folder, written):
-    """The latest checkpoint state of a run that stopped, for its message: the later of the
-    run folder's and, on a worker that writes a scratch folder `written`, the scratch's
-    (which holds only this session's checkpoints, named as the run's). None if neither has
-    a usable one."""
-    states = []
-    for folder in dict.fromkeys((run_folder, written)):
-        try:
-            state = RunCheckpoint.load_state(os.path.join(folder, "checkpoints"))
-        except ValueError:  # none usable, or one only partly visible from this worker
-            continue
-        if state:
-            states.append(
-                dict(state, path=os.path.join(run_folder, "checkpoints", os.path.basename(state["path"])))
-            )
-    return max(states, key=lambda state: (state["epoch"], state["step"]), default=None)
-
-
-class TrainingDivergedError(FloatingPointError):
-    """Training stopped on a NaN or Inf loss; the run folder keeps its last good checkpoint."""
-
-    def __init__(self, out, state):
-        self.out, self.state = out, state
-        step = f", step {state['step']} of epoch {state['epoch'] + 1}" if state and state.get("step") else ""
-        kept = (
-            f"The run keeps its last good checkpoint, epoch {state['epoch']}{step} ({state['path']}); "
-            "running the same command resumes from it"
-            if state
-            else "No epoch had finished, so the run has no checkpoint"
-        )
-        super().__init__(
-            f"Training diverged in {out}: the loss became NaN or Inf (a learning rate too high for "
-            f"this model and data, or NaN/Inf in the data), and the step was not applied. {kept}; "
-            "use --restart with a lower --learning-rate to train again."
-        )
-
-
 def _train(
     model,
     out,
@@ -301,7 +265,7 @@ def _train(
         except Exception as error:
             if not backend.is_non_finite_error(error, NON_FINITE_LOSS):
                 raise
-            raise TrainingDivergedError(run_folder, _last_good_state(run_folder, out)) from None
+            raise TrainingDivergedError(run_folder, last_good_state(run_folder, out)) from None
     elif verbose:
         print(f"{out} is already trained to epoch {initial_epoch} (asked: {config['epochs']}).")
     if model.discrete and model.prior is None:
