@@ -2,6 +2,8 @@
 
 import tensorflow as tf
 
+from keras_ae.backend.distribute import all_reduce_sum, sync_context
+
 
 def is_out_of_memory(error):
     """Whether `error` is TensorFlow's out-of-memory error (a tensor too large to allocate)."""
@@ -30,8 +32,7 @@ def assert_finite(x, message):
     worker whose own share gave a finite loss would otherwise go on to the gradients'
     all-reduce and fail there on a lost peer, without saying why.
     """
-    context = tf.distribute.get_replica_context()
-    if context is None or context.num_replicas_in_sync == 1:
+    if sync_context() is None:
         return tf.debugging.check_numerics(x, message)
     with tf.control_dependencies([tf.debugging.Assert(is_finite(x), [message])]):
         return tf.identity(x)
@@ -55,12 +56,8 @@ def is_finite(x):
     decide alone whether to update would differ in their collectives, and those that
     update would wait for the others' gradients.
     """
-    finite = tf.reduce_all(tf.math.is_finite(x))
-    context = tf.distribute.get_replica_context()
-    if context is None or context.num_replicas_in_sync == 1:
-        return finite
-    bad = context.all_reduce(tf.distribute.ReduceOp.SUM, tf.cast(tf.logical_not(finite), tf.float32))
-    return tf.equal(bad, 0.0)
+    bad = tf.cast(tf.logical_not(tf.reduce_all(tf.math.is_finite(x))), tf.float32)
+    return tf.equal(all_reduce_sum(bad), 0.0)
 
 
 def run_if_finite(x, fn):

@@ -3,14 +3,23 @@
 import tensorflow as tf
 
 
+def sync_context():
+    """The replica context when several replicas run in sync, else None (no distribution,
+    or one replica: nothing to reduce)."""
+    context = tf.distribute.get_replica_context()
+    if context is None or context.num_replicas_in_sync == 1:
+        return None
+    return context
+
+
 def replica_weight(batch_size):
     """Fraction of the global batch held by this replica (1.0 without distribution).
 
     Each replica's loss is an average over its local examples; weighting it by
     local/global batch size makes the all-reduced gradient that of the global batch.
     """
-    context = tf.distribute.get_replica_context()
-    if context is None or context.num_replicas_in_sync == 1:
+    context = sync_context()
+    if context is None:
         return 1.0
     local = tf.cast(batch_size, "float32")
     return local / context.all_reduce(tf.distribute.ReduceOp.SUM, local)
@@ -35,8 +44,8 @@ def fill_empty_share(x, sample_weight):
     Returns:
         `(x, sample_weight)`.
     """
-    context = tf.distribute.get_replica_context()
-    if context is None or context.num_replicas_in_sync == 1:
+    context = sync_context()
+    if context is None:
         return x, sample_weight
     size = tf.shape(x)[0]
     missing = tf.cast(tf.equal(size, 0), tf.int32)  # 1 for an empty share, else 0
@@ -57,10 +66,8 @@ def in_distribution_scope():
 
 def replica_id():
     """The replica's index among the replicas in sync, or None without distribution."""
-    context = tf.distribute.get_replica_context()
-    if context is None or context.num_replicas_in_sync == 1:
-        return None
-    return context.replica_id_in_sync_group
+    context = sync_context()
+    return None if context is None else context.replica_id_in_sync_group
 
 
 def tracker_means(trackers):
@@ -77,13 +84,10 @@ def tracker_means(trackers):
     Returns:
         A dict name -> scalar tensor.
     """
-    context = tf.distribute.get_replica_context()
-    if context is None or context.num_replicas_in_sync == 1:
-        return {name: tracker.result() for name, tracker in trackers.items()}
     local = tf.stack(
         [tf.cast(tf.stack([t.total.value, t.count.value]), tf.float32) for t in trackers.values()]
     )
-    sums = context.all_reduce(tf.distribute.ReduceOp.SUM, local)
+    sums = all_reduce_sum(local)  # `Mean.result()`'s own divide_no_nan, over every replica
     return {name: tf.math.divide_no_nan(sums[i, 0], sums[i, 1]) for i, name in enumerate(trackers)}
 
 
@@ -109,8 +113,8 @@ def all_reduce_sum(x):
     Statistics that update non-trainable state (the EMA codebook) must be summed over the
     global batch before they are used, or every replica would keep its own codebook.
     """
-    context = tf.distribute.get_replica_context()
-    if context is None or context.num_replicas_in_sync == 1:
+    context = sync_context()
+    if context is None:
         return x
     return context.all_reduce(tf.distribute.ReduceOp.SUM, x)
 
@@ -121,8 +125,8 @@ def from_first_replica(x):
     Random choices made from local data (the vectors that restart dead codes) differ
     between replicas; taking the first replica's keeps the replicas' state identical.
     """
-    context = tf.distribute.get_replica_context()
-    if context is None or context.num_replicas_in_sync == 1:
+    context = sync_context()
+    if context is None:
         return x
     first = tf.cast(tf.equal(context.replica_id_in_sync_group, 0), x.dtype)
     return context.all_reduce(tf.distribute.ReduceOp.SUM, x * first)

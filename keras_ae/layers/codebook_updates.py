@@ -29,19 +29,14 @@ class CodebookUpdates:
     `unused_steps`, `initialized`), its `num_embeddings`, `ema`, `decay`, `epsilon`,
     `restart_after` and `seed_generator`. Statistics are summed over `tf.distribute`
     replicas and draws taken from the first replica, so the replicas keep one codebook.
+
+    The codebook learns in the forward pass, before the step's loss is checked, so a batch
+    with a NaN or Inf encoding would write NaN into the codebook and its averages for good
+    while the step itself is refused. Both updates take `finite`, whether every replica's
+    vectors are finite (`backend.is_finite`, one flag for all), and skip such a batch.
     """
 
-    def _all_finite(self, flat):
-        """Whether every replica's batch of vectors is finite: one flag for all replicas.
-
-        The codebook learns in the forward pass, before the step's loss is checked, so a
-        batch with a NaN or Inf encoding would write NaN into the codebook and its averages
-        for good while the step itself is refused. Its updates are skipped instead.
-        """
-        bad = ops.sum(ops.cast(ops.logical_not(ops.isfinite(flat)), "float32"))
-        return backend.all_reduce_sum(bad) == 0
-
-    def _kmeans_initialize(self, flat, weights=None):
+    def _kmeans_initialize(self, flat, finite, weights=None):
         """On the first training batch: codebook = k-means centres of the batch's vectors
         (the first batch with finite vectors and some weight). `weights`, one per vector,
         weight the centres; a vector of weight 0 is no starting centre while others remain."""
@@ -71,7 +66,7 @@ class CodebookUpdates:
         # Initialized already, or a batch with non-finite vectors or no weight (over every
         # replica): the codebook stays.
         initialized = ops.convert_to_tensor(self.initialized)
-        usable = ops.logical_and(self._all_finite(flat), backend.all_reduce_sum(ops.sum(weights)) > 0)
+        usable = ops.logical_and(finite, backend.all_reduce_sum(ops.sum(weights)) > 0)
         keep = ops.logical_or(initialized, ops.logical_not(usable))
         current = ops.cast(ops.convert_to_tensor(self.codebook), "float32")
         centres = backend.cond(keep, lambda: current, kmeans)
@@ -82,9 +77,9 @@ class CodebookUpdates:
             self.ema_count.assign(ops.where(keep, self.ema_count, ops.ones_like(self.ema_count)))
         self.initialized.assign(ops.logical_or(initialized, usable))
 
-    def _update_codebook(self, flat, flat_indices, weights=None):
+    def _update_codebook(self, flat, flat_indices, finite, weights=None):
         """EMA update and dead-code restarts from one training batch (global statistics);
-        none from a batch with non-finite vectors (`_all_finite`) or whose weights are all
+        none from a batch with non-finite vectors (`finite` False) or whose weights are all
         0. `weights`, one per vector (its example's sample weight), weight the counts and
         sums."""
         if weights is None:
@@ -95,7 +90,7 @@ class CodebookUpdates:
         # A batch whose weights are all 0 (over every replica) carries nothing to learn: it
         # leaves the codebook, its averages and restart counters as they were. With decay=0
         # its smoothed counts would be 0 and the EMA codebook 0/0 = NaN.
-        learns = ops.logical_and(self._all_finite(flat), ops.sum(counts) > 0)
+        learns = ops.logical_and(finite, ops.sum(counts) > 0)
         codebook = ops.cast(ops.convert_to_tensor(self.codebook), "float32")
         if self.ema:
             sums = backend.all_reduce_sum(

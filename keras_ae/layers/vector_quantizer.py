@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from keras_ae import backend
 from keras_ae._config import KnownConfig
 from keras_ae._validation import check_bool, check_int, check_non_negative, check_number, check_seed
 from keras_ae.layers.codebook_updates import CodebookUpdates, squared_distances
@@ -178,14 +179,17 @@ class VectorQuantizer(CodebookUpdates, ReplicaLosses, SavesSeedState, KnownConfi
             # example moves no code, as with the codebook loss of `ema=False`.
             positions = ops.shape(flat)[0] // ops.shape(z_e)[0]
             weights = ops.repeat(ops.reshape(ops.cast(sample_weight, "float32"), (-1,)), positions)
+        # One cross-replica flag for both codebook updates, and only when one runs.
+        learns = training and (self.kmeans_init or self.ema or self.restart_after is not None)
+        finite = backend.is_finite(flat) if learns else None
         if training and self.kmeans_init:
-            self._kmeans_initialize(flat, weights)
+            self._kmeans_initialize(flat, finite, weights)
         codebook = ops.cast(ops.convert_to_tensor(self.codebook), "float32")
         flat_indices = ops.cast(ops.argmin(squared_distances(flat, codebook), axis=1), "int32")
         quantized = ops.reshape(ops.take(codebook, flat_indices, axis=0), ops.shape(z_e))
         quantized = ops.cast(quantized, self.compute_dtype)
         if training and (self.ema or self.restart_after is not None):
-            self._update_codebook(flat, flat_indices, weights)
+            self._update_codebook(flat, flat_indices, finite, weights)
 
         axes = tuple(range(1, len(z_e.shape)))
         # The terms in float32 even under a mixed-precision policy (`in_loss_dtype`).

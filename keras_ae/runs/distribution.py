@@ -89,10 +89,16 @@ def is_chief_process(distribute):
 def is_chief(strategy):
     """Whether this process writes the run folder: the only process, or worker 0 (or the
     "chief" task) of a multi-worker cluster."""
-    resolver = getattr(strategy, "cluster_resolver", None)
-    if resolver is None or not resolver.cluster_spec().as_dict():
+    resolver = _cluster_resolver(strategy)
+    if resolver is None:
         return True
     return _writes_run_folder(resolver.cluster_spec().as_dict(), resolver.task_type, resolver.task_id)
+
+
+def _cluster_resolver(strategy):
+    """The cluster resolver of a multi-worker strategy, or None without a cluster."""
+    resolver = getattr(strategy, "cluster_resolver", None)
+    return resolver if resolver is not None and resolver.cluster_spec().as_dict() else None
 
 
 def shard_by_data(dataset):
@@ -127,8 +133,8 @@ def check_workers_agree(strategy, state, failed=False):
     Raises:
         ValueError: another worker failed, or the workers found different points.
     """
-    resolver = getattr(strategy, "cluster_resolver", None)
-    if resolver is None or not resolver.cluster_spec().as_dict():
+    resolver = _cluster_resolver(strategy)
+    if resolver is None:
         return
     import tensorflow as tf
 
@@ -142,13 +148,12 @@ def check_workers_agree(strategy, state, failed=False):
     def gather():
         return strategy.run(lambda: tf.distribute.get_replica_context().all_gather(local, axis=0))
 
-    found = {}  # task -> (epoch, step, failed), once per task however many replicas it has
-    for task_id, epoch, step, task_failed in (
-        strategy.experimental_local_results(gather())[0].numpy().tolist()
-    ):
-        found.setdefault(task_id, (epoch, step, task_failed))
-    if failed:
+    gathered = strategy.experimental_local_results(gather())[0].numpy().tolist()
+    if failed:  # the others were told; this worker raises its own error
         return
+    found = {}  # task -> (epoch, step, failed), once per task however many replicas it has
+    for task_id, epoch, step, task_failed in gathered:
+        found.setdefault(task_id, (epoch, step, task_failed))
 
     def name(task_id):
         return "the chief" if task_id == -1 else f"worker {task_id}"

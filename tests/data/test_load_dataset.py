@@ -270,7 +270,8 @@ def test_binarizing_float_images_outside_0_1_is_refused(binarize):
         ):
             load_dataset(x, binarize=binarize, batch_size=1, **kwargs)
     # In range, the same floats are binarized, not refused.
-    assert load_dataset(x / 255, binarize=binarize, batch_size=1) is not None
+    binarized = np.concatenate(_batches(load_dataset(x / 255, binarize=binarize, batch_size=1)))
+    assert binarized.shape == x.shape and set(np.unique(binarized)) <= {0.0, 1.0}
 
 
 def test_the_scale_is_the_whole_arrays_not_the_slices():
