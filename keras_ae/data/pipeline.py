@@ -3,6 +3,7 @@
 import numpy as np
 
 from keras_ae._validation import check_int
+from keras_ae.data.in_memory import shared_tensor, without_graph_rewrites
 from keras_ae.data.ordering import dynamic_binarization, example_uniform, permuted_positions, shuffled
 from keras_ae.data.sources import resolve_source
 
@@ -43,6 +44,11 @@ def load_dataset(
 
     Normalization: uint8 images are divided by 255 (binary 0/1 integer images by 1); float
     images are used as they are. Grayscale `(n, h, w)` images get a channel axis.
+
+    Memory: the pipeline of an in-memory source (arrays, files, embedded sets) holds one
+    copy of its arrays, made when it is loaded: changing your arrays afterwards changes
+    nothing in it. A shuffled split of 100,000 examples or fewer also fills a shuffle
+    buffer of its size.
 
     Args:
         source: one of the sources above.
@@ -174,7 +180,9 @@ def load_dataset(
     # factor: its batches would hold one shape), so its batches are gathered instead.
     gather = shuffle and not as_numpy and source.arrays is not None and cardinality > _WHOLE_SHUFFLE
     if source.arrays is not None and not gather:
-        dataset = tf.data.Dataset.from_tensor_slices(source.arrays)
+        dataset = without_graph_rewrites(
+            tf.data.Dataset.from_tensor_slices(tuple(shared_tensor(a) for a in source.arrays))
+        )
     if as_numpy:
         xs, ys = [], []
         for x, y in dataset.enumerate().batch(4096).map(transform).as_numpy_iterator():
@@ -185,8 +193,8 @@ def load_dataset(
 
     if gather:
         # Batches of one permutation of the whole array.
-        images, labels = (tf.constant(a) for a in source.arrays)
-        batches = (
+        images, labels = (shared_tensor(a) for a in source.arrays)
+        batches = without_graph_rewrites(
             permuted_positions(cardinality, seed, epoch)
             .batch(batch_size)
             .map(lambda index: (index, (tf.gather(images, index), tf.gather(labels, index))))
