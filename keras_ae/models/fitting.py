@@ -6,6 +6,7 @@ import numpy as np
 
 from keras_ae import backend, optimizers
 from keras_ae._validation import check_int
+from keras_ae.data.in_memory import shared_tensor, without_graph_rewrites
 from keras_ae.models import executions, resident_fit
 
 #: Training steps per call into the compiled graph unless `compile` is told otherwise.
@@ -188,14 +189,14 @@ class Fitting:
         """
         import tensorflow as tf
 
-        data = tf.convert_to_tensor(x)
+        data = shared_tensor(x)  # one copy of x, which tf.data's rewrites would copy again
         indices = tf.data.Dataset.range(len(x))
         if shuffle:
             indices = indices.shuffle(len(x), reshuffle_each_iteration=True)
         batches = indices.batch(batch_size).map(
             lambda i: tf.gather(data, i), num_parallel_calls=tf.data.AUTOTUNE
         )
-        return batches.prefetch(tf.data.AUTOTUNE)
+        return without_graph_rewrites(batches).prefetch(tf.data.AUTOTUNE)
 
     def evaluate(self, x=None, y=None, *args, sample_weight=None, **kwargs):
         self._check_array(x)

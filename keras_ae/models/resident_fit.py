@@ -9,6 +9,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_ae import backend
+from keras_ae.data.in_memory import shared_tensor
 from keras_ae.models.training_step import NON_FINITE_LOSS, TrainingStep
 
 
@@ -19,7 +20,7 @@ class ResidentArrayFit:
     steps fed that way fall for some epochs into a state that keeps about 1.2 cores busy
     instead of 1.8 and trains the MNIST VAE up to 40% slower; steps fed from a tensor never
     did (RESULTS.md, "Training speed"). Here the array is
-    converted to one tensor once; every epoch draws one permutation of its examples, and
+    copied into one tensor once; every epoch draws one permutation of its examples, and
     each call gathers the next `steps_per_execution` batches in one op and runs them in one
     compiled program (a `tf.while_loop` over `train_step`; XLA when the model's
     `jit_compile` is on). A last partial batch gets its own smaller program.
@@ -41,7 +42,7 @@ class ResidentArrayFit:
         self.batch_size = batch_size
         self.num_examples = len(x)
         self.num_batches = math.ceil(self.num_examples / batch_size)
-        self.data = tf.convert_to_tensor(x)
+        self.data = shared_tensor(x)  # one copy of x, not two (data/in_memory.py)
         order = tf.data.Dataset.range(self.num_examples)
         if shuffle:
             order = order.shuffle(self.num_examples, reshuffle_each_iteration=True)

@@ -115,6 +115,21 @@ def test_only_plain_array_fits_take_the_resident_path(data):
     assert not resident_fit.applies(model, data, None, (), {})
 
 
+def test_both_array_feeds_hold_one_copy_of_the_array(data):
+    # The resident feed's tensor and the pipeline's share one aligned copy of x
+    # (keras_ae.data.in_memory): x itself is not their memory, so changing it after the
+    # feed is made changes nothing, and the pipeline has tf.data's default rewrites off
+    # (they would copy the tensor again).
+    model, _ = twin_models()
+    x = data.copy()
+    feed = resident_fit.ResidentArrayFit(model, x, batch_size=4, shuffle=False)
+    pipeline = model._array_dataset(x, batch_size=4, shuffle=False)
+    x[...] = -1.0
+    np.testing.assert_array_equal(feed.data.numpy(), data)
+    np.testing.assert_array_equal(np.concatenate(list(pipeline.as_numpy_iterator())), data)
+    assert pipeline.options().experimental_optimization.apply_default_optimizations is False
+
+
 class NaNAtThirdStep(keras_ae.models.Autoencoder):
     """An autoencoder whose third training step has a NaN loss (and NaN gradients)."""
 
