@@ -117,15 +117,21 @@ def run_python(code, timeout=300, env=None):
 _STARTED = sys.__dict__.setdefault("_keras_ae_test_processes", [])
 
 
-def start_python(code, env=None):
-    """Starts `code` in a fresh Python process with the test environment; returns the Popen.
+def start_python(code, env=None, cwd=None):
+    """Starts `code` in a fresh Python process with the test environment (in the folder
+    `cwd`, else this one); returns the Popen.
 
     Reap it with `finish_processes`, which bounds the time and kills what is left; a test
     that fails first leaves it to `_reap_started_processes`.
     """
     full_env = dict(os.environ, PYTHONPATH=str(REPO), **(env or {}))
     process = subprocess.Popen(
-        [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=full_env
+        [sys.executable, "-c", code],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=full_env,
+        cwd=cwd,
     )
     _STARTED.append(process)
     return process

@@ -10,7 +10,6 @@ multi-worker run stopped by a loss that is not finite on one worker.
 import json
 import os
 import signal
-import time
 
 import numpy as np
 
@@ -38,8 +37,8 @@ sys.exit(main({argv!r}))
 """
 
 
-def cli(argv, kill_at=None, env=None):
-    return start_python(KILLABLE_CLI.format(argv=list(argv), kill_at=kill_at), env=env)
+def cli(argv, kill_at=None, env=None, cwd=None):
+    return start_python(KILLABLE_CLI.format(argv=list(argv), kill_at=kill_at), env=env, cwd=cwd)
 
 
 def final_weights(run):
@@ -80,8 +79,9 @@ def test_a_run_killed_mid_epoch_resumes_to_the_weights_of_an_uninterrupted_run(t
 def test_a_worker_killed_mid_epoch_and_the_job_restarted_ends_like_an_uninterrupted_job(tmp_path):
     # 2 workers on global batches of 64 (23 steps per epoch, callbacks after every step
     # under a strategy); a checkpoint every 10 steps. Worker 1 is killed after step 15 of
-    # epoch 2; the chief, blocked in the next all-reduce, is then killed too (a job with a
-    # lost worker is restarted whole), and both are started again with the same command.
+    # epoch 2; the chief, blocked in the next all-reduce, is stopped by TensorFlow's health
+    # check and says so (a job with a lost worker is restarted whole), and both are started
+    # again with the same command.
     def argv(out):
         return ["train", "autoencoder", "--dataset", "digits", "--epochs", "2", "--batch-size", "64",
                 "--save-every", "10", "--deterministic", "--distribute", "multi_worker",
@@ -102,8 +102,7 @@ def test_a_worker_killed_mid_epoch_and_the_job_restarted_ends_like_an_uninterrup
     try:
         worker.communicate(timeout=240)
         assert worker.returncode == -signal.SIGKILL
-        time.sleep(2)  # the chief finishes what it had started, then waits on worker 1
-        assert chief.poll() is None or chief.returncode != 0
+        _, chief_error = chief.communicate(timeout=180)
     finally:
         for process in (chief, worker):
             if process.poll() is None:
@@ -111,6 +110,14 @@ def test_a_worker_killed_mid_epoch_and_the_job_restarted_ends_like_an_uninterrup
             process.communicate()
     state = checkpoint_state(killed)
     assert (state["epoch"], state["step"]) == (1, 10)
+    assert chief.returncode == 2, chief_error[-2000:]
+    assert (
+        f"Training in {killed} stopped: another worker of the cluster stopped or became unreachable"
+        in chief_error
+    )
+    assert "/job:worker/replica:0/task:1" in chief_error  # TensorFlow's name of the lost task
+    checkpoint = killed / "checkpoints" / "epoch_0001_step_000010.keras"
+    assert f"epoch 1, step 10 of epoch 2 ({checkpoint}); running the same command" in chief_error
 
     outputs = finish_processes(reference + job(killed, name="resumed"), timeout=300)
     for (chief_output, worker_output), run in zip((outputs[:2], outputs[2:]), (whole, killed), strict=True):
@@ -136,11 +143,16 @@ def test_a_worker_killed_mid_epoch_and_the_job_restarted_ends_like_an_uninterrup
     assert [f for f in os.listdir(tmp_path / "tmp_killed1") if f.startswith("keras_ae_worker_")] != []
 
 
-def refusing_workers(argvs):
-    """Runs the CLI with each of `argvs` as the workers of one cluster; each must stop with
-    a keras-ae error (exit code 2). Returns their stderr."""
+def refusing_workers(argvs, cwds=None):
+    """Runs the CLI with each of `argvs` as the workers of one cluster (in the folders
+    `cwds`, else this one); each must stop with a keras-ae error (exit code 2). Returns
+    their stderr."""
     ports = free_ports(len(argvs))
-    workers = [cli(argv, env={"TF_CONFIG": tf_config(ports, index)}) for index, argv in enumerate(argvs)]
+    cwds = cwds or [None] * len(argvs)
+    workers = [
+        cli(argv, env={"TF_CONFIG": tf_config(ports, index)}, cwd=cwd)
+        for index, (argv, cwd) in enumerate(zip(argvs, cwds, strict=True))
+    ]
     try:
         errors = [worker.communicate(timeout=240)[1] for worker in workers]
     finally:
@@ -170,6 +182,26 @@ def test_a_run_diverging_on_one_worker_stops_every_worker_naming_the_run(tmp_pat
     for error in refusing_workers([argv, argv]):
         assert f"Training diverged in {out}: the loss became NaN or Inf" in error
         assert "keras_ae_worker_" not in error
+
+
+def test_a_worker_that_cannot_load_the_data_stops_every_worker(tmp_path):
+    # The same relative --dataset on two workers in different folders: worker 1's has no
+    # such file. It fails while loading the data, before the model's variables are created
+    # (a collective, in which worker 0 used to wait for it until TensorFlow's health check
+    # gave up on it), and worker 0 stops with it.
+    from keras_ae.data import load_dataset
+
+    x = load_dataset("digits", "train", as_numpy=True)
+    for name in ("has_data", "no_data"):
+        (tmp_path / name).mkdir()
+    np.savez(tmp_path / "has_data" / "data.npz", x_train=x, x_test=x[:64])
+    argv = ["train", "autoencoder", "--dataset", "data.npz", "--epochs", "1", "--batch-size", "64",
+            "--distribute", "multi_worker", "--no-tensorboard", "--verbose", "0", "--out",
+            str(tmp_path / "run")]  # fmt: skip
+    errors = refusing_workers([argv, argv], cwds=[tmp_path / "has_data", tmp_path / "no_data"])
+    assert "worker 1 could not start the run (its own output says why)" in errors[0]
+    assert "data.npz" in errors[1] and "could not start" not in errors[1]
+    assert not (tmp_path / "run").exists()
 
 
 def test_workers_that_would_resume_different_checkpoints_are_stopped(tmp_path):

@@ -86,7 +86,8 @@ def main(argv=None):
         FileNotFoundError,
         FileExistsError,
         DatasetNotPreparedError,
-        FloatingPointError,
+        FloatingPointError,  # TrainingDivergedError
+        ConnectionError,  # WorkerLostError
     ) as error:
         print(f"keras-ae {args.command}: error: {_in_flag_words(str(error))}", file=sys.stderr)
         return 2

@@ -2,7 +2,8 @@
 
 - `keras_ae.runs.config`: defaults, dataset presets, `resolve_config`, `build_model`.
 - `keras_ae.runs.training`: `train_run`.
-- `keras_ae.runs.divergence`: `TrainingDivergedError`, the checkpoint a stopped run names.
+- `keras_ae.runs.divergence`: `TrainingDivergedError`, `WorkerLostError`, the checkpoint a
+  stopped run names.
 - `keras_ae.runs.run_folder`: a run folder's layout, `load_run`.
 - `keras_ae.runs.resume`: the state and model a run resumes from.
 - `keras_ae.runs.distribution`: the `tf.distribute` strategy of a run, and its chief.
@@ -26,6 +27,7 @@ _EXPORTS = {
     "export_run": "keras_ae.runs.tasks",
     "plot_run": "keras_ae.runs.tasks",
     "TrainingDivergedError": "keras_ae.runs.divergence",
+    "WorkerLostError": "keras_ae.runs.divergence",
     "load_run": "keras_ae.runs.run_folder",
     "train_run": "keras_ae.runs.training",
 }

@@ -1,5 +1,6 @@
-"""A run stopped by a loss that is not finite: `TrainingDivergedError` and the checkpoint
-it names."""
+"""A run stopped mid-training, and the checkpoint it names: by a loss that is not finite
+(`TrainingDivergedError`), or by a worker of a multi-worker run that stopped or became
+unreachable (`WorkerLostError`)."""
 
 import os
 
@@ -24,20 +25,58 @@ def last_good_state(run_folder, written):
     return max(states, key=lambda state: (state["epoch"], state["step"]), default=None)
 
 
+def _kept(state, good=""):
+    """What a stopped run keeps, in words: its latest checkpoint `state`, or none."""
+    if not state:
+        return "No epoch had finished, so the run has no checkpoint"
+    step = f", step {state['step']} of epoch {state['epoch'] + 1}" if state.get("step") else ""
+    return (
+        f"The run keeps its last {good}checkpoint, epoch {state['epoch']}{step} ({state['path']}); "
+        "running the same command resumes from it"
+    )
+
+
 class TrainingDivergedError(FloatingPointError):
     """Training stopped on a NaN or Inf loss; the run folder keeps its last good checkpoint."""
 
     def __init__(self, out, state):
         self.out, self.state = out, state
-        step = f", step {state['step']} of epoch {state['epoch'] + 1}" if state and state.get("step") else ""
-        kept = (
-            f"The run keeps its last good checkpoint, epoch {state['epoch']}{step} ({state['path']}); "
-            "running the same command resumes from it"
-            if state
-            else "No epoch had finished, so the run has no checkpoint"
-        )
         super().__init__(
             f"Training diverged in {out}: the loss became NaN or Inf (a learning rate too high for "
-            f"this model and data, or NaN/Inf in the data), and the step was not applied. {kept}; "
-            "use --restart with a lower --learning-rate to train again."
+            f"this model and data, or NaN/Inf in the data), and the step was not applied. "
+            f"{_kept(state, 'good ')}; use --restart with a lower --learning-rate to train again."
         )
+
+
+class WorkerLostError(ConnectionError):
+    """Another worker of a multi-worker run stopped or became unreachable mid-training.
+
+    TensorFlow's health check then aborts this worker's collectives with an
+    `UnavailableError` whose message names the lost task; this error says what it means
+    for the run.
+    """
+
+    def __init__(self, out, state, detail):
+        self.out, self.state = out, state
+        super().__init__(
+            f"Training in {out} stopped: another worker of the cluster stopped or became unreachable "
+            f"(its own output says why; TensorFlow reported: {detail}). Every worker stops with it. "
+            f"{_kept(state)} on every worker."
+        )
+
+
+def lost_worker_detail(error):
+    """TensorFlow's words for a lost worker in `error`, or None if `error` is not one.
+
+    Under `MultiWorkerMirroredStrategy` a worker that stops (killed, crashed, its machine
+    gone) fails its peers' next collective: their health check aborts it with an
+    `UnavailableError` ("Collective ops is aborted by: ... The following tasks are
+    unhealthy ...").
+    """
+    import tensorflow as tf
+
+    if not isinstance(error, tf.errors.UnavailableError):
+        return None
+    message = str(getattr(error, "message", error))
+    message = message.split("aborted by: ", 1)[-1].replace("\n", " ")
+    return " ".join(message.split())[:300]

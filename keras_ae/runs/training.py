@@ -31,7 +31,12 @@ from keras_ae.runs.distribution import (
     shard_by_data,
     write_folder,
 )
-from keras_ae.runs.divergence import TrainingDivergedError, last_good_state
+from keras_ae.runs.divergence import (
+    TrainingDivergedError,
+    WorkerLostError,
+    last_good_state,
+    lost_worker_detail,
+)
 from keras_ae.runs.image_summaries import ImageSummaries
 from keras_ae.runs.resume import model_to_load, resume_state
 from keras_ae.runs.run_checkpoint import RunCheckpoint, save_model_atomically
@@ -95,6 +100,10 @@ def train_run(
             what the likelihood or the binarization takes (0..255 float images, say). With
             several workers also: another worker could not start the run, or the workers
             would resume it from different checkpoints.
+        TrainingDivergedError: the loss became NaN or Inf (the message names the checkpoint
+            that a rerun resumes from).
+        WorkerLostError: with several workers, another worker stopped or became unreachable
+            during training (the same).
 
     Example:
         >>> model, history = train_run("runs/vae_mnist", model="vae", dataset="mnist",
@@ -128,34 +137,20 @@ def train_run(
                     "to discard it."
                 )
         state = None if restart else resume_state(out, config["epochs"])
+        # tf.data's seeded shuffles also depend on TensorFlow's global seed: fix it for a new
+        # and a resumed run alike.
+        keras.utils.set_random_seed(config["seed"])
+        # The data too, before the workers compare: a worker whose copy of the data is
+        # missing or different fails here, before the model's variables are created (with
+        # several workers, a collective that would wait for it).
+        epoch_data = EpochData(config, distribute)
+        train_data = epoch_data.passes()
+        validation_data = _validation_data(config, distribute)
+        steps = steps_per_epoch(train_data)
     except Exception:
         check_workers_agree(strategy, None, failed=True)  # the other workers stop too
         raise
     check_workers_agree(strategy, state)
-    # tf.data's seeded shuffles also depend on TensorFlow's global seed: fix it for a new and
-    # a resumed run alike.
-    keras.utils.set_random_seed(config["seed"])
-    # One pipeline for the whole run: epoch e's pass, selected by the epoch the callback sets
-    # (until `fit` sets one, epoch 0's: its shapes, step count and pictures).
-    epoch_data = EpochData(config, distribute)
-    train_data = epoch_data.passes()
-    validation_data = None
-    if config["validation_split"]:
-        check_split(config["dataset"], config["validation_split"], config["data_dir"], "validation_split")
-        validation_data = load_dataset(
-            config["dataset"],
-            config["validation_split"],
-            batch_size=max(config["batch_size"], 256),
-            binarize=eval_binarize(config["binarize"]),
-            seed=config["seed"],
-            shuffle=False,
-            data_dir=config["data_dir"],
-        )
-        if distribute is not None:
-            # Every worker builds the same seeded pipeline and keeps its share of each global
-            # batch (the datasets are one file or in memory: file sharding does not apply).
-            validation_data = shard_by_data(validation_data)
-    steps = steps_per_epoch(train_data)
     final_path = os.path.join(out, MODEL_FILE)
     with strategy.scope():
         if state:
@@ -205,6 +200,27 @@ def train_run(
             run_folder=out,
         )
     return model, history
+
+
+def _validation_data(config, distribute):
+    """The run's validation pipeline, or None without a `validation_split`."""
+    if not config["validation_split"]:
+        return None
+    check_split(config["dataset"], config["validation_split"], config["data_dir"], "validation_split")
+    validation_data = load_dataset(
+        config["dataset"],
+        config["validation_split"],
+        batch_size=max(config["batch_size"], 256),
+        binarize=eval_binarize(config["binarize"]),
+        seed=config["seed"],
+        shuffle=False,
+        data_dir=config["data_dir"],
+    )
+    if distribute is None:
+        return validation_data
+    # Every worker builds the same seeded pipeline and keeps its share of each global batch
+    # (the datasets are one file or in memory: file sharding does not apply).
+    return shard_by_data(validation_data)
 
 
 def _train(
@@ -263,9 +279,12 @@ def _train(
                     shuffle=False,  # the pipeline shuffles (seeded) itself
                 )
         except Exception as error:
-            if not backend.is_non_finite_error(error, NON_FINITE_LOSS):
+            if backend.is_non_finite_error(error, NON_FINITE_LOSS):
+                raise TrainingDivergedError(run_folder, last_good_state(run_folder, out)) from None
+            detail = lost_worker_detail(error)
+            if detail is None:
                 raise
-            raise TrainingDivergedError(run_folder, last_good_state(run_folder, out)) from None
+            raise WorkerLostError(run_folder, last_good_state(run_folder, out), detail) from error
     elif verbose:
         print(f"{out} is already trained to epoch {initial_epoch} (asked: {config['epochs']}).")
     if model.discrete and model.prior is None:
