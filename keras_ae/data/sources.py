@@ -13,7 +13,7 @@ import numpy as np
 
 from keras_ae.data.embedded import load_digits
 from keras_ae.data.idx import IDX_FILES, load_idx_dataset
-from keras_ae.data.shapes import make_shapes
+from keras_ae.data.shapes import draw_factor_classes, make_shapes
 from keras_ae.data.tfds_datasets import GENERIC_PREFIX, TFDS_DATASETS, load_tfds
 
 
@@ -24,9 +24,12 @@ def _digits(split):
 
 def _shapes(image_size):
     def load(split):
-        # Disjoint seeds: the test images are independent draws, not a slice of the train ones.
-        n, seed = (10000, 0) if split == "train" else (2000, 1)
-        data = make_shapes(n, image_size=image_size, seed=seed)
+        if split == "train":
+            data = make_shapes(10000, image_size=image_size, seed=0)
+        else:
+            # Independent draws (another seed), none of them a training image.
+            train = draw_factor_classes(10000, seed=0)
+            data = make_shapes(2000, image_size=image_size, seed=1, exclude=train)
         return data["images"], data["latents_classes"][:, 0]
 
     return load

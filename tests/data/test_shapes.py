@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from keras_ae.data import make_shapes, render_shapes
-from keras_ae.data.shapes import FACTOR_SIZES, FACTOR_VALUES
+from keras_ae.data.shapes import FACTOR_SIZES, FACTOR_VALUES, draw_factor_classes
 
 
 def test_make_shapes_shapes_dtypes_and_factors():
@@ -26,6 +26,37 @@ def test_make_shapes_is_seeded():
     np.testing.assert_array_equal(a["images"], b["images"])
     np.testing.assert_array_equal(a["latents_classes"], b["latents_classes"])
     assert not np.array_equal(a["latents_classes"], c["latents_classes"])
+
+
+def test_excluded_factor_classes_are_drawn_again_from_the_same_generator():
+    drawn = draw_factor_classes(500, seed=2)
+    np.testing.assert_array_equal(drawn, make_shapes(500, 32, seed=2)["latents_classes"])
+    # Excluding every other row of the first 500 draws: the rest keep their order, and
+    # 250 further draws of the same generator fill the gaps, the same on every call.
+    kept = draw_factor_classes(500, seed=2, exclude=drawn[::2])
+    np.testing.assert_array_equal(kept[:250], drawn[1::2])
+    np.testing.assert_array_equal(kept, draw_factor_classes(500, seed=2, exclude=drawn[::2]))
+    assert not {tuple(r) for r in kept.tolist()} & {tuple(r) for r in drawn[::2].tolist()}
+    assert kept.dtype == np.int64 and np.all((kept >= 0) & (kept < np.array(FACTOR_SIZES)))
+    assert len({tuple(r) for r in kept[250:].tolist()}) > 240  # fresh draws, not repeats
+
+
+def test_the_embedded_shapes_test_split_holds_no_training_image():
+    from keras_ae.data import load_dataset
+    from keras_ae.data.sources import resolve_source
+
+    train = {tuple(r) for r in draw_factor_classes(10000, seed=0).tolist()}
+    test = draw_factor_classes(2000, seed=1, exclude=np.array(sorted(train)))
+    assert not train & {tuple(r) for r in test.tolist()}
+    # Independent draws of a second seed overlapped the train split by about 10,000 / 737,280.
+    overlap = sum(tuple(r) in train for r in draw_factor_classes(2000, seed=1).tolist())
+    assert 10 <= overlap <= 50
+    # The split served is that one: its images are the rendered draws, its labels their shapes.
+    x, y = load_dataset("shapes32", "test", as_numpy=True, with_labels=True)
+    np.testing.assert_array_equal(x, render_shapes(test, 32))
+    np.testing.assert_array_equal(y, test[:, 0])
+    images, _ = resolve_source("shapes32", "train").arrays
+    assert not {a.tobytes() for a in images} & {b.tobytes() for b in x[:200]}
 
 
 def _grid(shape=0, scale=5, orientation=0, pos_x=16, pos_y=16):
@@ -82,3 +113,10 @@ def test_bad_inputs_are_named():
         render_shapes([[0, 0, 0, 0, 0]], image_size=8)
     with pytest.raises(ValueError, match="num_samples=0"):
         make_shapes(0)
+    with pytest.raises(ValueError, match=r"Factor 'shape' has 3 classes.*exclude\[1, 0\]=3"):
+        make_shapes(5, exclude=[[0, 0, 0, 0, 0], [3, 0, 0, 0, 0]])
+    everything = np.stack(np.meshgrid(*map(np.arange, FACTOR_SIZES), indexing="ij"), -1).reshape(-1, 5)
+    with pytest.raises(
+        ValueError, match="`exclude` leaves no factor combination to draw: it holds all 737280"
+    ):
+        draw_factor_classes(1, exclude=everything)
