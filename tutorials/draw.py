@@ -65,7 +65,7 @@ first reads the whole image and writes a dense update; the second reads a 2 x 2 
 setting. Gradients through 16 recurrent steps are clipped, as in the paper's code.
 """
 
-steps = 8 if FAST else 16
+steps = 4 if FAST else 16
 variants = {"no attention": {}, "attention (read 2x2, write 5x5)": {"read_size": 2, "write_size": 5}}
 models, histories = {}, {}
 for label, attention in variants.items():
