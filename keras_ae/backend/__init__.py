@@ -13,8 +13,8 @@ Callers use the names below as `backend.<name>`.
 
 from keras_ae.backend.checks import (
     after,
-    assert_finite,
     assert_indices_in_range,
+    checked_loss_and_weight,
     cond,
     enable_op_determinism,
     is_finite,
@@ -46,7 +46,7 @@ __all__ = [
     "after",
     "all_reduce_sum",
     "apply_adam",
-    "assert_finite",
+    "checked_loss_and_weight",
     "assert_indices_in_range",
     "batch_jacobian",
     "cond",

@@ -11,8 +11,8 @@ def is_out_of_memory(error):
 
 
 def is_non_finite_error(error, marker):
-    """Whether `error` is the in-graph numerics check `assert_finite(..., message)` failing
-    with a message that contains `marker`."""
+    """Whether `error` is the in-graph numerics check of `checked_loss_and_weight(...,
+    message)` failing with a message that contains `marker`."""
     return isinstance(error, tf.errors.InvalidArgumentError) and marker in str(error)
 
 
@@ -25,28 +25,43 @@ def enable_op_determinism():
     tf.config.experimental.enable_op_determinism()
 
 
-def assert_finite(x, message):
-    """Returns `x`, raising `InvalidArgumentError(message)` when it holds NaN or Inf.
-
-    Under a strategy the check fails on every replica when `x` is not finite on any: a
-    worker whose own share gave a finite loss would otherwise go on to the gradients'
-    all-reduce and fail there on a lost peer, without saying why.
-    """
-    if sync_context() is None:
-        return tf.debugging.check_numerics(x, message)
-    with tf.control_dependencies([tf.debugging.Assert(is_finite(x), [message])]):
-        return tf.identity(x)
-
-
 def after(x):
     """A context in which every op created runs only once `x` has been computed.
 
-    An error raised while computing `x` (an `assert_finite` check) then stops them all: in
+    An error raised while computing `x` (a numerics check) then stops them all: in
     a graph, ops with no dependency on the check run in parallel with it, so an update
     (or the optimizer's step counter, which reads no gradient) could land before the check
     fails.
     """
     return tf.control_dependencies([x])
+
+
+def checked_loss_and_weight(loss, batch_size, message):
+    """`(loss, weight)`: the scalar `loss` behind a check that raises
+    `InvalidArgumentError(message)` when it is NaN or Inf, and this replica's share of the
+    global batch (`replica_weight`).
+
+    Under a strategy the check fails on every replica when the loss is not finite on any:
+    a worker whose own share gave a finite loss would otherwise go on to the gradients'
+    all-reduce and fail there on a lost peer, without saying why. Both are cross-replica
+    sums, made in one all-reduce: each collective is a round trip between the workers.
+
+    Args:
+        loss: this replica's scalar loss.
+        batch_size: the number of examples in this replica's share of the batch.
+        message: the error's message when the loss is NaN or Inf on any replica.
+
+    Returns:
+        The checked loss, and a float32 scalar weight (1.0 without distribution).
+    """
+    context = sync_context()
+    if context is None:
+        return tf.debugging.check_numerics(loss, message), 1.0
+    local = tf.cast(batch_size, tf.float32)
+    bad = tf.cast(tf.logical_not(tf.math.is_finite(loss)), tf.float32)
+    total_size, total_bad = tf.unstack(context.all_reduce(tf.distribute.ReduceOp.SUM, tf.stack([local, bad])))
+    with tf.control_dependencies([tf.debugging.Assert(tf.equal(total_bad, 0.0), [message])]):
+        return tf.identity(loss), local / total_size
 
 
 def is_finite(x):
@@ -62,7 +77,7 @@ def is_finite(x):
 
 def run_if_finite(x, fn):
     """Runs `fn` (for its effects) only when `x` holds no NaN or Inf; compiles under XLA,
-    where `assert_finite` does not run."""
+    where the numerics check of `checked_loss_and_weight` does not run."""
 
     def run():
         fn()
