@@ -236,3 +236,15 @@ def test_workers_that_would_resume_different_checkpoints_are_stopped(tmp_path):
     # Nothing was trained or written: the run still holds its one epoch.
     assert len(json.loads((tmp_path / "run" / "history.json").read_text())["loss"]) == 1
     assert checkpoint_state(tmp_path / "run")["epoch"] == 1
+
+
+def test_an_unavailable_error_outside_a_cluster_is_not_a_lost_worker():
+    # Only under MultiWorkerMirroredStrategy does an UnavailableError mean a lost worker; a
+    # single process can meet one from a remote file system, and keeps TensorFlow's error.
+    import tensorflow as tf
+
+    from keras_ae.runs.divergence import lost_worker_detail
+
+    error = tf.errors.UnavailableError(None, None, "Collective ops is aborted by: task 1 is unhealthy")
+    assert lost_worker_detail(error, tf.distribute.get_strategy()) is None
+    assert lost_worker_detail(ValueError("x"), tf.distribute.get_strategy()) is None

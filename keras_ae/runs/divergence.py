@@ -65,18 +65,24 @@ class WorkerLostError(ConnectionError):
         )
 
 
-def lost_worker_detail(error):
+def lost_worker_detail(error, strategy):
     """TensorFlow's words for a lost worker in `error`, or None if `error` is not one.
 
     Under `MultiWorkerMirroredStrategy` a worker that stops (killed, crashed, its machine
     gone) fails its peers' next collective: their health check aborts it with an
     `UnavailableError` ("Collective ops is aborted by: ... The following tasks are
-    unhealthy ...").
+    unhealthy ..."). Under any other strategy an `UnavailableError` is something else (a
+    remote file system, say), and None is returned.
+
+    Args:
+        error: the exception that stopped training.
+        strategy: the strategy the model was trained under.
     """
     import tensorflow as tf
 
-    if not isinstance(error, tf.errors.UnavailableError):
+    if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy) or not isinstance(
+        error, tf.errors.UnavailableError
+    ):
         return None
     message = str(getattr(error, "message", error))
-    message = message.split("aborted by: ", 1)[-1].replace("\n", " ")
-    return " ".join(message.split())[:300]
+    return " ".join(message.split("aborted by: ", 1)[-1].split())[:300]

@@ -142,7 +142,9 @@ def train_run(
         keras.utils.set_random_seed(config["seed"])
         # The data too, before the workers compare: a worker whose copy of the data is
         # missing or different fails here, before the model's variables are created (with
-        # several workers, a collective that would wait for it).
+        # several workers, a collective that would wait for it). One pipeline for the whole
+        # run: epoch e's pass, selected by the epoch the callback sets (until `fit` sets one,
+        # epoch 0's: its shapes, step count and pictures).
         epoch_data = EpochData(config, distribute)
         train_data = epoch_data.passes()
         validation_data = _validation_data(config, distribute)
@@ -281,7 +283,7 @@ def _train(
         except Exception as error:
             if backend.is_non_finite_error(error, NON_FINITE_LOSS):
                 raise TrainingDivergedError(run_folder, last_good_state(run_folder, out)) from None
-            detail = lost_worker_detail(error)
+            detail = lost_worker_detail(error, model.distribute_strategy)
             if detail is None:
                 raise
             raise WorkerLostError(run_folder, last_good_state(run_folder, out), detail) from error
