@@ -42,7 +42,12 @@ class ResidentArrayFit:
         self.batch_size = batch_size
         self.num_examples = len(x)
         self.num_batches = math.ceil(self.num_examples / batch_size)
-        self.data = shared_tensor(x)  # one copy of x, not two (data/in_memory.py)
+        if tf.config.list_logical_devices("GPU"):
+            # The steps gather their batches on the GPU: the array goes to its memory once
+            # (a host tensor would be copied over for every execution).
+            self.data = tf.convert_to_tensor(x)
+        else:
+            self.data = shared_tensor(x)  # one copy of x, not two (data/in_memory.py)
         order = tf.data.Dataset.range(self.num_examples)
         if shuffle:
             order = order.shuffle(self.num_examples, reshuffle_each_iteration=True)
