@@ -39,8 +39,8 @@ def shared_tensor(array):
 
     The copy keeps the pipeline's data apart from the caller's array, so changing the
     array afterwards does not change what the pipeline yields; `tf.constant` would make
-    that copy too, and briefly a second one. dtypes DLPack cannot carry fall back to
-    `tf.constant`.
+    that copy too, and briefly a second one. Numeric dtypes DLPack cannot carry (a byte
+    order other than the machine's) fall back to `tf.constant`.
 
     Args:
         array: a numpy array of numbers or booleans.

@@ -48,7 +48,8 @@ def load_dataset(
     Memory: the pipeline of an in-memory source (arrays, files, embedded sets) holds one
     copy of its arrays, made when it is loaded: changing your arrays afterwards changes
     nothing in it. A shuffled split of 100,000 examples or fewer also fills a shuffle
-    buffer of its size.
+    buffer of its size, and a multi-worker run's sharding (a graph rewrite) copies the
+    arrays once more.
 
     Args:
         source: one of the sources above.

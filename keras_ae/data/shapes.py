@@ -63,8 +63,10 @@ def draw_factor_classes(num_samples, seed=0, exclude=None):
         num_samples: number of rows, >= 1.
         seed: seed of the draws.
         exclude: None, or factor classes `(m, 5)` that no row may have: their draws are
-            dropped and drawn again from the same generator (a test split with no image of
-            a training split: 10,000 uniform draws cover 1.4% of the 737,280 combinations).
+            dropped and drawn again from the same generator (a test split with no factor
+            combination of a training split: 10,000 uniform draws cover 1.4% of the 737,280
+            combinations). Symmetric sprites can still render alike from other combinations
+            (an ellipse turned by half a turn, orientation 0 and 2 pi).
 
     Returns:
         int64 array `(num_samples, 5)`. Without `exclude`, the first `num_samples` draws of

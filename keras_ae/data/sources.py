@@ -27,7 +27,8 @@ def _shapes(image_size):
         if split == "train":
             data = make_shapes(10000, image_size=image_size, seed=0)
         else:
-            # Independent draws (another seed), none of them a training image.
+            # Independent draws (another seed), none of them a training split's factor
+            # combination (symmetric sprites still render 0.4-0.55% of them as training images).
             train = draw_factor_classes(10000, seed=0)
             data = make_shapes(2000, image_size=image_size, seed=1, exclude=train)
         return data["images"], data["latents_classes"][:, 0]

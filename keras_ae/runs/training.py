@@ -141,7 +141,7 @@ def train_run(
         # and a resumed run alike.
         keras.utils.set_random_seed(config["seed"])
         # The data too, before the workers compare: a worker whose copy of the data is
-        # missing or different fails here, before the model's variables are created (with
+        # missing or unreadable fails here, before the model's variables are created (with
         # several workers, a collective that would wait for it). One pipeline for the whole
         # run: epoch e's pass, selected by the epoch the callback sets (until `fit` sets one,
         # epoch 0's: its shapes, step count and pictures).
